@@ -1,0 +1,468 @@
+//! Master keys, HKDF derivation, key ids and the rotation keyring.
+//!
+//! A [`Key`] is the secret an operator stores (in an environment variable, a
+//! secrets manager, ...). A [`Keyring`] turns each key into a ready cipher and a
+//! 4-byte key id exactly once, when the keyring is built, so that no request
+//! ever pays for HKDF or an AES key schedule of the master key.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{
+    STANDARD, STANDARD_NO_PAD_INDIFFERENT, URL_SAFE_NO_PAD_INDIFFERENT,
+};
+use hkdf::Hkdf;
+use sha2::Sha256;
+use xaes_256_gcm::Xaes256Gcm;
+use xaes_256_gcm::aead::KeyInit;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::{KeyError, OpenError, SealError};
+use crate::seal;
+
+/// The smallest master secret accepted, in bytes.
+pub const MIN_KEY_LEN: usize = 32;
+
+/// The longest master secret accepted, in bytes. A longer secret adds no
+/// strength under HKDF-SHA256; the bound keeps a mistaken file read from
+/// becoming a key.
+pub const MAX_KEY_LEN: usize = 1024;
+
+/// Length of a key id on the wire.
+pub const KEY_ID_LEN: usize = 4;
+
+/// HKDF-SHA256 salt. Fixed and public: it separates this crate's derivations
+/// from any other use of the same master secret.
+const HKDF_SALT: &[u8] = b"sealed-session/v1/hkdf-salt";
+/// HKDF info for the 32-byte XAES-256-GCM key.
+const INFO_CIPHER_KEY: &[u8] = b"sealed-session/v1/xaes-256-gcm-key";
+/// HKDF info for the 4-byte key id. A separate label makes the id independent
+/// of the cipher key: publishing the id reveals nothing about it.
+const INFO_KEY_ID: &[u8] = b"sealed-session/v1/key-id";
+
+/// A master secret of at least [`MIN_KEY_LEN`] bytes.
+///
+/// The bytes are zeroized when the key is dropped and never appear in `Debug`
+/// output or error messages.
+///
+/// ```
+/// use sealed_session::Key;
+///
+/// let key = Key::generate();
+/// let stored = key.to_base64(); // put this in your secrets store
+/// let again = Key::from_base64(&stored)?;
+/// assert_eq!(key, again);
+/// assert_eq!(format!("{key:?}"), "Key(<redacted>)");
+/// # Ok::<(), sealed_session::KeyError>(())
+/// ```
+#[derive(Clone)]
+pub struct Key {
+    secret: Zeroizing<Vec<u8>>,
+}
+
+impl Key {
+    /// Generates a fresh 32-byte key from the operating system's random source.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot provide randomness, which is a broken
+    /// machine rather than a recoverable error. Use [`Key::try_generate`] to
+    /// handle it.
+    #[must_use]
+    pub fn generate() -> Self {
+        Self::try_generate().expect("the operating system's random source failed")
+    }
+
+    /// Generates a fresh 32-byte key, reporting a failure of the operating
+    /// system's random source instead of panicking.
+    pub fn try_generate() -> Result<Self, KeyError> {
+        let mut secret = Zeroizing::new(vec![0u8; MIN_KEY_LEN]);
+        getrandom::fill(&mut secret).map_err(|_| KeyError::Rng)?;
+        Ok(Self { secret })
+    }
+
+    /// Builds a key from raw bytes (copied; the caller should zeroize its copy).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::TooShort`] below [`MIN_KEY_LEN`] bytes,
+    /// [`KeyError::TooLong`] above [`MAX_KEY_LEN`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        check_len(bytes.len())?;
+        Ok(Self {
+            secret: Zeroizing::new(bytes.to_vec()),
+        })
+    }
+
+    /// Parses a base64 key: standard (`+/`) or URL-safe (`-_`) alphabet, with
+    /// or without `=` padding; surrounding whitespace is ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidBase64`] when the text does not decode (the error
+    /// carries only the text's length, never a character of it), or a length
+    /// error for the decoded bytes.
+    pub fn from_base64(text: &str) -> Result<Self, KeyError> {
+        let text = text.trim();
+        // The padding-indifferent engines accept both padded and unpadded
+        // input; the alphabet is chosen by looking for its two distinct symbols.
+        let engine = if text.contains(['-', '_']) {
+            &URL_SAFE_NO_PAD_INDIFFERENT
+        } else {
+            &STANDARD_NO_PAD_INDIFFERENT
+        };
+        let mut secret = Zeroizing::new(Vec::with_capacity(text.len()));
+        engine
+            .decode_vec(text, &mut secret)
+            .map_err(|_| KeyError::InvalidBase64 {
+                text_len: text.len(),
+            })?;
+        check_len(secret.len())?;
+        Ok(Self { secret })
+    }
+
+    /// The key as standard, padded base64: the format `openssl rand -base64 32`
+    /// prints, and one that [`Key::from_base64`] reads back.
+    #[must_use]
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.secret.as_slice())
+    }
+
+    /// The length of the secret in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.secret.len()
+    }
+
+    /// Always `false`: a key holds at least [`MIN_KEY_LEN`] bytes.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.secret.is_empty()
+    }
+
+    /// The 4-byte id this key gets on the wire (public, derived by HKDF).
+    #[must_use]
+    pub fn id(&self) -> [u8; KEY_ID_LEN] {
+        derive(&self.secret).0
+    }
+}
+
+impl PartialEq for Key {
+    /// Constant-time in the secret's content, so comparing keys in a test or a
+    /// config reload does not leak them through timing.
+    fn eq(&self, other: &Self) -> bool {
+        if self.secret.len() != other.secret.len() {
+            return false;
+        }
+        let diff = self
+            .secret
+            .iter()
+            .zip(other.secret.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        std::hint::black_box(diff) == 0
+    }
+}
+
+impl Eq for Key {}
+
+/// The secret lives in `Zeroizing`, which wipes it on drop.
+impl zeroize::ZeroizeOnDrop for Key {}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key(<redacted>)")
+    }
+}
+
+fn check_len(len: usize) -> Result<(), KeyError> {
+    if len < MIN_KEY_LEN {
+        Err(KeyError::TooShort {
+            len,
+            min: MIN_KEY_LEN,
+        })
+    } else if len > MAX_KEY_LEN {
+        Err(KeyError::TooLong {
+            len,
+            max: MAX_KEY_LEN,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// HKDF-SHA256: extract once, expand the key id and the cipher key with
+/// distinct labels.
+fn derive(secret: &[u8]) -> ([u8; KEY_ID_LEN], Zeroizing<[u8; 32]>) {
+    let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
+    let mut id = [0u8; KEY_ID_LEN];
+    let mut cipher_key = Zeroizing::new([0u8; 32]);
+    // Both lengths are far below HKDF-SHA256's 255 * 32-byte limit.
+    hk.expand(INFO_KEY_ID, &mut id)
+        .expect("4 bytes is a valid HKDF-SHA256 output length");
+    hk.expand(INFO_CIPHER_KEY, cipher_key.as_mut_slice())
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    (id, cipher_key)
+}
+
+/// A key after derivation: its id and its ready cipher. The cipher zeroizes
+/// its own round keys on drop (`xaes-256-gcm`'s `zeroize` feature).
+#[derive(Clone)]
+pub(crate) struct DerivedKey {
+    pub(crate) id: [u8; KEY_ID_LEN],
+    pub(crate) cipher: Xaes256Gcm,
+}
+
+impl DerivedKey {
+    fn new(key: &Key) -> Self {
+        let (id, cipher_key) = derive(&key.secret);
+        Self::from_cipher_key(id, &cipher_key)
+    }
+
+    /// Builds a key straight from a 32-byte XAES-256-GCM key, skipping HKDF:
+    /// the seam the golden and C2SP tests use.
+    pub(crate) fn from_cipher_key(id: [u8; KEY_ID_LEN], cipher_key: &[u8; 32]) -> Self {
+        let mut k = xaes_256_gcm::Key::<Xaes256Gcm>::from(*cipher_key);
+        let cipher = Xaes256Gcm::new(&k);
+        k.as_mut_slice().zeroize();
+        Self { id, cipher }
+    }
+}
+
+/// What [`Keyring::open`] returns: the plaintext, and which key opened it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The authenticated plaintext.
+    pub plaintext: Vec<u8>,
+    /// `true` when a fallback key (not the primary) opened the value, so the
+    /// caller should re-seal it with the primary.
+    pub used_fallback: bool,
+    /// The id of the key that opened the value.
+    pub key_id: [u8; KEY_ID_LEN],
+}
+
+impl fmt::Debug for Opened {
+    /// The plaintext is session data, which may be secret: only its length is
+    /// shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opened")
+            .field("plaintext_len", &self.plaintext.len())
+            .field("used_fallback", &self.used_fallback)
+            .field("key_id", &KeyIdHex(self.key_id))
+            .finish()
+    }
+}
+
+/// One primary key that seals, and any number of fallback keys that only open.
+///
+/// Cloning is cheap (an `Arc`), and a keyring is `Send + Sync`: build it once
+/// at start-up and share it.
+///
+/// # Rotation
+///
+/// 1. Generate a new key: `Key::generate().to_base64()`.
+/// 2. Deploy `new,old` (new key first) to every server, e.g. with
+///    [`Keyring::from_base64_list`]. Cookies sealed with `old` still open and
+///    are re-sealed with `new` the next time they are saved.
+/// 3. After the longest session lifetime (`max_age`, or the absolute timeout),
+///    every live cookie is sealed with `new`; remove `old`.
+///
+/// A cookie whose key id matches no key in the ring is rejected without a
+/// decryption attempt.
+#[derive(Clone)]
+pub struct Keyring {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Index 0 is the primary key; the rest are fallbacks in the order given.
+    keys: Vec<DerivedKey>,
+    /// `(key id, index into keys)` sorted by id, then index: a lookup is a
+    /// binary search, so the cost of `open` does not grow with the ring.
+    by_id: Vec<([u8; KEY_ID_LEN], usize)>,
+}
+
+impl Keyring {
+    /// A keyring whose only key is `primary`.
+    #[must_use]
+    pub fn new(primary: Key) -> Self {
+        Self::from_derived(vec![DerivedKey::new(&primary)])
+    }
+
+    /// Adds a fallback key: it opens values but never seals them.
+    #[must_use]
+    pub fn with_fallback(self, key: Key) -> Self {
+        let mut keys = self.inner.keys.clone();
+        keys.push(DerivedKey::new(&key));
+        Self::from_derived(keys)
+    }
+
+    /// Parses a comma-separated list of base64 keys, primary first, as they
+    /// come from an environment variable (`SESSION_KEYS=new,old1,old2`).
+    /// Whitespace around each key is ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::EmptyList`] for a list with no key, or
+    /// [`KeyError::InList`] naming the 0-based position of the first key that
+    /// does not parse and why.
+    pub fn from_base64_list(list: &str) -> Result<Self, KeyError> {
+        if list.trim().is_empty() {
+            return Err(KeyError::EmptyList);
+        }
+        let mut keys = Vec::new();
+        for (index, item) in list.split(',').enumerate() {
+            let key = Key::from_base64(item).map_err(|source| KeyError::InList {
+                index,
+                source: Box::new(source),
+            })?;
+            keys.push(DerivedKey::new(&key));
+        }
+        Ok(Self::from_derived(keys))
+    }
+
+    pub(crate) fn from_derived(keys: Vec<DerivedKey>) -> Self {
+        let mut by_id: Vec<_> = keys.iter().enumerate().map(|(i, k)| (k.id, i)).collect();
+        by_id.sort_unstable();
+        Self {
+            inner: Arc::new(Inner { keys, by_id }),
+        }
+    }
+
+    /// The number of keys, primary included.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.inner.keys.len()
+    }
+
+    /// Always `false`: a keyring has a primary key.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.inner.keys.is_empty()
+    }
+
+    /// The primary key's id.
+    #[must_use]
+    pub fn primary_id(&self) -> [u8; KEY_ID_LEN] {
+        self.primary().id
+    }
+
+    pub(crate) fn primary(&self) -> &DerivedKey {
+        &self.inner.keys[0]
+    }
+
+    /// The keys with this id, primary first (ids are 32 bits, so two keys may
+    /// collide; both are then tried).
+    pub(crate) fn candidates(
+        &self,
+        id: [u8; KEY_ID_LEN],
+    ) -> impl Iterator<Item = (usize, &DerivedKey)> + '_ {
+        let by_id = &self.inner.by_id;
+        let start = by_id.partition_point(|(k, _)| *k < id);
+        by_id[start..]
+            .iter()
+            .take_while(move |(k, _)| *k == id)
+            .map(|&(_, i)| (i, &self.inner.keys[i]))
+    }
+
+    /// Seals `plaintext` for the cookie called `cookie_name` with the primary
+    /// key, in the v1 wire format (see the crate docs).
+    ///
+    /// # Panics
+    ///
+    /// If the operating system's random source fails to give a nonce (a
+    /// broken machine, never client input); [`Keyring::try_seal`] reports it.
+    #[must_use]
+    pub fn seal(&self, cookie_name: &str, plaintext: &[u8]) -> String {
+        self.try_seal(cookie_name, plaintext)
+            .expect("the operating system's random source failed")
+    }
+
+    /// [`Keyring::seal`], reporting a failure of the random source instead of
+    /// panicking.
+    pub fn try_seal(&self, cookie_name: &str, plaintext: &[u8]) -> Result<String, SealError> {
+        let mut out = String::new();
+        seal::seal_into(self.primary(), cookie_name, plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// Opens a value sealed for `cookie_name` by any key of this ring.
+    ///
+    /// Never panics, and allocates at most about the value's length, for any
+    /// input. Values longer than a 4,096-byte cookie could hold are rejected
+    /// before decoding.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] that says whether the value is malformed, of an
+    /// unsupported version, sealed under an unknown key, or fails
+    /// authentication (tampered, or sealed for another cookie name).
+    pub fn open(&self, cookie_name: &str, value: &str) -> Result<Opened, OpenError> {
+        seal::open(self, cookie_name, value)
+    }
+}
+
+impl fmt::Debug for Keyring {
+    /// Key ids are public (they are on the wire); the keys are not shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field(
+                "key_ids",
+                &self
+                    .inner
+                    .keys
+                    .iter()
+                    .map(|k| KeyIdHex(k.id))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Formats a key id as 8 hex digits.
+pub(crate) struct KeyIdHex(pub(crate) [u8; KEY_ID_LEN]);
+
+impl fmt::Debug for KeyIdHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for KeyIdHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derivation_is_deterministic_and_labels_are_distinct() {
+        let secret = [7u8; 32];
+        let (id1, k1) = derive(&secret);
+        let (id2, k2) = derive(&secret);
+        assert_eq!(id1, id2);
+        assert_eq!(*k1, *k2);
+        // The id must not be a prefix of the cipher key (distinct info strings).
+        assert_ne!(&k1[..4], &id1[..]);
+        let (id3, k3) = derive(&[8u8; 32]);
+        assert_ne!(id1, id3);
+        assert_ne!(*k1, *k3);
+    }
+
+    #[test]
+    fn colliding_ids_are_all_candidates_primary_first() {
+        let a = DerivedKey::from_cipher_key([1, 2, 3, 4], &[1; 32]);
+        let b = DerivedKey::from_cipher_key([0, 0, 0, 0], &[2; 32]);
+        let c = DerivedKey::from_cipher_key([1, 2, 3, 4], &[3; 32]);
+        let ring = Keyring::from_derived(vec![a, b, c]);
+        let found: Vec<usize> = ring.candidates([1, 2, 3, 4]).map(|(i, _)| i).collect();
+        assert_eq!(found, vec![0, 2]);
+        assert_eq!(ring.candidates([9, 9, 9, 9]).count(), 0);
+    }
+}
