@@ -110,3 +110,148 @@ pub enum MalformedReason {
         max: usize,
     },
 }
+
+/// A session configuration broke a rule; [`SessionConfigBuilder::build`]
+/// returns it instead of a silently broken cookie.
+///
+/// [`SessionConfigBuilder::build`]: crate::SessionConfigBuilder::build
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The name is empty or holds a character outside an RFC 6265 token.
+    #[error("invalid cookie name {name:?}: use letters, digits and !#$%&'*+-.^_`|~")]
+    InvalidCookieName {
+        /// The rejected name.
+        name: String,
+    },
+    /// The path does not start with `/` or holds `;` or a control character.
+    #[error("invalid cookie path {path:?}")]
+    InvalidPath {
+        /// The rejected path.
+        path: String,
+    },
+    /// The domain is empty or holds `;` or a control character.
+    #[error("invalid cookie domain {domain:?}")]
+    InvalidDomain {
+        /// The rejected domain.
+        domain: String,
+    },
+    /// `__Host-` and `__Secure-` cookies must be `Secure`.
+    #[error("cookie {name:?} has a prefix that requires Secure")]
+    PrefixRequiresSecure {
+        /// The cookie name.
+        name: String,
+    },
+    /// `__Host-` cookies must not have a `Domain`.
+    #[error("cookie {name:?} is __Host- and must not set a Domain")]
+    HostPrefixWithDomain {
+        /// The cookie name.
+        name: String,
+    },
+    /// `__Host-` cookies must have `Path=/`.
+    #[error("cookie {name:?} is __Host- and must have Path=/, not {path:?}")]
+    HostPrefixPath {
+        /// The cookie name.
+        name: String,
+        /// The configured path.
+        path: String,
+    },
+    /// Browsers reject `SameSite=None` without `Secure`.
+    #[error("SameSite=None requires Secure")]
+    SameSiteNoneRequiresSecure,
+    /// Browsers reject `Partitioned` without `Secure`.
+    #[error("Partitioned requires Secure")]
+    PartitionedRequiresSecure,
+    /// Browsers drop cookies over 4,096 bytes.
+    #[error("size limit {limit} is above the {max} bytes browsers store")]
+    SizeLimitTooLarge {
+        /// The configured limit.
+        limit: usize,
+        /// 4,096.
+        max: usize,
+    },
+    /// No session could fit.
+    #[error("size limit {limit} is below the {min} bytes the smallest session needs")]
+    SizeLimitTooSmall {
+        /// The configured limit.
+        limit: usize,
+        /// The smallest usable limit for this cookie name.
+        min: usize,
+    },
+    /// A lifetime of zero or less.
+    #[error("{what} must be at least one second, not {secs} s")]
+    NonPositiveLifetime {
+        /// Which lifetime.
+        what: &'static str,
+        /// Its value in whole seconds.
+        secs: i64,
+    },
+    /// An absolute timeout shorter than the idle lifetime would cut every
+    /// session short.
+    #[error(
+        "absolute timeout ({absolute_secs} s) is shorter than the idle lifetime ({idle_secs} s)"
+    )]
+    AbsoluteShorterThanIdle {
+        /// The absolute timeout, seconds.
+        absolute_secs: i64,
+        /// `max_age`, or the rolling idle time, seconds.
+        idle_secs: i64,
+    },
+    /// A refresh threshold must be shorter than the idle time.
+    #[error(
+        "refresh threshold ({refresh_secs} s) must be at least 0 and shorter than the idle time ({idle_secs} s)"
+    )]
+    RefreshNotShorterThanIdle {
+        /// The threshold, seconds.
+        refresh_secs: i64,
+        /// The idle time, seconds.
+        idle_secs: i64,
+    },
+    /// `refresh_after` only applies to rolling sessions.
+    #[error("refresh_after is set but rolling is not")]
+    RefreshWithoutRolling,
+}
+
+/// A session value could not be stored or read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The value could not be serialised.
+    #[error("cannot store session key {key:?}: {source}")]
+    Encode {
+        /// The session key.
+        key: String,
+        /// postcard's error (it never quotes the value).
+        source: postcard::Error,
+    },
+    /// The stored bytes are not the type asked for.
+    #[error("session key {key:?} does not hold the requested type: {source}")]
+    Decode {
+        /// The session key.
+        key: String,
+        /// postcard's error (it never quotes the value).
+        source: postcard::Error,
+        /// Bytes left over after a successful decode (a shorter type was
+        /// asked for); 0 otherwise.
+        trailing: usize,
+    },
+}
+
+/// Saving a session failed; nothing was written to the response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `name=value` would exceed the configured size limit, and browsers
+    /// silently drop such cookies. No header was written: the client keeps
+    /// its previous cookie.
+    #[error("session cookie of {size} bytes exceeds the {limit}-byte limit")]
+    TooLarge {
+        /// Length of `name=value`, bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// Sealing failed (the OS random source).
+    #[error(transparent)]
+    Seal(#[from] SealError),
+}

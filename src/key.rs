@@ -382,7 +382,7 @@ impl Keyring {
     /// panicking.
     pub fn try_seal(&self, cookie_name: &str, plaintext: &[u8]) -> Result<String, SealError> {
         let mut out = String::new();
-        seal::seal_into(self.primary(), cookie_name, plaintext, &mut out)?;
+        seal::seal_append(self.primary(), cookie_name, plaintext, &mut out)?;
         Ok(out)
     }
 

@@ -66,12 +66,25 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod config;
+mod envelope;
 pub mod error;
+mod http;
 pub mod key;
 pub mod seal;
+pub mod session;
 
-pub use error::{KeyError, MalformedReason, OpenError, SealError};
+pub use config::{Clock, SameSite, SessionConfig, SessionConfigBuilder};
+pub use error::{
+    ConfigError, Error, KeyError, MalformedReason, OpenError, SealError, SessionError,
+};
+pub use http::{
+    MAX_CANDIDATES, MAX_SCAN_BYTES, RequestHeaders, ResponseHeaders, cookie_values, load,
+    load_from_values, removal_header, save, set_cookie_header,
+};
 pub use key::{Key, Keyring, Opened};
+pub use session::{Expiry, InvalidReason, Session, Status};
+pub use time;
 
 // The README's examples are compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -40,9 +40,9 @@ pub const fn sealed_len(plaintext_len: usize) -> usize {
     encoded_len(plaintext_len + OVERHEAD)
 }
 
-/// Seals with a fresh OS-random nonce, writing the value into `out`
-/// (cleared first, so a caller can reuse one buffer).
-pub(crate) fn seal_into(
+/// Seals with a fresh OS-random nonce, appending the value to `out` (so a
+/// `Set-Cookie` line is built in one buffer).
+pub(crate) fn seal_append(
     key: &DerivedKey,
     cookie_name: &str,
     plaintext: &[u8],
@@ -75,7 +75,6 @@ pub(crate) fn seal_with_nonce(
         xaes_encrypt(&key.cipher, nonce, aad, &mut raw[HEADER_LEN..])
     })?;
     raw.extend_from_slice(&tag);
-    out.clear();
     out.reserve(encoded_len(raw.len()));
     URL_SAFE_NO_PAD.encode_string(&raw, out);
     Ok(())

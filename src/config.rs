@@ -1,0 +1,459 @@
+//! [`SessionConfig`] and its builder: the cookie's name and attributes, the
+//! lifetimes, the size limit and the clock, validated once at
+//! [`SessionConfigBuilder::build`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::envelope::{Lifetimes, Rolling, default_refresh_after};
+use crate::error::ConfigError;
+use crate::key::Keyring;
+
+/// The largest `name=value` a cookie may have: every major browser stores
+/// 4,096 bytes; a higher limit would let the crate write cookies that browsers
+/// silently drop.
+pub const MAX_SIZE_LIMIT: usize = 4096;
+
+/// The default limit on `name=value`: the smallest that all major browsers
+/// accept.
+pub const DEFAULT_SIZE_LIMIT: usize = 4093;
+
+/// Django's default `SESSION_COOKIE_AGE`: two weeks.
+pub const DEFAULT_MAX_AGE: Duration = Duration::weeks(2);
+
+/// The `SameSite` attribute. It is always written explicitly, so browsers that
+/// default differently behave the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SameSite {
+    /// Sent on same-site requests only.
+    Strict,
+    /// Sent on same-site requests and top-level cross-site navigations
+    /// (the default).
+    Lax,
+    /// Sent on every request; requires `Secure`.
+    None,
+}
+
+impl SameSite {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        }
+    }
+}
+
+/// The source of "now". Tests inject a fixed or stepped clock instead of
+/// sleeping.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
+
+impl Clock {
+    /// The system clock, in UTC.
+    #[must_use]
+    pub fn system() -> Self {
+        Self(Arc::new(OffsetDateTime::now_utc))
+    }
+
+    /// A clock that calls `now`.
+    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    /// The current time as whole Unix seconds.
+    pub(crate) fn now(&self) -> i64 {
+        (self.0)().unix_timestamp()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// Everything the session layer needs, validated. Cheap to clone (an `Arc`),
+/// `Send + Sync`: build it once and share it.
+#[derive(Clone)]
+pub struct SessionConfig {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) keyring: Keyring,
+    pub(crate) cookie_name: String,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) partitioned: bool,
+    pub(crate) lifetimes: Lifetimes,
+    pub(crate) size_limit: usize,
+    pub(crate) clock: Clock,
+}
+
+impl SessionConfig {
+    /// Starts a builder with secure defaults: cookie `session`, `Secure`,
+    /// `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`, a two-week
+    /// `max_age`, no rolling, no absolute timeout, a 4,093-byte limit.
+    #[must_use]
+    pub fn builder(keyring: Keyring) -> SessionConfigBuilder {
+        SessionConfigBuilder {
+            keyring,
+            cookie_name: "session".to_owned(),
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            path: "/".to_owned(),
+            domain: None,
+            partitioned: false,
+            max_age: DEFAULT_MAX_AGE,
+            rolling: None,
+            refresh_after: None,
+            absolute_timeout: None,
+            browser_session: false,
+            size_limit: DEFAULT_SIZE_LIMIT,
+            clock: Clock::system(),
+        }
+    }
+
+    /// The keyring that seals and opens the cookie.
+    #[must_use]
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+
+    /// The cookie's name.
+    #[must_use]
+    pub fn cookie_name(&self) -> &str {
+        &self.inner.cookie_name
+    }
+
+    /// The limit on `name=value`, in bytes.
+    #[must_use]
+    pub fn size_limit(&self) -> usize {
+        self.inner.size_limit
+    }
+
+    /// The current time from the configured clock.
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(self.inner.clock.now())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+impl fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("SessionConfig")
+            .field("keyring", &i.keyring)
+            .field("cookie_name", &i.cookie_name)
+            .field("secure", &i.secure)
+            .field("http_only", &i.http_only)
+            .field("same_site", &i.same_site)
+            .field("path", &i.path)
+            .field("domain", &i.domain)
+            .field("partitioned", &i.partitioned)
+            .field("lifetimes", &i.lifetimes)
+            .field("size_limit", &i.size_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`SessionConfig`]; every setter is checked together in
+/// [`build`](Self::build).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SessionConfigBuilder {
+    keyring: Keyring,
+    cookie_name: String,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+    path: String,
+    domain: Option<String>,
+    partitioned: bool,
+    max_age: Duration,
+    rolling: Option<Duration>,
+    refresh_after: Option<Duration>,
+    absolute_timeout: Option<Duration>,
+    browser_session: bool,
+    size_limit: usize,
+    clock: Clock,
+}
+
+impl SessionConfigBuilder {
+    /// The cookie's name (default `session`). A `__Host-` name requires
+    /// `Secure`, `Path=/` and no `Domain`; a `__Secure-` name requires `Secure`.
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = name.into();
+        self
+    }
+
+    /// The `Secure` attribute (default on). Turn it off only for plain-HTTP
+    /// development on localhost.
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// The `HttpOnly` attribute (default on): scripts cannot read the cookie.
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.http_only = http_only;
+        self
+    }
+
+    /// The `SameSite` attribute (default `Lax`).
+    pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// The `Path` attribute (default `/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// The `Domain` attribute (default none: the cookie goes to this host
+    /// only, which is the safer choice).
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// The `Partitioned` attribute (CHIPS; default off). Requires `Secure`.
+    pub fn partitioned(mut self, partitioned: bool) -> Self {
+        self.partitioned = partitioned;
+        self
+    }
+
+    /// How long a session lives after it is created (default two weeks):
+    /// `expires = created + max_age`. Ignored for sessions while
+    /// [`rolling`](Self::rolling) is set, which expire after idling instead.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// Rolling expiry: a session expires after `idle` without a request. The
+    /// cookie is re-sealed with a fresh expiry at most once per
+    /// [`refresh_after`](Self::refresh_after), so a busy user is not sent a
+    /// new cookie on every request.
+    pub fn rolling(mut self, idle: Duration) -> Self {
+        self.rolling = Some(idle);
+        self
+    }
+
+    /// With [`rolling`](Self::rolling): re-seal a loaded session once this
+    /// long has passed since it was last sealed (default: a tenth of the idle
+    /// time, at most one minute). Must be shorter than the idle time.
+    pub fn refresh_after(mut self, threshold: Duration) -> Self {
+        self.refresh_after = Some(threshold);
+        self
+    }
+
+    /// No session outlives `created + timeout`, rolling or not (OWASP's
+    /// absolute timeout). [`Session::renew`](crate::Session::renew) restarts
+    /// it, e.g. after a login.
+    pub fn absolute_timeout(mut self, timeout: Duration) -> Self {
+        self.absolute_timeout = Some(timeout);
+        self
+    }
+
+    /// Browser-session cookies (Django's `SESSION_EXPIRE_AT_BROWSER_CLOSE`):
+    /// no `Max-Age`/`Expires`, while the server still enforces the lifetime.
+    pub fn browser_session(mut self, browser_session: bool) -> Self {
+        self.browser_session = browser_session;
+        self
+    }
+
+    /// The limit on `name=value` in bytes (default 4,093, at most 4,096).
+    /// `save` refuses a larger cookie with [`Error::TooLarge`](crate::Error::TooLarge).
+    pub fn size_limit(mut self, limit: usize) -> Self {
+        self.size_limit = limit;
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+        self.clock = Clock::from_fn(now);
+        self
+    }
+
+    /// Validates every setting together.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first rule broken: an invalid cookie
+    /// name, path or domain; a cookie prefix whose rules are not met;
+    /// `SameSite=None` or `Partitioned` without `Secure`; a size limit above
+    /// 4,096 or too small for any session; a lifetime that is zero or
+    /// negative; an absolute timeout shorter than the idle time; a refresh
+    /// threshold not shorter than the idle time.
+    pub fn build(self) -> Result<SessionConfig, ConfigError> {
+        let name = &self.cookie_name;
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            return Err(ConfigError::InvalidCookieName { name: name.clone() });
+        }
+        if !is_valid_attribute(&self.path) || !self.path.starts_with('/') {
+            return Err(ConfigError::InvalidPath {
+                path: self.path.clone(),
+            });
+        }
+        if let Some(domain) = &self.domain {
+            if domain.is_empty() || !is_valid_attribute(domain) {
+                return Err(ConfigError::InvalidDomain {
+                    domain: domain.clone(),
+                });
+            }
+        }
+        // Cookie prefixes are matched case-insensitively by browsers.
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("__host-") {
+            if !self.secure {
+                return Err(ConfigError::PrefixRequiresSecure { name: name.clone() });
+            }
+            if self.domain.is_some() {
+                return Err(ConfigError::HostPrefixWithDomain { name: name.clone() });
+            }
+            if self.path != "/" {
+                return Err(ConfigError::HostPrefixPath {
+                    name: name.clone(),
+                    path: self.path.clone(),
+                });
+            }
+        }
+        if lower.starts_with("__secure-") && !self.secure {
+            return Err(ConfigError::PrefixRequiresSecure { name: name.clone() });
+        }
+        if self.same_site == SameSite::None && !self.secure {
+            return Err(ConfigError::SameSiteNoneRequiresSecure);
+        }
+        if self.partitioned && !self.secure {
+            return Err(ConfigError::PartitionedRequiresSecure);
+        }
+        if self.size_limit > MAX_SIZE_LIMIT {
+            return Err(ConfigError::SizeLimitTooLarge {
+                limit: self.size_limit,
+                max: MAX_SIZE_LIMIT,
+            });
+        }
+        // The smallest session: an empty envelope of a few bytes plus 45
+        // bytes of seal, 60+ characters of base64.
+        let min_limit = name.len() + 1 + crate::seal::sealed_len(16);
+        if self.size_limit < min_limit {
+            return Err(ConfigError::SizeLimitTooSmall {
+                limit: self.size_limit,
+                min: min_limit,
+            });
+        }
+        let max_age = positive_secs("max_age", self.max_age)?;
+        let rolling = match self.rolling {
+            None => {
+                if self.refresh_after.is_some() {
+                    return Err(ConfigError::RefreshWithoutRolling);
+                }
+                None
+            }
+            Some(idle) => {
+                let idle = positive_secs("rolling idle time", idle)?;
+                let refresh_after = match self.refresh_after {
+                    Some(threshold) => {
+                        let t = threshold.whole_seconds();
+                        if t < 0 || t >= idle {
+                            return Err(ConfigError::RefreshNotShorterThanIdle {
+                                refresh_secs: t,
+                                idle_secs: idle,
+                            });
+                        }
+                        t
+                    }
+                    None => default_refresh_after(idle),
+                };
+                Some(Rolling {
+                    idle,
+                    refresh_after,
+                })
+            }
+        };
+        let absolute_timeout = match self.absolute_timeout {
+            None => None,
+            Some(t) => {
+                let t = positive_secs("absolute_timeout", t)?;
+                let idle = rolling.map_or(max_age, |r| r.idle);
+                if t < idle {
+                    return Err(ConfigError::AbsoluteShorterThanIdle {
+                        absolute_secs: t,
+                        idle_secs: idle,
+                    });
+                }
+                Some(t)
+            }
+        };
+        Ok(SessionConfig {
+            inner: Arc::new(Inner {
+                keyring: self.keyring,
+                cookie_name: self.cookie_name,
+                secure: self.secure,
+                http_only: self.http_only,
+                same_site: self.same_site,
+                path: self.path,
+                domain: self.domain,
+                partitioned: self.partitioned,
+                lifetimes: Lifetimes {
+                    max_age,
+                    rolling,
+                    absolute: absolute_timeout,
+                    browser_session: self.browser_session,
+                },
+                size_limit: self.size_limit,
+                clock: self.clock,
+            }),
+        })
+    }
+}
+
+/// Whole seconds of a lifetime that must be at least one second.
+fn positive_secs(what: &'static str, d: Duration) -> Result<i64, ConfigError> {
+    let secs = d.whole_seconds();
+    if secs < 1 {
+        Err(ConfigError::NonPositiveLifetime { what, secs })
+    } else {
+        Ok(secs)
+    }
+}
+
+/// RFC 6265 `token`: visible ASCII except separators.
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_graphic()
+        && !matches!(
+            b,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b'@'
+                | b','
+                | b';'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'='
+                | b'{'
+                | b'}'
+        )
+}
+
+/// An attribute value that cannot break out of its attribute.
+fn is_valid_attribute(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}

@@ -1,0 +1,381 @@
+//! [`load`] and [`save`] over the `http` crate's types: read every `Cookie`
+//! header, pick candidates by name, append `Set-Cookie` and `Vary: Cookie`.
+
+use std::fmt::Write as _;
+
+use http::header::{COOKIE, SET_COOKIE, VARY};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+
+use crate::config::SessionConfig;
+use crate::envelope;
+use crate::error::Error;
+use crate::seal;
+use crate::session::{InvalidReason, Session, Status};
+
+/// At most this many cookies with the session's name are tried: a browser
+/// sends one per matching `Path`/`Domain`, and each costs an AEAD open.
+pub const MAX_CANDIDATES: usize = 8;
+
+/// At most this many bytes of `Cookie` headers are scanned, so a hostile
+/// header costs little. Browsers send far less (about 4 KB per cookie, and
+/// servers commonly cap all headers at 8 to 16 KB).
+pub const MAX_SCAN_BYTES: usize = 64 * 1024;
+
+/// Anything [`load`] can read request headers from.
+pub trait RequestHeaders {
+    /// The request's headers.
+    fn request_headers(&self) -> &HeaderMap;
+}
+
+impl<B> RequestHeaders for Request<B> {
+    fn request_headers(&self) -> &HeaderMap {
+        self.headers()
+    }
+}
+
+impl RequestHeaders for http::request::Parts {
+    fn request_headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+impl RequestHeaders for HeaderMap {
+    fn request_headers(&self) -> &HeaderMap {
+        self
+    }
+}
+
+/// Anything [`save`] can write response headers into.
+pub trait ResponseHeaders {
+    /// The response's headers.
+    fn response_headers(&mut self) -> &mut HeaderMap;
+    /// The response's status, if known (a bare `HeaderMap` has none).
+    fn response_status(&self) -> Option<StatusCode>;
+}
+
+impl<B> ResponseHeaders for Response<B> {
+    fn response_headers(&mut self) -> &mut HeaderMap {
+        self.headers_mut()
+    }
+    fn response_status(&self) -> Option<StatusCode> {
+        Some(self.status())
+    }
+}
+
+impl ResponseHeaders for http::response::Parts {
+    fn response_headers(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+    fn response_status(&self) -> Option<StatusCode> {
+        Some(self.status)
+    }
+}
+
+impl ResponseHeaders for HeaderMap {
+    fn response_headers(&mut self) -> &mut HeaderMap {
+        self
+    }
+    fn response_status(&self) -> Option<StatusCode> {
+        None
+    }
+}
+
+/// Loads the session from a request's `Cookie` headers.
+///
+/// Never fails: with no cookie, or a cookie that is malformed, tampered,
+/// sealed under an unknown key or expired, the session starts empty and
+/// [`Session::status`] says why. Every `Cookie` header is read (HTTP/2 sends
+/// one per cookie); the first cookie with the configured name that opens and
+/// has not expired wins.
+pub fn load<R: RequestHeaders + ?Sized>(config: &SessionConfig, request: &R) -> Session {
+    load_from_values(
+        config,
+        cookie_values(request.request_headers(), config.cookie_name()),
+    )
+}
+
+/// Loads the session from cookie values already picked out of a request, for
+/// frameworks that parse cookies themselves. At most [`MAX_CANDIDATES`] are
+/// tried.
+pub fn load_from_values<'a>(
+    config: &SessionConfig,
+    values: impl IntoIterator<Item = &'a [u8]>,
+) -> Session {
+    let inner = &config.inner;
+    let now = inner.clock.now();
+    let lifetimes = inner.lifetimes;
+    let mut first_error: Option<InvalidReason> = None;
+    let mut expired = false;
+    let mut seen = false;
+    for raw in values.into_iter().take(MAX_CANDIDATES) {
+        seen = true;
+        let Ok(value) = std::str::from_utf8(raw) else {
+            first_error.get_or_insert(InvalidReason::Malformed(
+                crate::error::MalformedReason::Base64,
+            ));
+            continue;
+        };
+        let opened = match inner.keyring.open(&inner.cookie_name, value) {
+            Ok(opened) => opened,
+            Err(e) => {
+                first_error.get_or_insert(e.into());
+                continue;
+            }
+        };
+        let Some(env) = envelope::decode(&opened.plaintext) else {
+            first_error.get_or_insert(InvalidReason::BadPayload);
+            continue;
+        };
+        if !lifetimes.is_live(env.created, env.expires, now) {
+            expired = true;
+            continue;
+        }
+        return Session::loaded(env, now, lifetimes, opened.used_fallback);
+    }
+    let status = match (seen, expired, first_error) {
+        (false, _, _) => Status::New,
+        (true, true, _) => Status::Expired,
+        (true, false, Some(reason)) => Status::Invalid(reason),
+        (true, false, None) => Status::New,
+    };
+    Session::fresh(now, lifetimes, status, seen)
+}
+
+/// The values of the cookies called `name`, in header order, within the scan
+/// budget. Works on bytes: a header that is not UTF-8 is still scanned.
+pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a [u8]> {
+    let mut budget = MAX_SCAN_BYTES;
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .map_while(move |header| {
+            let bytes = header.as_bytes();
+            if budget == 0 {
+                return None;
+            }
+            let take = bytes.len().min(budget);
+            budget -= take;
+            Some(&bytes[..take])
+        })
+        .flat_map(|bytes| bytes.split(|&b| b == b';'))
+        .filter_map(move |pair| {
+            let pair = trim(pair);
+            let eq = pair.iter().position(|&b| b == b'=')?;
+            (trim(&pair[..eq]) == name.as_bytes()).then(|| unquote(trim(&pair[eq + 1..])))
+        })
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
+    &bytes[start..end.max(start)]
+}
+
+/// RFC 6265 allows a cookie value in double quotes.
+fn unquote(bytes: &[u8]) -> &[u8] {
+    match bytes {
+        [b'"', inner @ .., b'"'] => inner,
+        _ => bytes,
+    }
+}
+
+/// What a save does to the cookie.
+enum Action {
+    Nothing,
+    Remove,
+    Set,
+}
+
+/// Writes the session into a response, following the save rules:
+///
+/// 1. Flushed, or empty while the request carried a session cookie: a
+///    removal `Set-Cookie` (empty value, `Max-Age=0`, past `Expires`, same
+///    `Path`/`Domain`).
+/// 2. Modified, renewed, loaded with a fallback key, or due for a rolling
+///    refresh: the sealed session, with the configured attributes.
+/// 3. Otherwise nothing.
+/// 4. A cookie over the size limit: [`Error::TooLarge`], and no header at all,
+///    so the client keeps its previous cookie.
+/// 5. A 5xx response gets no session cookie.
+/// 6. `Vary: Cookie` whenever the session was read or written.
+///
+/// # Errors
+///
+/// [`Error::TooLarge`], or [`Error::Seal`] if the OS random source fails.
+pub fn save<T: ResponseHeaders + ?Sized>(
+    config: &SessionConfig,
+    session: &Session,
+    response: &mut T,
+) -> Result<(), Error> {
+    let is_server_error = response
+        .response_status()
+        .is_some_and(|s| s.is_server_error());
+    let header = if is_server_error {
+        None
+    } else {
+        set_cookie_header(config, session)?
+    };
+    let accessed = session.save_view().accessed;
+    let headers = response.response_headers();
+    let wrote = header.is_some();
+    if let Some(value) = header {
+        headers.append(SET_COOKIE, value);
+    }
+    if wrote || accessed {
+        add_vary_cookie(headers);
+    }
+    Ok(())
+}
+
+/// The `Set-Cookie` header [`save`] would write, if any: for frameworks
+/// whose response type is not an `http` one.
+///
+/// # Errors
+///
+/// As [`save`].
+pub fn set_cookie_header(
+    config: &SessionConfig,
+    session: &Session,
+) -> Result<Option<HeaderValue>, Error> {
+    let inner = &config.inner;
+    let now = inner.clock.now();
+    let view = session.save_view();
+    let lt = &inner.lifetimes;
+    let action = if view.flushed && view.data.is_empty() {
+        Action::Remove
+    } else if view.data.is_empty() {
+        if view.had_cookie {
+            Action::Remove
+        } else {
+            Action::Nothing
+        }
+    } else if view.modified
+        || view.renewed
+        || view.flushed
+        || view.status == Status::LoadedWithFallback
+        || view
+            .loaded_expires
+            .is_some_and(|e| lt.due_for_refresh(view.created, e, view.expiry, now))
+    {
+        Action::Set
+    } else {
+        Action::Nothing
+    };
+    match action {
+        Action::Nothing => Ok(None),
+        Action::Remove => Ok(Some(removal_header(config))),
+        Action::Set => {
+            let expires = lt.expires(view.created, now, view.expiry);
+            if expires <= now {
+                // An expiry in the past (set_expiry(At(past))): the session is
+                // over, so the cookie goes.
+                return Ok(Some(removal_header(config)));
+            }
+            let mut plaintext = Vec::with_capacity(envelope::encoded_len(view.data));
+            plaintext = envelope::encode(view.created, expires, view.expiry, view.data, plaintext);
+            let name = &inner.cookie_name;
+            let size = name.len() + 1 + seal::sealed_len(plaintext.len());
+            if size > inner.size_limit {
+                return Err(Error::TooLarge {
+                    size,
+                    limit: inner.size_limit,
+                });
+            }
+            let mut out = String::with_capacity(size + 160);
+            out.push_str(name);
+            out.push('=');
+            seal::seal_append(inner.keyring.primary(), name, &plaintext, &mut out)?;
+            let browser_session = match view.expiry {
+                Some(envelope::ExpiryOverride::BrowserSession) => true,
+                Some(_) => false,
+                None => lt.browser_session,
+            };
+            let max_age = (!browser_session).then_some((expires - now, expires));
+            push_attributes(config, max_age, &mut out);
+            Ok(Some(header_value(out)))
+        }
+    }
+}
+
+/// A `Set-Cookie` that deletes the session cookie.
+#[must_use]
+pub fn removal_header(config: &SessionConfig) -> HeaderValue {
+    let name = config.cookie_name();
+    let mut out = String::with_capacity(name.len() + 160);
+    out.push_str(name);
+    out.push('=');
+    push_attributes(config, Some((0, 0)), &mut out);
+    header_value(out)
+}
+
+/// Appends `; Path=..; Domain=..; Max-Age=..; Expires=..; Secure; HttpOnly;
+/// SameSite=..; Partitioned`.
+fn push_attributes(config: &SessionConfig, max_age: Option<(i64, i64)>, out: &mut String) {
+    let inner = &config.inner;
+    out.push_str("; Path=");
+    out.push_str(&inner.path);
+    if let Some(domain) = &inner.domain {
+        out.push_str("; Domain=");
+        out.push_str(domain);
+    }
+    if let Some((age, expires)) = max_age {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "; Max-Age={}; Expires=", age.max(0));
+        push_http_date(expires, out);
+    }
+    if inner.secure {
+        out.push_str("; Secure");
+    }
+    if inner.http_only {
+        out.push_str("; HttpOnly");
+    }
+    out.push_str("; SameSite=");
+    out.push_str(inner.same_site.as_str());
+    if inner.partitioned {
+        out.push_str("; Partitioned");
+    }
+}
+
+/// IMF-fixdate (RFC 9110): `Thu, 01 Jan 1970 00:00:00 GMT`.
+fn push_http_date(unix: i64, out: &mut String) {
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        [usize::from(t.weekday().number_days_from_monday())];
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][usize::from(u8::from(t.month()) - 1)];
+    let _ = write!(
+        out,
+        "{weekday}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
+        t.day(),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+}
+
+fn header_value(s: String) -> HeaderValue {
+    // The name is a validated token, the value base64url, the attributes
+    // validated at build: all visible ASCII.
+    HeaderValue::try_from(s).expect("Set-Cookie is built from visible ASCII only")
+}
+
+fn add_vary_cookie(headers: &mut HeaderMap) {
+    let already = headers.get_all(VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("cookie") || t.trim() == "*")
+        })
+    });
+    if !already {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    }
+}

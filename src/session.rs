@@ -1,0 +1,428 @@
+//! [`Session`]: the Django-like map, with dirty tracking, the load status and
+//! the per-session expiry.
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_bytes::ByteBuf;
+use time::{Duration, OffsetDateTime};
+
+use crate::envelope::{Data, ExpiryOverride, Lifetimes};
+use crate::error::{MalformedReason, OpenError, SessionError};
+
+/// How the session came to be, as [`load`](crate::load) found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    /// The request carried no session cookie.
+    New,
+    /// A valid cookie was loaded.
+    Loaded,
+    /// A valid cookie sealed with a fallback key was loaded; the next save
+    /// re-seals it with the primary key.
+    LoadedWithFallback,
+    /// The cookie was valid but past its expiry (or the absolute timeout): the
+    /// session starts empty.
+    Expired,
+    /// The cookie could not be used: the session starts empty.
+    Invalid(InvalidReason),
+}
+
+impl Status {
+    /// `true` for [`Status::Loaded`] and [`Status::LoadedWithFallback`].
+    #[must_use]
+    pub fn is_loaded(self) -> bool {
+        matches!(self, Status::Loaded | Status::LoadedWithFallback)
+    }
+}
+
+/// Why a session cookie was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidReason {
+    /// Not a sealed value: bad base64, too short or too long.
+    #[error("malformed: {0}")]
+    Malformed(MalformedReason),
+    /// A format version this crate does not read.
+    #[error("unsupported version {version}")]
+    UnsupportedVersion {
+        /// The version byte found.
+        version: u8,
+    },
+    /// Sealed under a key this keyring does not have (retired, or another
+    /// application's).
+    #[error("unknown key")]
+    UnknownKey,
+    /// Failed authentication: altered, or sealed for another cookie name.
+    #[error("tampered")]
+    Tampered,
+    /// Authenticated, but the plaintext is not a session envelope. Only a
+    /// holder of the key can produce this (a bug, or a leaked key).
+    #[error("authenticated but not a session")]
+    BadPayload,
+}
+
+impl From<OpenError> for InvalidReason {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::Malformed(m) => InvalidReason::Malformed(m),
+            OpenError::UnsupportedVersion { version } => {
+                InvalidReason::UnsupportedVersion { version }
+            }
+            OpenError::UnknownKey { .. } => InvalidReason::UnknownKey,
+            OpenError::Tampered => InvalidReason::Tampered,
+        }
+    }
+}
+
+/// A per-session lifetime, overriding the configuration (Django's
+/// `set_expiry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// Go back to the configured lifetime (Django's `set_expiry(None)`).
+    Default,
+    /// Expire after this long without a request (Django's
+    /// `set_expiry(seconds)`); the cookie is refreshed as a rolling session.
+    Idle(Duration),
+    /// Expire at this instant (Django's `set_expiry(datetime)`).
+    At(OffsetDateTime),
+    /// A cookie the browser drops when it closes (Django's `set_expiry(0)`);
+    /// the server still enforces the configured lifetime.
+    BrowserSession,
+}
+
+/// One user's session: an ordered map from string keys to values of any
+/// serde type, stored as postcard bytes.
+///
+/// Build one with [`load`](crate::load) and write it back with
+/// [`save`](crate::save). A bad or expired cookie never yields an error: the
+/// session starts empty and [`status`](Session::status) says why.
+///
+/// `Debug` shows the keys, never the values.
+pub struct Session {
+    data: Data,
+    created: i64,
+    expiry: Option<ExpiryOverride>,
+    /// `expires` of the loaded cookie.
+    loaded_expires: Option<i64>,
+    status: Status,
+    /// The request time, Unix seconds.
+    now: i64,
+    lifetimes: Lifetimes,
+    had_cookie: bool,
+    modified: bool,
+    renewed: bool,
+    flushed: bool,
+    /// Whether the response depends on the cookie (for `Vary: Cookie`).
+    accessed: Cell<bool>,
+}
+
+/// What `save` needs to know about a session.
+pub(crate) struct SaveView<'a> {
+    pub(crate) data: &'a Data,
+    pub(crate) created: i64,
+    pub(crate) expiry: Option<ExpiryOverride>,
+    pub(crate) loaded_expires: Option<i64>,
+    pub(crate) status: Status,
+    pub(crate) had_cookie: bool,
+    pub(crate) modified: bool,
+    pub(crate) renewed: bool,
+    pub(crate) flushed: bool,
+    pub(crate) accessed: bool,
+}
+
+impl Session {
+    /// An empty session at `now` (Unix seconds).
+    pub(crate) fn fresh(now: i64, lifetimes: Lifetimes, status: Status, had_cookie: bool) -> Self {
+        Self {
+            data: Data::new(),
+            created: now,
+            expiry: None,
+            loaded_expires: None,
+            status,
+            now,
+            lifetimes,
+            had_cookie,
+            modified: false,
+            renewed: false,
+            flushed: false,
+            accessed: Cell::new(false),
+        }
+    }
+
+    /// A session loaded from a valid envelope.
+    pub(crate) fn loaded(
+        env: crate::envelope::Envelope,
+        now: i64,
+        lifetimes: Lifetimes,
+        used_fallback: bool,
+    ) -> Self {
+        Self {
+            data: env.data,
+            created: env.created,
+            expiry: env.expiry,
+            loaded_expires: Some(env.expires),
+            status: if used_fallback {
+                Status::LoadedWithFallback
+            } else {
+                Status::Loaded
+            },
+            now,
+            lifetimes,
+            had_cookie: true,
+            modified: false,
+            renewed: false,
+            flushed: false,
+            accessed: Cell::new(false),
+        }
+    }
+
+    pub(crate) fn save_view(&self) -> SaveView<'_> {
+        SaveView {
+            data: &self.data,
+            created: self.created,
+            expiry: self.expiry,
+            loaded_expires: self.loaded_expires,
+            status: self.status,
+            had_cookie: self.had_cookie,
+            modified: self.modified,
+            renewed: self.renewed,
+            flushed: self.flushed,
+            accessed: self.accessed.get(),
+        }
+    }
+
+    fn touch(&self) {
+        self.accessed.set(true);
+    }
+
+    /// The value under `key`, decoded as `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Decode`] when the stored bytes are not a `T` (wrong
+    /// type, or bytes left over after decoding); the value stays in place.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.touch();
+        self.data
+            .get(key)
+            .map(|bytes| decode_value(key, bytes))
+            .transpose()
+    }
+
+    /// Stores `value` under `key`, replacing what was there.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Encode`] when serde cannot serialise the value for
+    /// postcard (e.g. a map with non-string keys of unknown length).
+    pub fn insert<T: Serialize + ?Sized>(
+        &mut self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        let bytes = match postcard::to_allocvec(value) {
+            Ok(bytes) => bytes,
+            Err(source) => return Err(SessionError::Encode { key, source }),
+        };
+        self.touch();
+        self.data.insert(key, ByteBuf::from(bytes));
+        self.modified = true;
+        Ok(())
+    }
+
+    /// Removes `key`; returns whether it was there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        self.touch();
+        let removed = self.data.remove(key).is_some();
+        self.modified |= removed;
+        removed
+    }
+
+    /// Removes `key` and returns its value (Django's `pop`).
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Decode`] when the stored bytes are not a `T`; the
+    /// value then stays in the session.
+    pub fn take<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, SessionError> {
+        let value = self.get(key)?;
+        if value.is_some() {
+            self.data.remove(key);
+            self.modified = true;
+        }
+        Ok(value)
+    }
+
+    /// Whether `key` is present.
+    #[must_use]
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.touch();
+        self.data.contains_key(key)
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.touch();
+        self.data.keys().map(String::as_str)
+    }
+
+    /// The number of keys.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.touch();
+        self.data.len()
+    }
+
+    /// Whether the session holds no data.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.touch();
+        self.data.is_empty()
+    }
+
+    /// Removes all data but keeps the session (Django's `clear`). An empty
+    /// session whose request carried a cookie has that cookie removed.
+    pub fn clear(&mut self) {
+        self.touch();
+        if !self.data.is_empty() {
+            self.data.clear();
+            self.modified = true;
+        }
+    }
+
+    /// Removes all data and the cookie (Django's `flush`, e.g. on logout).
+    /// Data inserted afterwards starts a new session with a fresh creation
+    /// time and the configured expiry.
+    pub fn flush(&mut self) {
+        self.touch();
+        self.data.clear();
+        self.expiry = None;
+        self.created = self.now;
+        self.flushed = true;
+        self.modified = false;
+        self.renewed = false;
+    }
+
+    /// Keeps the data but starts the session anew (Django's `cycle_key`):
+    /// a fresh creation time, so the absolute timeout restarts, and a new
+    /// cookie. Call it after a login or any change of privilege.
+    pub fn renew(&mut self) {
+        self.touch();
+        self.created = self.now;
+        self.renewed = true;
+    }
+
+    /// Overrides the configured lifetime for this session (Django's
+    /// `set_expiry`). The absolute timeout still applies.
+    pub fn set_expiry(&mut self, expiry: Expiry) {
+        self.touch();
+        self.expiry = match expiry {
+            Expiry::Default => None,
+            Expiry::Idle(d) => Some(ExpiryOverride::Idle(d.whole_seconds().max(0))),
+            Expiry::At(t) => Some(ExpiryOverride::At(t.unix_timestamp())),
+            Expiry::BrowserSession => Some(ExpiryOverride::BrowserSession),
+        };
+        self.modified = true;
+    }
+
+    /// The per-session lifetime in force.
+    #[must_use]
+    pub fn expiry(&self) -> Expiry {
+        match self.expiry {
+            None => Expiry::Default,
+            Some(ExpiryOverride::Idle(s)) => Expiry::Idle(Duration::seconds(s)),
+            Some(ExpiryOverride::At(t)) => Expiry::At(unix(t)),
+            Some(ExpiryOverride::BrowserSession) => Expiry::BrowserSession,
+        }
+    }
+
+    /// When the session expires on the server if it is saved now (Django's
+    /// `get_expiry_date`).
+    #[must_use]
+    pub fn expiry_date(&self) -> OffsetDateTime {
+        let expires = if self.is_due_to_seal() {
+            self.lifetimes.expires(self.created, self.now, self.expiry)
+        } else {
+            self.loaded_expires
+                .unwrap_or_else(|| self.lifetimes.expires(self.created, self.now, self.expiry))
+        };
+        unix(expires)
+    }
+
+    /// Whether the cookie is dropped by the browser when it closes (Django's
+    /// `get_expire_at_browser_close`).
+    #[must_use]
+    pub fn expires_at_browser_close(&self) -> bool {
+        match self.expiry {
+            Some(ExpiryOverride::BrowserSession) => true,
+            Some(_) => false,
+            None => self.lifetimes.browser_session,
+        }
+    }
+
+    /// When the session was first issued (or last renewed).
+    #[must_use]
+    pub fn created(&self) -> OffsetDateTime {
+        unix(self.created)
+    }
+
+    /// How the session was loaded.
+    #[must_use]
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// Whether the data changed since loading (Django's `modified`).
+    #[must_use]
+    pub fn is_modified(&self) -> bool {
+        self.modified || self.flushed
+    }
+
+    /// Whether the session will be sealed anew on save (ignoring the rolling
+    /// refresh, which depends on time).
+    fn is_due_to_seal(&self) -> bool {
+        self.modified || self.renewed || self.loaded_expires.is_none()
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .field("status", &self.status)
+            .field("created", &self.created)
+            .field("modified", &self.modified)
+            .field("renewed", &self.renewed)
+            .field("flushed", &self.flushed)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unix(t: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t).unwrap_or(if t < 0 {
+        OffsetDateTime::UNIX_EPOCH
+    } else {
+        // The largest instant `time` represents without its large-dates feature.
+        OffsetDateTime::from_unix_timestamp(253_402_300_799).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    })
+}
+
+fn decode_value<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, SessionError> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(SessionError::Decode {
+            key: key.to_owned(),
+            source: postcard::Error::DeserializeBadEncoding,
+            trailing: rest.len(),
+        }),
+        Err(source) => Err(SessionError::Decode {
+            key: key.to_owned(),
+            source,
+            trailing: 0,
+        }),
+    }
+}
