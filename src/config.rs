@@ -100,7 +100,6 @@ impl SessionConfig {
     /// Starts a builder with secure defaults: cookie `session`, `Secure`,
     /// `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`, a two-week
     /// `max_age`, no rolling, no absolute timeout, a 4,093-byte limit.
-    #[must_use]
     pub fn builder(keyring: Keyring) -> SessionConfigBuilder {
         SessionConfigBuilder {
             keyring,

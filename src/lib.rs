@@ -1,10 +1,68 @@
 //! # sealed-session
 //!
 //! Stateless sessions in one encrypted, authenticated cookie, for any Rust
-//! HTTP framework.
+//! HTTP framework. The whole session lives in the cookie, sealed with
+//! XAES-256-GCM, so any number of servers that share the keys serve a user
+//! with no session store.
 //!
-//! The sealing layer stands on its own: a [`Keyring`] seals bytes for a named
-//! cookie and opens them again.
+//! ## Quick start
+//!
+//! Two calls around your handler: [`load`] a [`Session`] from the request,
+//! [`save`] it into the response. Both take `http` types (`Request`,
+//! `Response`, their `Parts`, or a bare `HeaderMap`), so they fit axum,
+//! hyper, actix-web (through its headers) and the rest.
+//!
+//! ```
+//! use sealed_session::{Key, Keyring, Session, SessionConfig};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let request = http::Request::new(());
+//! # let mut response = http::Response::new(());
+//! # const OLD: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+//!
+//! // Once, at start-up: the newest key seals, older ones still open.
+//! let keys = Keyring::new(Key::generate()).with_fallback(Key::from_base64(OLD)?);
+//! let config = SessionConfig::builder(keys)
+//!     .cookie_name("__Host-session")
+//!     .max_age(time::Duration::weeks(2))
+//!     .build()?;
+//!
+//! // Per request.
+//! let mut session: Session = sealed_session::load(&config, &request);
+//! session.insert("username", &"JohnDoe")?;
+//! let name: Option<String> = session.get("username")?;
+//! sealed_session::save(&config, &session, &mut response)?;
+//!
+//! assert_eq!(name.as_deref(), Some("JohnDoe"));
+//! assert!(response.headers()["set-cookie"].to_str()?.starts_with("__Host-session="));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## The model
+//!
+//! - [`Key`] / [`Keyring`]: master secrets, derived once into ciphers and
+//!   4-byte key ids; one primary key seals, fallbacks open (rotation).
+//! - [`SessionConfig`]: cookie name and attributes (secure by default:
+//!   `Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/`), lifetimes, size limit,
+//!   clock; validated once by [`SessionConfigBuilder::build`].
+//! - [`Session`]: a map from string keys to any serde value, with Django's
+//!   verbs (`get`, `insert`, `remove`, `take`, `clear`, `flush`, `renew`,
+//!   `set_expiry`). A bad cookie is never an error: the session starts
+//!   empty and [`Session::status`] says why.
+//! - [`load`] / [`save`]: the HTTP glue and the save rules. Nothing is
+//!   written for an unchanged session; a flushed or emptied one gets a
+//!   removal cookie; a session that would exceed 4,093 bytes is refused with
+//!   [`Error::TooLarge`] before the browser can silently drop it.
+//!
+//! Lifetimes are enforced by the server from the sealed envelope, not by the
+//! cookie's `Max-Age`: a copied cookie dies on the server when its session
+//! expires. See [`SessionConfigBuilder`] for `max_age`, `rolling`,
+//! `absolute_timeout` and `browser_session`.
+//!
+//! ## Sealing on its own
+//!
+//! The sealing layer works for any bytes: a [`Keyring`] seals a value for a
+//! named cookie and opens it again.
 //!
 //! ```
 //! use sealed_session::{Key, Keyring, OpenError};

@@ -204,6 +204,11 @@ impl Session {
     ///
     /// [`SessionError::Decode`] when the stored bytes are not a `T` (wrong
     /// type, or bytes left over after decoding); the value stays in place.
+    ///
+    /// postcard is not self-describing, so a mismatch is caught only when the
+    /// bytes do not fit `T`: a `[bool; 2]` stored and a `Vec<bool>` asked for
+    /// may decode to something else. Read a key with the type it was written
+    /// with.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         self.touch();
         self.data

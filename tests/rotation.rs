@@ -81,3 +81,87 @@ fn keyring_debug_shows_ids_not_keys() {
     let id_hex: String = key.id().iter().map(|b| format!("{b:02x}")).collect();
     assert!(debug.contains(&id_hex), "{debug}");
 }
+
+mod sessions {
+    //! Rotation seen through sessions: a fallback-sealed cookie loads, is
+    //! re-sealed with the primary on the next save, and a retired key's
+    //! cookie gives an empty session that is removed.
+
+    use sealed_session::{InvalidReason, Keyring, SessionConfig, Status};
+
+    use super::k;
+
+    fn config(keys: Keyring) -> SessionConfig {
+        SessionConfig::builder(keys).build().unwrap()
+    }
+
+    fn cookie_from(config: &SessionConfig) -> String {
+        let mut s = sealed_session::load(config, &http::Request::new(()));
+        s.insert("user", "ada").unwrap();
+        let mut headers = http::HeaderMap::new();
+        sealed_session::save(config, &s, &mut headers).unwrap();
+        headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn request(cookie: &str) -> http::Request<()> {
+        http::Request::builder()
+            .header("cookie", cookie)
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn fallback_cookie_is_resealed_with_the_primary_and_keeps_created() {
+        let old = config(Keyring::new(k(1)));
+        let cookie = cookie_from(&old);
+        let rotated = config(Keyring::new(k(2)).with_fallback(k(1)));
+
+        let s = sealed_session::load(&rotated, &request(&cookie));
+        assert_eq!(s.status(), Status::LoadedWithFallback);
+        let created = s.created();
+        // Unmodified, but re-sealed because a fallback key opened it.
+        let mut headers = http::HeaderMap::new();
+        sealed_session::save(&rotated, &s, &mut headers).unwrap();
+        let resealed = headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+
+        let s = sealed_session::load(&rotated, &request(&resealed));
+        assert_eq!(s.status(), Status::Loaded);
+        assert_eq!(s.created(), created, "rotation keeps the creation time");
+        assert_eq!(s.get::<String>("user").unwrap().as_deref(), Some("ada"));
+        // The re-sealed cookie opens with the new key alone.
+        let new_only = config(Keyring::new(k(2)));
+        assert_eq!(
+            sealed_session::load(&new_only, &request(&resealed)).status(),
+            Status::Loaded
+        );
+    }
+
+    #[test]
+    fn retired_key_gives_an_empty_session_and_a_removal() {
+        let cookie = cookie_from(&config(Keyring::new(k(1))));
+        let new_only = config(Keyring::new(k(2)));
+        let s = sealed_session::load(&new_only, &request(&cookie));
+        assert_eq!(s.status(), Status::Invalid(InvalidReason::UnknownKey));
+        assert!(s.is_empty());
+        let mut headers = http::HeaderMap::new();
+        sealed_session::save(&new_only, &s, &mut headers).unwrap();
+        assert!(
+            headers["set-cookie"]
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+    }
+}
