@@ -1,0 +1,361 @@
+//! End-to-end test of the demo (`examples/demo`): the real router on a real
+//! socket, driven by an HTTP client with a cookie jar, as a browser would.
+#![forbid(unsafe_code)]
+
+#[path = "../examples/demo/app.rs"]
+mod app;
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE, VARY};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode, Url};
+use sealed_session::{Key, Keyring, SessionConfig, load, save};
+use serde_json::{Value, json};
+
+/// A fixed key, so a failure reproduces exactly (bytes 0 to 31).
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn config_with(keys: Keyring) -> SessionConfig {
+    // As the demo's main: plain HTTP on loopback.
+    SessionConfig::builder(keys).secure(false).build().unwrap()
+}
+
+fn config() -> SessionConfig {
+    config_with(Keyring::from_base64_list(KEY).unwrap())
+}
+
+/// Serves the demo's router on an ephemeral loopback port. The listener is
+/// bound before the task is spawned, so requests cannot race the bind; the
+/// task ends with the test's runtime.
+async fn serve(config: SessionConfig) -> Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app::router(config)).await.unwrap();
+    });
+    Url::parse(&format!("http://{addr}/")).unwrap()
+}
+
+/// Two clients over one cookie jar: `follow` behaves like a browser
+/// (redirects followed), `manual` stops at the 303 so the test can read the
+/// `Set-Cookie` of a POST's own response.
+struct Browser {
+    base: Url,
+    jar: Arc<Jar>,
+    follow: Client,
+    manual: Client,
+}
+
+impl Browser {
+    fn new(base: Url) -> Self {
+        let jar = Arc::new(Jar::default());
+        // `cookie_provider` is `cookie_store(true)` with a jar the test can
+        // share between the clients and inspect.
+        let follow = Client::builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        let manual = Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base,
+            jar,
+            follow,
+            manual,
+        }
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap()
+    }
+
+    async fn post(&self, client: &Client, path: &str, field: &str, value: &str) -> Response {
+        client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(field, value))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST` and stop at the redirect.
+    async fn submit(&self, path: &str, field: &str, value: &str) -> Response {
+        self.post(&self.manual, path, field, value).await
+    }
+
+    /// `POST`, follow the redirect, and return the page it lands on.
+    async fn submit_and_follow(&self, path: &str, field: &str, value: &str) -> String {
+        let response = self.post(&self.follow, path, field, value).await;
+        assert_eq!(response.status(), StatusCode::OK, "POST {path}");
+        assert_eq!(response.url().path(), "/", "POST {path} lands on /");
+        response.text().await.unwrap()
+    }
+
+    async fn page(&self) -> String {
+        let response = self.follow.get(self.url("/")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.unwrap()
+    }
+
+    async fn session_json(&self) -> Value {
+        let response = self
+            .follow
+            .get(self.url("/session.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        serde_json::from_str(&response.text().await.unwrap()).unwrap()
+    }
+
+    /// The `Cookie` header the jar would send now.
+    fn cookie(&self) -> Option<String> {
+        self.jar
+            .cookies(&self.base)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+}
+
+/// `application/x-www-form-urlencoded` for one field (reqwest's `form`
+/// feature is not enabled just for this).
+fn form(field: &str, value: &str) -> String {
+    let mut out = format!("{field}=");
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => write!(out, "%{b:02X}").unwrap(),
+        }
+    }
+    out
+}
+
+/// The only `Set-Cookie` of a response.
+fn set_cookie(response: &Response) -> String {
+    let all: Vec<_> = response.headers().get_all(SET_COOKIE).iter().collect();
+    assert_eq!(all.len(), 1, "exactly one Set-Cookie: {all:?}");
+    all[0].to_str().unwrap().to_owned()
+}
+
+/// The attributes after `name=value`, trimmed.
+fn attributes(set_cookie: &str) -> Vec<&str> {
+    set_cookie.split(';').skip(1).map(str::trim).collect()
+}
+
+#[tokio::test]
+async fn login_cart_and_logout_round_trip_through_the_cookie() {
+    let browser = Browser::new(serve(config()).await);
+
+    // No cookie yet: an empty, new session, and nothing to set.
+    let fresh = browser
+        .follow
+        .get(browser.url("/session.json"))
+        .send()
+        .await
+        .unwrap();
+    assert!(fresh.headers().get(SET_COOKIE).is_none());
+    let fresh: Value = serde_json::from_str(&fresh.text().await.unwrap()).unwrap();
+    assert_eq!(fresh, json!({"name": null, "cart": [], "status": "new"}));
+
+    // An item added before logging in must survive the login's renew().
+    browser.submit_and_follow("/cart", "item", "tea").await;
+    let before_login = browser.cookie().expect("the cart set a cookie");
+
+    let name = "Ada <b>&";
+    let login = browser.submit("/login", "name", name).await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    assert_eq!(login.headers()[LOCATION], "/");
+    assert_eq!(login.headers()[VARY], "Cookie");
+    let cookie = set_cookie(&login);
+    assert!(cookie.starts_with("session="), "{cookie}");
+    let attrs = attributes(&cookie);
+    for expected in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(attrs.contains(&expected), "{expected} missing: {cookie}");
+    }
+    assert!(
+        !attrs.iter().any(|a| a.eq_ignore_ascii_case("Secure")),
+        "the demo serves plain HTTP, so no Secure: {cookie}"
+    );
+    assert!(
+        attrs
+            .iter()
+            .any(|a| a.starts_with("Max-Age=") && *a != "Max-Age=0"),
+        "a lasting cookie: {cookie}"
+    );
+    assert_ne!(browser.cookie().unwrap(), before_login, "login re-seals");
+
+    // The name is shown, HTML-escaped.
+    let page = browser.page().await;
+    assert!(page.contains("Ada &lt;b&gt;&amp;"), "{page}");
+    assert!(!page.contains(name), "unescaped name in {page}");
+
+    let script = "<script>alert(1)</script>";
+    let page = browser.submit_and_follow("/cart", "item", script).await;
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains(script), "unescaped item in {page}");
+
+    assert_eq!(
+        browser.session_json().await,
+        json!({"name": name, "cart": ["tea", script], "status": "loaded"})
+    );
+
+    let logout = browser
+        .manual
+        .post(browser.url("/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    let removal = set_cookie(&logout);
+    assert!(removal.starts_with("session=;"), "{removal}");
+    assert!(attributes(&removal).contains(&"Max-Age=0"), "{removal}");
+    assert_eq!(browser.cookie(), None, "the jar dropped the cookie");
+
+    assert_eq!(
+        browser.session_json().await,
+        json!({"name": null, "cart": [], "status": "new"})
+    );
+}
+
+#[tokio::test]
+async fn a_change_too_large_for_the_cookie_is_refused_and_the_session_kept() {
+    let browser = Browser::new(serve(config()).await);
+    browser.submit_and_follow("/login", "name", "ada").await;
+
+    let mut accepted = Vec::new();
+    let mut refused = None;
+    // About 14 items of this size fill a 4,093-byte cookie; the bound only
+    // keeps a broken size check from looping for long.
+    for i in 0..100 {
+        let item = format!("item {i:03} {}", "x".repeat(200));
+        let before = browser.cookie();
+        let response = browser.submit("/cart", "item", &item).await;
+        match response.status() {
+            StatusCode::SEE_OTHER => {
+                assert!(response.headers().get(SET_COOKIE).is_some());
+                accepted.push(item);
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                assert!(
+                    response.headers().get(SET_COOKIE).is_none(),
+                    "a refused change sends no cookie"
+                );
+                let body = response.text().await.unwrap();
+                assert!(body.contains("4093-byte limit"), "{body}");
+                assert_eq!(browser.cookie(), before, "the jar kept its cookie");
+                refused = Some(item);
+                break;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(refused.is_some(), "the cookie never grew too large");
+    assert!(accepted.len() >= 10, "only {} items fitted", accepted.len());
+
+    assert_eq!(
+        browser.session_json().await,
+        json!({"name": "ada", "cart": accepted, "status": "loaded"})
+    );
+    assert!(browser.page().await.contains("item 000"));
+}
+
+#[tokio::test]
+async fn an_empty_name_or_item_is_a_bad_request() {
+    let browser = Browser::new(serve(config()).await);
+    assert_eq!(
+        browser.submit("/login", "name", "  ").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        browser.submit("/cart", "item", "").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(browser.cookie(), None);
+}
+
+/// The `name=value` part of a session sealed under `config` holding `name`.
+fn sealed_cookie(config: &SessionConfig, name: &str) -> String {
+    let mut session = load(config, &http::HeaderMap::new());
+    session.insert("name", name).unwrap();
+    let mut headers = http::HeaderMap::new();
+    save(config, &session, &mut headers).unwrap();
+    let set_cookie = headers[SET_COOKIE].to_str().unwrap();
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn get_json_with_cookie(base: &Url, cookie: &str) -> (Value, Option<String>) {
+    let response = Client::new()
+        .get(base.join("/session.json").unwrap())
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let json = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    (json, set_cookie)
+}
+
+#[tokio::test]
+async fn a_cookie_that_does_not_open_is_reported_and_removed() {
+    let base = serve(config()).await;
+
+    let (json, set_cookie) = get_json_with_cookie(&base, "session=not-a-sealed-value").await;
+    assert_eq!(json["name"], Value::Null);
+    assert!(
+        json["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid: malformed"),
+        "{json}"
+    );
+    assert!(set_cookie.unwrap().contains("Max-Age=0"));
+
+    let other_app = config_with(Keyring::new(Key::from_bytes(&[9; 32]).unwrap()));
+    let foreign = sealed_cookie(&other_app, "mallory");
+    let (json, set_cookie) = get_json_with_cookie(&base, &foreign).await;
+    assert_eq!(
+        json,
+        json!({"name": null, "cart": [], "status": "invalid: unknown key"})
+    );
+    assert!(set_cookie.unwrap().contains("Max-Age=0"));
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_old_cookies_load_and_are_resealed() {
+    let old = Keyring::from_base64_list(KEY).unwrap();
+    let cookie = sealed_cookie(&config_with(old), "ada");
+
+    // SESSION_KEYS="new,old": the new key seals, the old one still opens.
+    let new = Key::from_bytes(&[7; 32]).unwrap().to_base64();
+    let rotated = Keyring::from_base64_list(&format!("{new},{KEY}")).unwrap();
+    let base = serve(config_with(rotated)).await;
+
+    let (json, set_cookie) = get_json_with_cookie(&base, &cookie).await;
+    assert_eq!(
+        json,
+        json!({"name": "ada", "cart": [], "status": "loaded-with-fallback"})
+    );
+    let resealed = set_cookie.expect("re-sealed under the new key");
+    let resealed = resealed.split(';').next().unwrap();
+    assert_ne!(resealed, cookie);
+
+    let (json, set_cookie) = get_json_with_cookie(&base, resealed).await;
+    assert_eq!(json, json!({"name": "ada", "cart": [], "status": "loaded"}));
+    assert_eq!(set_cookie, None, "nothing changed, so no new cookie");
+}
