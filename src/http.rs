@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use http::header::{COOKIE, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
-use crate::config::SessionConfig;
+use crate::config::{SameSite, SessionConfig};
 use crate::envelope;
 use crate::error::Error;
 use crate::seal;
@@ -314,36 +314,62 @@ pub fn removal_header(config: &SessionConfig) -> HeaderValue {
     header_value(out)
 }
 
-/// Appends `; Path=..; Domain=..; Max-Age=..; Expires=..; Secure; HttpOnly;
-/// SameSite=..; Partitioned`.
-fn push_attributes(config: &SessionConfig, max_age: Option<(i64, i64)>, out: &mut String) {
-    let inner = &config.inner;
-    out.push_str("; Path=");
-    out.push_str(&inner.path);
-    if let Some(domain) = &inner.domain {
-        out.push_str("; Domain=");
-        out.push_str(domain);
-    }
-    if let Some((age, expires)) = max_age {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "; Max-Age={}; Expires=", age.max(0));
-        push_http_date(expires, out);
-    }
-    if inner.secure {
-        out.push_str("; Secure");
-    }
-    if inner.http_only {
-        out.push_str("; HttpOnly");
-    }
-    out.push_str("; SameSite=");
-    out.push_str(inner.same_site.as_str());
-    if inner.partitioned {
-        out.push_str("; Partitioned");
+/// The attributes of a `Set-Cookie`, borrowed from a config or
+/// [`CookieOptions`](crate::cookies::CookieOptions).
+pub(crate) struct Attributes<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) domain: Option<&'a str>,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+    pub(crate) partitioned: bool,
+}
+
+impl Attributes<'_> {
+    /// Appends `; Path=..; Domain=..; Max-Age=..; Expires=..; Secure;
+    /// HttpOnly; SameSite=..; Partitioned`; `max_age` is `(seconds, expires
+    /// at)`.
+    pub(crate) fn push(&self, max_age: Option<(i64, i64)>, out: &mut String) {
+        out.push_str("; Path=");
+        out.push_str(self.path);
+        if let Some(domain) = self.domain {
+            out.push_str("; Domain=");
+            out.push_str(domain);
+        }
+        if let Some((age, expires)) = max_age {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "; Max-Age={}; Expires=", age.max(0));
+            push_http_date(expires, out);
+        }
+        if self.secure {
+            out.push_str("; Secure");
+        }
+        if self.http_only {
+            out.push_str("; HttpOnly");
+        }
+        out.push_str("; SameSite=");
+        out.push_str(self.same_site.as_str());
+        if self.partitioned {
+            out.push_str("; Partitioned");
+        }
     }
 }
 
+fn push_attributes(config: &SessionConfig, max_age: Option<(i64, i64)>, out: &mut String) {
+    let inner = &config.inner;
+    Attributes {
+        path: &inner.path,
+        domain: inner.domain.as_deref(),
+        secure: inner.secure,
+        http_only: inner.http_only,
+        same_site: inner.same_site,
+        partitioned: inner.partitioned,
+    }
+    .push(max_age, out);
+}
+
 /// IMF-fixdate (RFC 9110): `Thu, 01 Jan 1970 00:00:00 GMT`.
-fn push_http_date(unix: i64, out: &mut String) {
+pub(crate) fn push_http_date(unix: i64, out: &mut String) {
     let t =
         time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

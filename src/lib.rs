@@ -125,12 +125,15 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod cookies;
 mod envelope;
 pub mod error;
 mod http;
 pub mod key;
 pub mod seal;
 pub mod session;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 pub use config::{Clock, SameSite, SessionConfig, SessionConfigBuilder};
 pub use error::{

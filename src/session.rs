@@ -31,10 +31,32 @@ pub enum Status {
 }
 
 impl Status {
+    /// A short, stable name for logs and metrics: `new`, `loaded`,
+    /// `loaded-with-fallback`, `expired`, `invalid`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Loaded => "loaded",
+            Status::LoadedWithFallback => "loaded-with-fallback",
+            Status::Expired => "expired",
+            Status::Invalid(_) => "invalid",
+        }
+    }
+
     /// `true` for [`Status::Loaded`] and [`Status::LoadedWithFallback`].
     #[must_use]
     pub fn is_loaded(self) -> bool {
         matches!(self, Status::Loaded | Status::LoadedWithFallback)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Invalid(reason) => write!(f, "invalid: {reason}"),
+            other => f.write_str(other.as_str()),
+        }
     }
 }
 
@@ -101,6 +123,10 @@ pub enum Expiry {
 /// session starts empty and [`status`](Session::status) says why.
 ///
 /// `Debug` shows the keys, never the values.
+///
+/// A `Session` is `Send` but not `Sync` (it tracks reads in a `Cell` for
+/// `Vary: Cookie`): in an async handler, do not hold a `&Session` across an
+/// `.await`, or use the `tower` feature's shared handle.
 pub struct Session {
     data: Data,
     created: i64,

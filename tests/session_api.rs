@@ -180,3 +180,18 @@ fn debug_shows_keys_but_never_values() {
     assert!(debug.contains("api_token"), "{debug}");
     assert!(!debug.contains("very_secret"), "{debug}");
 }
+
+#[test]
+fn status_display_names() {
+    use sealed_session::InvalidReason;
+    assert_eq!(Status::New.to_string(), "new");
+    assert_eq!(
+        Status::LoadedWithFallback.to_string(),
+        "loaded-with-fallback"
+    );
+    assert_eq!(
+        Status::Invalid(InvalidReason::UnknownKey).to_string(),
+        "invalid: unknown key"
+    );
+    assert_eq!(Status::Expired.as_str(), "expired");
+}
