@@ -185,6 +185,31 @@ fn unquote(bytes: &[u8]) -> &[u8] {
     }
 }
 
+/// Room for `; Path=/; Max-Age=1209600; Expires=Sun, 06 Nov 1994 08:49:37
+/// GMT; Secure; HttpOnly; SameSite=Strict; Partitioned` plus a short domain.
+const ATTRIBUTES_CAPACITY: usize = 160;
+
+thread_local! {
+    /// The buffer each thread seals sessions in. Between uses it holds only
+    /// ciphertext (sealing is in place), never session plaintext.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's scratch buffer, or a fresh one if it is in
+/// use or gone (thread shutdown).
+fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    let mut f = Some(f);
+    let reused = SCRATCH.try_with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .map(|mut buf| (f.take().expect("called once"))(&mut buf))
+    });
+    match reused {
+        Ok(Some(r)) => r,
+        _ => (f.take().expect("not called yet"))(&mut Vec::new()),
+    }
+}
+
 /// What a save does to the cookie.
 enum Action {
     Nothing,
@@ -277,20 +302,43 @@ pub fn set_cookie_header(
                 // over, so the cookie goes.
                 return Ok(Some(removal_header(config)));
             }
-            let mut plaintext = Vec::with_capacity(envelope::encoded_len(view.data));
-            plaintext = envelope::encode(view.created, expires, view.expiry, view.data, plaintext);
             let name = &inner.cookie_name;
-            let size = name.len() + 1 + seal::sealed_len(plaintext.len());
-            if size > inner.size_limit {
-                return Err(Error::TooLarge {
-                    size,
-                    limit: inner.size_limit,
-                });
-            }
-            let mut out = String::with_capacity(size + 160);
-            out.push_str(name);
-            out.push('=');
-            seal::seal_append(inner.keyring.primary(), name, &plaintext, &mut out)?;
+            let mut out = String::new();
+            // Build the envelope straight after room for the seal header, then
+            // seal in place: one buffer, reused across requests.
+            let mut seal_session_into = |frame: &mut Vec<u8>| -> Result<(), Error> {
+                frame.clear();
+                frame.reserve(seal::OVERHEAD + envelope::encoded_len(view.data));
+                frame.resize(seal::HEADER_LEN, 0);
+                *frame = envelope::encode(
+                    view.created,
+                    expires,
+                    view.expiry,
+                    view.data,
+                    std::mem::take(frame),
+                );
+                let size = name.len() + 1 + seal::sealed_len(frame.len() - seal::HEADER_LEN);
+                if size > inner.size_limit {
+                    return Err(Error::TooLarge {
+                        size,
+                        limit: inner.size_limit,
+                    });
+                }
+                out.reserve_exact(size + ATTRIBUTES_CAPACITY);
+                out.push_str(name);
+                out.push('=');
+                let nonce = seal::fresh_nonce()?;
+                seal::seal_frame(inner.keyring.primary(), name, frame, &nonce, &mut out)?;
+                Ok(())
+            };
+            with_scratch(|frame| {
+                let result = seal_session_into(frame);
+                if result.is_err() {
+                    // Wipe the plaintext before the buffer goes back for reuse.
+                    zeroize::Zeroize::zeroize(frame);
+                }
+                result
+            })?;
             let browser_session = match view.expiry {
                 Some(envelope::ExpiryOverride::BrowserSession) => true,
                 Some(_) => false,
@@ -307,7 +355,7 @@ pub fn set_cookie_header(
 #[must_use]
 pub fn removal_header(config: &SessionConfig) -> HeaderValue {
     let name = config.cookie_name();
-    let mut out = String::with_capacity(name.len() + 160);
+    let mut out = String::with_capacity(name.len() + ATTRIBUTES_CAPACITY);
     out.push_str(name);
     out.push('=');
     push_attributes(config, Some((0, 0)), &mut out);

@@ -48,11 +48,7 @@ pub(crate) fn seal_append(
     plaintext: &[u8],
     out: &mut String,
 ) -> Result<(), SealError> {
-    // A fresh nonce straight from the OS: no user-space generator state that a
-    // fork() could duplicate into two processes that then reuse nonces.
-    let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(|_| SealError::Rng)?;
-    seal_with_nonce(key, cookie_name, plaintext, &nonce, out)
+    seal_with_nonce(key, cookie_name, plaintext, &fresh_nonce()?, out)
 }
 
 /// The deterministic core of sealing; the golden test drives it with a fixed
@@ -66,18 +62,43 @@ pub(crate) fn seal_with_nonce(
 ) -> Result<(), SealError> {
     // Exact capacity: the buffer never reallocates, so no stray copy of the
     // plaintext is left behind in freed memory.
-    let mut raw = Vec::with_capacity(OVERHEAD + plaintext.len());
-    raw.push(VERSION);
-    raw.extend_from_slice(&key.id);
-    raw.extend_from_slice(nonce);
-    raw.extend_from_slice(plaintext);
+    let mut frame = Vec::with_capacity(OVERHEAD + plaintext.len());
+    frame.resize(HEADER_LEN, 0);
+    frame.extend_from_slice(plaintext);
+    seal_frame(key, cookie_name, &mut frame, nonce, out)
+}
+
+/// Seals a frame laid out as `[HEADER_LEN bytes of room | plaintext]` in
+/// place: writes the header, encrypts, appends the tag and the base64 to
+/// `out`. Callers that build the plaintext straight into a frame (the session
+/// envelope) save a copy and an allocation; afterwards the frame holds only
+/// ciphertext, so it can be kept for reuse.
+pub(crate) fn seal_frame(
+    key: &DerivedKey,
+    cookie_name: &str,
+    frame: &mut Vec<u8>,
+    nonce: &[u8; NONCE_LEN],
+    out: &mut String,
+) -> Result<(), SealError> {
+    debug_assert!(frame.len() >= HEADER_LEN);
+    frame[0] = VERSION;
+    frame[1..1 + KEY_ID_LEN].copy_from_slice(&key.id);
+    frame[1 + KEY_ID_LEN..HEADER_LEN].copy_from_slice(nonce);
     let tag = with_aad(key.id, cookie_name, |aad| {
-        xaes_encrypt(&key.cipher, nonce, aad, &mut raw[HEADER_LEN..])
+        xaes_encrypt(&key.cipher, nonce, aad, &mut frame[HEADER_LEN..])
     })?;
-    raw.extend_from_slice(&tag);
-    out.reserve(encoded_len(raw.len()));
-    URL_SAFE_NO_PAD.encode_string(&raw, out);
+    frame.extend_from_slice(&tag);
+    out.reserve(encoded_len(frame.len()));
+    URL_SAFE_NO_PAD.encode_string(&frame[..], out);
     Ok(())
+}
+
+/// A fresh nonce straight from the OS: no user-space generator state that a
+/// `fork()` could duplicate into two processes that then reuse nonces.
+pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN], SealError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).map_err(|_| SealError::Rng)?;
+    Ok(nonce)
 }
 
 /// Encrypts `buf` in place and returns the tag.
