@@ -7,16 +7,16 @@
 //! data:    map<String, bytes>  each value postcard-encoded on its own
 //! ```
 //!
-//! Every integer is a postcard varint; the map is ordered, so the same
-//! session always encodes to the same bytes.
+//! This is exactly postcard's encoding of that tuple (zigzag LEB128 varints,
+//! a `0`/`1` option tag, a varint enum tag, length-prefixed strings and
+//! bytes). It is written by hand so that loading borrows keys and values
+//! from the opened plaintext instead of allocating each one. The map is
+//! ordered, so the same session always encodes to the same bytes.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-use serde_bytes::ByteBuf;
+use std::ops::Range;
 
 /// A per-session lifetime, stored in the envelope (Django's `set_expiry`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExpiryOverride {
     /// Expires after this many seconds without a save (rolling).
     Idle(i64),
@@ -27,8 +27,111 @@ pub(crate) enum ExpiryOverride {
     BrowserSession,
 }
 
-/// The session data: key to postcard bytes of the value.
-pub(crate) type Data = BTreeMap<String, ByteBuf>;
+/// Where a key or value lives: in the opened plaintext (loaded, untouched)
+/// or in its own allocation (inserted since).
+#[derive(Debug, Clone)]
+enum Slot {
+    Buf(Range<u32>),
+    Owned(Box<[u8]>),
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    key: Slot,
+    value: Slot,
+}
+
+/// The session data: an ordered map from keys to the postcard bytes of each
+/// value. Loading does not copy: keys and values stay in the opened
+/// plaintext, and only what a request changes gets its own allocation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Data {
+    buf: Vec<u8>,
+    /// Sorted by key bytes, keys unique.
+    entries: Vec<Entry>,
+}
+
+impl Data {
+    fn bytes<'a>(&'a self, slot: &'a Slot) -> &'a [u8] {
+        match slot {
+            Slot::Buf(r) => &self.buf[r.start as usize..r.end as usize],
+            Slot::Owned(b) => b,
+        }
+    }
+
+    fn key_str<'a>(&'a self, entry: &'a Entry) -> &'a str {
+        // Keys are checked to be UTF-8 when decoded, and inserted as `String`.
+        std::str::from_utf8(self.bytes(&entry.key)).unwrap_or_default()
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by(|e| self.bytes(&e.key).cmp(key.as_bytes()))
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&[u8]> {
+        self.find(key)
+            .ok()
+            .map(|i| self.bytes(&self.entries[i].value))
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    pub(crate) fn insert(&mut self, key: String, value: Vec<u8>) {
+        let value = Slot::Owned(value.into_boxed_slice());
+        match self.find(&key) {
+            Ok(i) => self.entries[i].value = value,
+            Err(i) => self.entries.insert(
+                i,
+                Entry {
+                    key: Slot::Owned(key.into_bytes().into_boxed_slice()),
+                    value,
+                },
+            ),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) -> bool {
+        match self.find(key) {
+            Ok(i) => {
+                self.entries.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.buf = Vec::new();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.entries.iter().map(|e| self.key_str(e))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.entries
+            .iter()
+            .map(|e| (self.bytes(&e.key), self.bytes(&e.value)))
+    }
+}
+
+impl PartialEq for Data {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
 
 /// The lifetime policy of a configuration, in whole seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,17 +222,8 @@ impl Lifetimes {
     }
 }
 
-/// Borrowed form for encoding, so saving does not clone the data.
-#[derive(Serialize)]
-struct EnvelopeRef<'a> {
-    created: i64,
-    expires: i64,
-    expiry: Option<ExpiryOverride>,
-    data: &'a Data,
-}
-
-/// Owned form for decoding.
-#[derive(Debug, Deserialize)]
+/// A decoded envelope.
+#[derive(Debug)]
 pub(crate) struct Envelope {
     pub(crate) created: i64,
     pub(crate) expires: i64,
@@ -137,38 +231,172 @@ pub(crate) struct Envelope {
     pub(crate) data: Data,
 }
 
-/// Encodes an envelope, appending to `out`.
+/// Encodes an envelope, appending to `out`, exactly as postcard encodes
+/// `(i64, i64, Option<ExpiryOverride>, BTreeMap<String, ByteBuf>)` (a test
+/// holds it to that). Written by hand so that decoding can borrow.
 pub(crate) fn encode(
     created: i64,
     expires: i64,
     expiry: Option<ExpiryOverride>,
     data: &Data,
-    out: Vec<u8>,
+    mut out: Vec<u8>,
 ) -> Vec<u8> {
-    let env = EnvelopeRef {
+    put_i64(&mut out, created);
+    put_i64(&mut out, expires);
+    match expiry {
+        None => out.push(0),
+        Some(ExpiryOverride::Idle(s)) => {
+            out.extend_from_slice(&[1, 0]);
+            put_i64(&mut out, s);
+        }
+        Some(ExpiryOverride::At(t)) => {
+            out.extend_from_slice(&[1, 1]);
+            put_i64(&mut out, t);
+        }
+        Some(ExpiryOverride::BrowserSession) => out.extend_from_slice(&[1, 2]),
+    }
+    put_varint(&mut out, data.len() as u64);
+    for (k, v) in data.iter() {
+        put_varint(&mut out, k.len() as u64);
+        out.extend_from_slice(k);
+        put_varint(&mut out, v.len() as u64);
+        out.extend_from_slice(v);
+    }
+    out
+}
+
+/// Decodes an envelope, keeping `bytes` as the data's storage. Anything but
+/// the canonical encoding is rejected (trailing bytes, keys out of order or
+/// repeated, non-UTF-8 keys), so one plaintext has one meaning.
+pub(crate) fn decode(bytes: Vec<u8>) -> Option<Envelope> {
+    // Offsets are stored as u32; a sealed cookie is a few KB.
+    if u32::try_from(bytes.len()).is_err() {
+        return None;
+    }
+    let mut r = Reader {
+        buf: &bytes,
+        pos: 0,
+    };
+    let created = r.i64()?;
+    let expires = r.i64()?;
+    let expiry = match r.byte()? {
+        0 => None,
+        1 => Some(match r.varint()? {
+            0 => ExpiryOverride::Idle(r.i64()?),
+            1 => ExpiryOverride::At(r.i64()?),
+            2 => ExpiryOverride::BrowserSession,
+            _ => return None,
+        }),
+        _ => return None,
+    };
+    let count = usize::try_from(r.varint()?).ok()?;
+    // Each entry takes at least two bytes: the claim cannot make us reserve
+    // more than the input justifies.
+    let mut entries = Vec::with_capacity(count.min(r.remaining() / 2));
+    for _ in 0..count {
+        let key = r.slice()?;
+        std::str::from_utf8(&bytes[key.start as usize..key.end as usize]).ok()?;
+        if let Some(last) = entries.last() {
+            let Entry {
+                key: Slot::Buf(prev),
+                ..
+            } = last
+            else {
+                return None;
+            };
+            if bytes[prev.start as usize..prev.end as usize]
+                >= bytes[key.start as usize..key.end as usize]
+            {
+                return None;
+            }
+        }
+        let value = r.slice()?;
+        entries.push(Entry {
+            key: Slot::Buf(key),
+            value: Slot::Buf(value),
+        });
+    }
+    if r.remaining() != 0 {
+        return None;
+    }
+    Some(Envelope {
         created,
         expires,
         expiry,
-        data,
-    };
-    // Serialising integers, strings and bytes into a Vec cannot fail.
-    postcard::to_extend(&env, out).expect("postcard encoding into a Vec is infallible")
+        data: Data {
+            buf: bytes,
+            entries,
+        },
+    })
 }
 
-/// Decodes an envelope; trailing bytes are an error, so one plaintext has one
-/// meaning.
-pub(crate) fn decode(bytes: &[u8]) -> Option<Envelope> {
-    match postcard::take_from_bytes::<Envelope>(bytes) {
-        Ok((env, [])) => Some(env),
-        _ => None,
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    /// LEB128, at most 10 bytes, no bits beyond 64.
+    fn varint(&mut self) -> Option<u64> {
+        let mut value = 0u64;
+        for i in 0..10 {
+            let b = self.byte()?;
+            if i == 9 && b > 1 {
+                return None;
+            }
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    fn i64(&mut self) -> Option<i64> {
+        let z = self.varint()?;
+        Some(((z >> 1) as i64) ^ -((z & 1) as i64))
+    }
+
+    /// A length-prefixed byte string, as a range of the buffer.
+    fn slice(&mut self) -> Option<Range<u32>> {
+        let len = usize::try_from(self.varint()?).ok()?;
+        if len > self.remaining() {
+            return None;
+        }
+        let start = self.pos;
+        self.pos += len;
+        // The buffer length was checked to fit u32.
+        Some(start as u32..self.pos as u32)
     }
 }
 
-/// The largest size an encoded envelope can have for given data sizes:
-/// three varints of at most 10 bytes and one tag byte, then the map.
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_i64(out: &mut Vec<u8>, v: i64) {
+    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+/// An upper bound on the encoded size of an envelope: three varints of at
+/// most 10 bytes, two tag bytes, then the map.
 pub(crate) fn encoded_len(data: &Data) -> usize {
-    let mut n = 10 + 10 + 1 + 10 + varint_len(data.len());
-    for (k, v) in data {
+    let mut n = 10 + 10 + 2 + 10 + varint_len(data.len());
+    for (k, v) in data.iter() {
         n += varint_len(k.len()) + k.len() + varint_len(v.len()) + v.len();
     }
     n
@@ -181,38 +409,132 @@ fn varint_len(n: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Serialize};
+    use serde_bytes::ByteBuf;
+
     use super::*;
 
-    #[test]
-    fn round_trip_and_exact_bytes() {
-        let mut data = Data::new();
-        data.insert("a".into(), ByteBuf::from(vec![1, 2]));
-        let bytes = encode(
-            1,
-            2,
-            Some(ExpiryOverride::BrowserSession),
-            &data,
-            Vec::new(),
-        );
-        // created=1 (zigzag 2), expires=2 (zigzag 4), Some, variant 2,
-        // one entry: "a" -> [1, 2].
-        assert_eq!(bytes, [2, 4, 1, 2, 1, 1, b'a', 2, 1, 2]);
-        let env = decode(&bytes).unwrap();
-        assert_eq!((env.created, env.expires), (1, 2));
-        assert_eq!(env.expiry, Some(ExpiryOverride::BrowserSession));
-        assert_eq!(env.data, data);
-        assert!(bytes.len() <= encoded_len(&data));
+    fn data(entries: &[(&str, &[u8])]) -> Data {
+        let mut d = Data::default();
+        for (k, v) in entries {
+            d.insert((*k).to_owned(), v.to_vec());
+        }
+        d
     }
 
     #[test]
-    fn trailing_bytes_and_truncations_are_rejected() {
-        let bytes = encode(1, 2, None, &Data::new(), Vec::new());
+    fn round_trip_and_exact_bytes() {
+        let d = data(&[("a", &[1, 2])]);
+        let bytes = encode(1, 2, Some(ExpiryOverride::BrowserSession), &d, Vec::new());
+        // created=1 (zigzag 2), expires=2 (zigzag 4), Some, variant 2,
+        // one entry: "a" -> [1, 2].
+        assert_eq!(bytes, [2, 4, 1, 2, 1, 1, b'a', 2, 1, 2]);
+        assert!(bytes.len() <= encoded_len(&d));
+        let env = decode(bytes).unwrap();
+        assert_eq!((env.created, env.expires), (1, 2));
+        assert_eq!(env.expiry, Some(ExpiryOverride::BrowserSession));
+        assert_eq!(env.data, d);
+    }
+
+    /// The serde model of the envelope: the hand-written codec must match
+    /// postcard's encoding of it byte for byte, both ways.
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum WireExpiry {
+        Idle(i64),
+        At(i64),
+        BrowserSession,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct WireEnvelope {
+        created: i64,
+        expires: i64,
+        expiry: Option<WireExpiry>,
+        data: BTreeMap<String, ByteBuf>,
+    }
+
+    #[test]
+    fn codec_is_exactly_postcard() {
+        let long = vec![7u8; 300];
+        let cases: [(i64, i64, Option<ExpiryOverride>, Data); 4] = [
+            (0, 0, None, Data::default()),
+            (
+                1_767_225_600,
+                1_768_435_200,
+                Some(ExpiryOverride::Idle(1800)),
+                data(&[("user", b"\x03ada"), ("cart", &long), ("é", b"")]),
+            ),
+            (
+                -5,
+                i64::MAX,
+                Some(ExpiryOverride::At(i64::MIN)),
+                data(&[("k", b"v")]),
+            ),
+            (
+                i64::MIN,
+                -1,
+                Some(ExpiryOverride::BrowserSession),
+                Data::default(),
+            ),
+        ];
+        for (created, expires, expiry, d) in cases {
+            let ours = encode(created, expires, expiry, &d, Vec::new());
+            let wire = WireEnvelope {
+                created,
+                expires,
+                expiry: expiry.map(|e| match e {
+                    ExpiryOverride::Idle(s) => WireExpiry::Idle(s),
+                    ExpiryOverride::At(t) => WireExpiry::At(t),
+                    ExpiryOverride::BrowserSession => WireExpiry::BrowserSession,
+                }),
+                data: d
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            String::from_utf8(k.to_vec()).unwrap(),
+                            ByteBuf::from(v.to_vec()),
+                        )
+                    })
+                    .collect(),
+            };
+            assert_eq!(ours, postcard::to_allocvec(&wire).unwrap());
+            assert_eq!(postcard::from_bytes::<WireEnvelope>(&ours).unwrap(), wire);
+            let back = decode(ours).unwrap();
+            assert_eq!(
+                (back.created, back.expires, back.expiry),
+                (created, expires, expiry)
+            );
+            assert_eq!(back.data, d);
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_truncations_and_disorder_are_rejected() {
+        let d = data(&[("a", b"1"), ("b", b"2")]);
+        let bytes = encode(1, 2, None, &d, Vec::new());
         let mut long = bytes.clone();
         long.push(0);
-        assert!(decode(&long).is_none());
+        assert!(decode(long).is_none());
         for n in 0..bytes.len() {
-            assert!(decode(&bytes[..n]).is_none());
+            assert!(decode(bytes[..n].to_vec()).is_none(), "{n}");
         }
+        // Keys out of order, and repeated.
+        let swapped = [2, 4, 0, 2, 1, b'b', 1, b'2', 1, b'a', 1, b'1'];
+        assert!(decode(swapped.to_vec()).is_none());
+        let repeated = [2, 4, 0, 2, 1, b'a', 1, b'2', 1, b'a', 1, b'1'];
+        assert!(decode(repeated.to_vec()).is_none());
+        // A key that is not UTF-8, an unknown Option or enum tag.
+        assert!(decode(vec![2, 4, 0, 1, 1, 0xff, 0]).is_none());
+        assert!(decode(vec![2, 4, 2, 0]).is_none());
+        assert!(decode(vec![2, 4, 1, 3, 0]).is_none());
+        // An 11-byte varint, and a 10th byte with bits beyond 64.
+        assert!(decode([0x80; 10].iter().copied().chain([0, 4, 0, 0]).collect()).is_none());
+        let mut over = vec![0xff; 9];
+        over.push(0x02);
+        over.extend([4, 0, 0]);
+        assert!(decode(over).is_none());
     }
 
     #[test]
@@ -221,10 +543,43 @@ mod tests {
         let bytes = [
             2, 4, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
         ];
-        assert!(decode(&bytes).is_none());
+        assert!(decode(bytes.to_vec()).is_none());
         // One entry whose key claims 2^32 bytes.
         let bytes = [2, 4, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f];
-        assert!(decode(&bytes).is_none());
+        assert!(decode(bytes.to_vec()).is_none());
+    }
+
+    #[test]
+    fn data_map_operations_keep_order() {
+        let mut d = data(&[("b", b"2"), ("a", b"1")]);
+        assert_eq!(d.keys().collect::<Vec<_>>(), ["a", "b"]);
+        d.insert("a".into(), b"x".to_vec());
+        assert_eq!(d.get("a"), Some(&b"x"[..]));
+        assert!(d.remove("a") && !d.remove("a"));
+        assert_eq!(d.len(), 1);
+        // Loaded entries borrow the buffer; changes on top of them work.
+        let env = decode(encode(
+            0,
+            0,
+            None,
+            &data(&[("k1", b"a"), ("k3", b"c")]),
+            Vec::new(),
+        ))
+        .unwrap();
+        let mut d = env.data;
+        d.insert("k2".into(), b"b".to_vec());
+        d.insert("k3".into(), b"C".to_vec());
+        let pairs: Vec<_> = d.iter().collect();
+        assert_eq!(
+            pairs,
+            [
+                (&b"k1"[..], &b"a"[..]),
+                (&b"k2"[..], &b"b"[..]),
+                (&b"k3"[..], &b"C"[..])
+            ]
+        );
+        d.clear();
+        assert!(d.is_empty() && d.get("k1").is_none());
     }
 
     #[test]

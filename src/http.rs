@@ -122,7 +122,7 @@ pub fn load_from_values<'a>(
                 continue;
             }
         };
-        let Some(env) = envelope::decode(&opened.plaintext) else {
+        let Some(env) = envelope::decode(opened.plaintext) else {
             first_error.get_or_insert(InvalidReason::BadPayload);
             continue;
         };

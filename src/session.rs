@@ -6,7 +6,6 @@ use std::fmt;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_bytes::ByteBuf;
 use time::{Duration, OffsetDateTime};
 
 use crate::envelope::{Data, ExpiryOverride, Lifetimes};
@@ -163,7 +162,7 @@ impl Session {
     /// An empty session at `now` (Unix seconds).
     pub(crate) fn fresh(now: i64, lifetimes: Lifetimes, status: Status, had_cookie: bool) -> Self {
         Self {
-            data: Data::new(),
+            data: Data::default(),
             created: now,
             expiry: None,
             loaded_expires: None,
@@ -260,7 +259,7 @@ impl Session {
             Err(source) => return Err(SessionError::Encode { key, source }),
         };
         self.touch();
-        self.data.insert(key, ByteBuf::from(bytes));
+        self.data.insert(key, bytes);
         self.modified = true;
         Ok(())
     }
@@ -268,7 +267,7 @@ impl Session {
     /// Removes `key`; returns whether it was there.
     pub fn remove(&mut self, key: &str) -> bool {
         self.touch();
-        let removed = self.data.remove(key).is_some();
+        let removed = self.data.remove(key);
         self.modified |= removed;
         removed
     }
@@ -298,7 +297,7 @@ impl Session {
     /// The keys, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
         self.touch();
-        self.data.keys().map(String::as_str)
+        self.data.keys()
     }
 
     /// The number of keys.
