@@ -1,0 +1,206 @@
+//! sealed-session with axum 0.8: the `SessionLayer` loads the session before
+//! each request and saves it after the handler; handlers take a
+//! `SessionHandle` as an extractor. Needs the `axum` feature.
+//!
+//! ```text
+//! cargo run --example axum --features axum            # http://127.0.0.1:3001/
+//! cargo run --example axum --features axum -- 8080    # or PORT=8080; 0 picks a free port
+//! SESSION_KEYS="$(openssl rand -base64 32)" cargo run --example axum --features axum
+//! ```
+//!
+//! Routes: `GET /session.json`, `POST /login` (form `name`), `POST /cart`
+//! (form `item`), `POST /logout`; the POSTs answer `303 See Other` to
+//! `/session.json`.
+#![forbid(unsafe_code)]
+
+use std::env::VarError;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use axum::extract::Form;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sealed_session::tower::{SessionHandle, SessionLayer};
+use sealed_session::{Key, Keyring, SessionConfig, SessionError};
+use serde::Deserialize;
+
+const DEFAULT_PORT: u16 = 3001;
+
+/// Session key of the logged-in name (a `String`).
+const NAME: &str = "name";
+/// Session key of the cart (a `Vec<String>`).
+const CART: &str = "cart";
+
+fn router(config: SessionConfig) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/session.json", get(session_json))
+        .route("/login", post(login))
+        .route("/cart", post(add_to_cart))
+        .route("/logout", post(logout))
+        // Loads the session into the request's extensions and saves it into
+        // the response. With the default `SaveErrorPolicy`, a session too
+        // large for one cookie turns the response into an empty 500 with no
+        // `Set-Cookie`: the browser keeps its previous cookie and the client
+        // is not told that a change was stored when it was not.
+        .layer(SessionLayer::new(config))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct CartForm {
+    item: String,
+}
+
+async fn index() -> Html<&'static str> {
+    Html(INDEX)
+}
+
+async fn session_json(session: SessionHandle) -> Result<Response, AppError> {
+    let name: Option<String> = session.get(NAME)?;
+    let cart: Vec<String> = session.get(CART)?.unwrap_or_default();
+    let status = session.status().to_string();
+    Ok(Json(serde_json::json!({ "name": name, "cart": cart, "status": status })).into_response())
+}
+
+async fn login(session: SessionHandle, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
+    let name = form.name.trim();
+    if name.is_empty() {
+        return Ok((StatusCode::BAD_REQUEST, "the name must not be empty\n").into_response());
+    }
+    session.insert(NAME, name)?;
+    // A change of privilege: a fresh session (Django's `cycle_key`), keeping
+    // the data.
+    session.renew();
+    Ok(Redirect::to("/session.json").into_response())
+}
+
+async fn add_to_cart(
+    session: SessionHandle,
+    Form(form): Form<CartForm>,
+) -> Result<Response, AppError> {
+    let item = form.item.trim();
+    if item.is_empty() {
+        return Ok((StatusCode::BAD_REQUEST, "the item must not be empty\n").into_response());
+    }
+    // Lock once for the read-modify-write, so two handles cannot interleave.
+    session.with(|session| {
+        let mut cart: Vec<String> = session.get(CART)?.unwrap_or_default();
+        cart.push(item.to_owned());
+        session.insert(CART, &cart)
+    })?;
+    Ok(Redirect::to("/session.json").into_response())
+}
+
+async fn logout(session: SessionHandle) -> Redirect {
+    // The data goes and the layer sends a removal `Set-Cookie`.
+    session.flush();
+    Redirect::to("/session.json")
+}
+
+/// A value in the session is not of the type stored there: only a holder of
+/// the key can cause that, so it is a server error.
+struct AppError(SessionError);
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        // SessionError names the key, never the value.
+        eprintln!("session data unreadable: {}", self.0);
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unexpected session data\n",
+        )
+            .into_response()
+    }
+}
+
+const INDEX: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>sealed-session + axum</title></head>
+<body><h1>sealed-session + axum</h1>
+<form method="post" action="/login"><input name="name" required> <button>Log in</button></form>
+<form method="post" action="/cart"><input name="item" required> <button>Add to cart</button></form>
+<form method="post" action="/logout"><button>Log out</button></form>
+<p><a href="/session.json">/session.json</a></p>
+</body></html>
+"#;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let port = port()?;
+    // Plain HTTP on localhost: a `Secure` cookie would not come back over
+    // http://, so it is turned off here. Behind HTTPS keep the default.
+    let config = SessionConfig::builder(keyring()?)
+        .secure(false)
+        .build()
+        .map_err(|e| format!("session configuration: {e}"))?;
+    println!(
+        "note: the session cookie is sent without `Secure` because this example serves plain \
+         HTTP on localhost; keep `secure(true)` (the default) behind HTTPS"
+    );
+
+    // Loopback only.
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // With port 0 the OS picks one: print the one actually bound.
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on http://{addr}");
+    axum::serve(listener, router(config))
+        .await
+        .map_err(|e| format!("server: {e}"))
+}
+
+/// The first command-line argument, else `PORT`, else the default.
+fn port() -> Result<u16, String> {
+    let (text, source) = match std::env::args().nth(1) {
+        Some(arg) => (arg, "the first argument"),
+        None => match std::env::var("PORT") {
+            Ok(port) => (port, "PORT"),
+            Err(VarError::NotPresent) => return Ok(DEFAULT_PORT),
+            Err(VarError::NotUnicode(_)) => return Err("PORT is not valid UTF-8".to_owned()),
+        },
+    };
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{source} is not a port number: {text:?}"))
+}
+
+/// The keys from `SESSION_KEYS` (base64, comma-separated, primary first), or
+/// a fresh key for this run only. Key material is never printed.
+fn keyring() -> Result<Keyring, String> {
+    match std::env::var("SESSION_KEYS") {
+        Ok(list) => Keyring::from_base64_list(&list).map_err(|e| format!("SESSION_KEYS: {e}")),
+        Err(VarError::NotPresent) => {
+            println!(
+                "SESSION_KEYS is not set: using a random key for this run, so sessions end \
+                 with the process"
+            );
+            let key = Key::try_generate().map_err(|e| format!("generating a key: {e}"))?;
+            Ok(Keyring::new(key))
+        }
+        Err(VarError::NotUnicode(_)) => Err("SESSION_KEYS is not valid UTF-8".to_owned()),
+    }
+}
