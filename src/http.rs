@@ -71,6 +71,10 @@ impl ResponseHeaders for http::response::Parts {
     }
 }
 
+/// A bare `HeaderMap` has no status, so the "no cookie on a 5xx" rule cannot
+/// apply: a bridge that knows the status should skip `save` for server
+/// errors, or save into an `http::Response<()>` with that status and copy the
+/// headers across (as the actix-web example does).
 impl ResponseHeaders for HeaderMap {
     fn response_headers(&mut self) -> &mut HeaderMap {
         self
@@ -259,7 +263,8 @@ pub fn save<T: ResponseHeaders + ?Sized>(
 }
 
 /// The `Set-Cookie` header [`save`] would write, if any: for frameworks
-/// whose response type is not an `http` one.
+/// whose response type is not an `http` one. It knows no status: do not send
+/// it with a 5xx response.
 ///
 /// # Errors
 ///
