@@ -19,14 +19,16 @@
 //! `/session.json`.
 #![forbid(unsafe_code)]
 
-use std::env::VarError;
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
 use actix_web::http::header as actix_header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use sealed_session::{Error, Key, Keyring, Session, SessionConfig, SessionError};
+use sealed_session::{Error, Session, SessionConfig, SessionError};
 use serde::Deserialize;
+
+#[path = "common/startup.rs"]
+mod startup;
 
 const DEFAULT_PORT: u16 = 3002;
 
@@ -215,10 +217,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), String> {
-    let port = port()?;
+    let port = startup::port(DEFAULT_PORT)?;
     // Plain HTTP on localhost: a `Secure` cookie would not come back over
     // http://, so it is turned off here. Behind HTTPS keep the default.
-    let config = SessionConfig::builder(keyring()?)
+    let config = SessionConfig::builder(startup::keyring()?)
         .secure(false)
         .build()
         .map_err(|e| format!("session configuration: {e}"))?;
@@ -249,36 +251,4 @@ async fn run() -> Result<(), String> {
         .ok_or("the server is bound to no address")?;
     println!("listening on http://{addr}");
     server.run().await.map_err(|e| format!("server: {e}"))
-}
-
-/// The first command-line argument, else `PORT`, else the default.
-fn port() -> Result<u16, String> {
-    let (text, source) = match std::env::args().nth(1) {
-        Some(arg) => (arg, "the first argument"),
-        None => match std::env::var("PORT") {
-            Ok(port) => (port, "PORT"),
-            Err(VarError::NotPresent) => return Ok(DEFAULT_PORT),
-            Err(VarError::NotUnicode(_)) => return Err("PORT is not valid UTF-8".to_owned()),
-        },
-    };
-    text.trim()
-        .parse()
-        .map_err(|_| format!("{source} is not a port number: {text:?}"))
-}
-
-/// The keys from `SESSION_KEYS` (base64, comma-separated, primary first), or
-/// a fresh key for this run only. Key material is never printed.
-fn keyring() -> Result<Keyring, String> {
-    match std::env::var("SESSION_KEYS") {
-        Ok(list) => Keyring::from_base64_list(&list).map_err(|e| format!("SESSION_KEYS: {e}")),
-        Err(VarError::NotPresent) => {
-            println!(
-                "SESSION_KEYS is not set: using a random key for this run, so sessions end \
-                 with the process"
-            );
-            let key = Key::try_generate().map_err(|e| format!("generating a key: {e}"))?;
-            Ok(Keyring::new(key))
-        }
-        Err(VarError::NotUnicode(_)) => Err("SESSION_KEYS is not valid UTF-8".to_owned()),
-    }
 }

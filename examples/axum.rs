@@ -13,7 +13,6 @@
 //! `/session.json`.
 #![forbid(unsafe_code)]
 
-use std::env::VarError;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -23,8 +22,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sealed_session::tower::{SessionHandle, SessionLayer};
-use sealed_session::{Key, Keyring, SessionConfig, SessionError};
+use sealed_session::{SessionConfig, SessionError};
 use serde::Deserialize;
+
+#[path = "common/startup.rs"]
+mod startup;
 
 const DEFAULT_PORT: u16 = 3001;
 
@@ -148,10 +150,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), String> {
-    let port = port()?;
+    let port = startup::port(DEFAULT_PORT)?;
     // Plain HTTP on localhost: a `Secure` cookie would not come back over
     // http://, so it is turned off here. Behind HTTPS keep the default.
-    let config = SessionConfig::builder(keyring()?)
+    let config = SessionConfig::builder(startup::keyring()?)
         .secure(false)
         .build()
         .map_err(|e| format!("session configuration: {e}"))?;
@@ -171,36 +173,4 @@ async fn run() -> Result<(), String> {
     axum::serve(listener, router(config))
         .await
         .map_err(|e| format!("server: {e}"))
-}
-
-/// The first command-line argument, else `PORT`, else the default.
-fn port() -> Result<u16, String> {
-    let (text, source) = match std::env::args().nth(1) {
-        Some(arg) => (arg, "the first argument"),
-        None => match std::env::var("PORT") {
-            Ok(port) => (port, "PORT"),
-            Err(VarError::NotPresent) => return Ok(DEFAULT_PORT),
-            Err(VarError::NotUnicode(_)) => return Err("PORT is not valid UTF-8".to_owned()),
-        },
-    };
-    text.trim()
-        .parse()
-        .map_err(|_| format!("{source} is not a port number: {text:?}"))
-}
-
-/// The keys from `SESSION_KEYS` (base64, comma-separated, primary first), or
-/// a fresh key for this run only. Key material is never printed.
-fn keyring() -> Result<Keyring, String> {
-    match std::env::var("SESSION_KEYS") {
-        Ok(list) => Keyring::from_base64_list(&list).map_err(|e| format!("SESSION_KEYS: {e}")),
-        Err(VarError::NotPresent) => {
-            println!(
-                "SESSION_KEYS is not set: using a random key for this run, so sessions end \
-                 with the process"
-            );
-            let key = Key::try_generate().map_err(|e| format!("generating a key: {e}"))?;
-            Ok(Keyring::new(key))
-        }
-        Err(VarError::NotUnicode(_)) => Err("SESSION_KEYS is not valid UTF-8".to_owned()),
-    }
 }

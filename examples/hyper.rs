@@ -15,7 +15,6 @@
 #![forbid(unsafe_code)]
 
 use std::convert::Infallible;
-use std::env::VarError;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -26,7 +25,10 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use sealed_session::{Error, Key, Keyring, Session, SessionConfig, SessionError};
+use sealed_session::{Error, Session, SessionConfig, SessionError};
+
+#[path = "common/startup.rs"]
+mod startup;
 
 const DEFAULT_PORT: u16 = 3003;
 
@@ -223,10 +225,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), String> {
-    let port = port()?;
+    let port = startup::port(DEFAULT_PORT)?;
     // Plain HTTP on localhost: a `Secure` cookie would not come back over
     // http://, so it is turned off here. Behind HTTPS keep the default.
-    let config = SessionConfig::builder(keyring()?)
+    let config = SessionConfig::builder(startup::keyring()?)
         .secure(false)
         .build()
         .map_err(|e| format!("session configuration: {e}"))?;
@@ -263,37 +265,5 @@ async fn run() -> Result<(), String> {
                 eprintln!("connection: {e}");
             }
         });
-    }
-}
-
-/// The first command-line argument, else `PORT`, else the default.
-fn port() -> Result<u16, String> {
-    let (text, source) = match std::env::args().nth(1) {
-        Some(arg) => (arg, "the first argument"),
-        None => match std::env::var("PORT") {
-            Ok(port) => (port, "PORT"),
-            Err(VarError::NotPresent) => return Ok(DEFAULT_PORT),
-            Err(VarError::NotUnicode(_)) => return Err("PORT is not valid UTF-8".to_owned()),
-        },
-    };
-    text.trim()
-        .parse()
-        .map_err(|_| format!("{source} is not a port number: {text:?}"))
-}
-
-/// The keys from `SESSION_KEYS` (base64, comma-separated, primary first), or
-/// a fresh key for this run only. Key material is never printed.
-fn keyring() -> Result<Keyring, String> {
-    match std::env::var("SESSION_KEYS") {
-        Ok(list) => Keyring::from_base64_list(&list).map_err(|e| format!("SESSION_KEYS: {e}")),
-        Err(VarError::NotPresent) => {
-            println!(
-                "SESSION_KEYS is not set: using a random key for this run, so sessions end \
-                 with the process"
-            );
-            let key = Key::try_generate().map_err(|e| format!("generating a key: {e}"))?;
-            Ok(Keyring::new(key))
-        }
-        Err(VarError::NotUnicode(_)) => Err("SESSION_KEYS is not valid UTF-8".to_owned()),
     }
 }

@@ -1,0 +1,45 @@
+//! Start-up shared by the example servers: the port and the keys.
+//!
+//! Included with `#[path]` by each example, so every example stays a single
+//! runnable program while this code is written once.
+
+use std::env::VarError;
+
+use sealed_session::{Key, Keyring};
+
+/// The first command-line argument, else `PORT`, else `default`; `0` asks
+/// the OS for a free port.
+pub fn port(default: u16) -> Result<u16, String> {
+    let (text, source) = match std::env::args().nth(1) {
+        Some(arg) => (arg, "the first argument"),
+        None => match std::env::var("PORT") {
+            Ok(port) => (port, "PORT"),
+            Err(VarError::NotPresent) => return Ok(default),
+            Err(VarError::NotUnicode(_)) => return Err("PORT is not valid UTF-8".to_owned()),
+        },
+    };
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{source} is not a port number: {text:?}"))
+}
+
+/// The keys from `SESSION_KEYS`, or a fresh key for this run only.
+pub fn keyring() -> Result<Keyring, String> {
+    match std::env::var("SESSION_KEYS") {
+        // KeyError's message names the key's position and length, never the
+        // secret, so it is safe to print.
+        Ok(list) => Keyring::from_base64_list(&list).map_err(|e| format!("SESSION_KEYS: {e}")),
+        Err(VarError::NotPresent) => {
+            // The generated key is deliberately not printed: secrets never go
+            // to logs.
+            println!(
+                "SESSION_KEYS is not set: generated a random key for this run, so sessions \
+                 will not survive a restart. To keep them, set SESSION_KEYS, e.g. \
+                 SESSION_KEYS=\"$(openssl rand -base64 32)\""
+            );
+            let key = Key::try_generate().map_err(|e| format!("generating a key: {e}"))?;
+            Ok(Keyring::new(key))
+        }
+        Err(VarError::NotUnicode(_)) => Err("SESSION_KEYS is not valid UTF-8".to_owned()),
+    }
+}
