@@ -30,7 +30,7 @@ use time::Duration;
 
 use crate::config::{SameSite, SessionConfig, is_token_byte};
 use crate::error::{OpenError, SealError};
-use crate::http::{Attributes, cookie_values};
+use crate::http::{Attributes, cookie_lifetime, cookie_values};
 use crate::seal;
 
 /// Attributes for a plain or sealed cookie. The defaults are the session
@@ -172,6 +172,13 @@ pub enum CookieError {
         /// The cookie's name.
         name: String,
     },
+    /// A sealed cookie may not take the session cookie's name: a value
+    /// sealed by [`set_sealed`] must never be read as a session.
+    #[error("cookie {name:?} is the session cookie's name")]
+    ReservedName {
+        /// The rejected name.
+        name: String,
+    },
     /// An attribute is malformed, or its combination is one browsers refuse
     /// (`SameSite=None` or `Partitioned` without `Secure`).
     #[error("invalid or insecure cookie attribute {attribute}")]
@@ -269,8 +276,10 @@ pub fn delete(
 /// browser session and the server does not expire it. The `name=value` size
 /// limit is `config`'s.
 ///
-/// Sealed values are bound to their cookie name, so a sealed cookie cannot be
-/// swapped for the session cookie or another sealed cookie.
+/// Sealed values are bound to their cookie name, and the session cookie's
+/// name is refused, so a sealed cookie cannot be swapped for the session
+/// cookie or another sealed cookie. Lifetimes are capped at 400 days, as
+/// browsers cap them.
 ///
 /// # Errors
 ///
@@ -286,6 +295,11 @@ pub fn set_sealed(
     check_name(name)?;
     options.validate()?;
     let inner = &config.inner;
+    if name == inner.cookie_name {
+        return Err(CookieError::ReservedName {
+            name: name.to_owned(),
+        });
+    }
     let now = inner.clock.now();
     let max_age = max_age_pair(options, now);
     let expires = max_age.map_or(i64::MAX, |(_, at)| at);
@@ -361,10 +375,9 @@ pub fn open_sealed(
 }
 
 fn max_age_pair(options: &CookieOptions, now: i64) -> Option<(i64, i64)> {
-    options.max_age.map(|d| {
-        let secs = d.whole_seconds().max(0);
-        (secs, now.saturating_add(secs))
-    })
+    options
+        .max_age
+        .map(|d| cookie_lifetime(now, now.saturating_add(d.whole_seconds())))
 }
 
 fn check_name(name: &str) -> Result<(), CookieError> {

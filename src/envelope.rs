@@ -190,11 +190,26 @@ impl Lifetimes {
         }
     }
 
-    /// Whether a loaded envelope is still valid at `now`. The absolute
-    /// timeout is checked against the current configuration, so shortening it
-    /// takes effect on cookies already issued.
-    pub(crate) fn is_live(&self, created: i64, expires: i64, now: i64) -> bool {
-        now < expires && self.deadline(created).is_none_or(|d| now < d)
+    /// Whether a loaded envelope is still valid at `now`. Besides its sealed
+    /// `expires`, the current configuration's limits apply: the absolute
+    /// timeout, and for fixed-lifetime sessions `created + max_age`. So
+    /// shortening either takes effect on cookies already issued, and a
+    /// session that loads can always be sealed again.
+    pub(crate) fn is_live(
+        &self,
+        created: i64,
+        expires: i64,
+        expiry: Option<ExpiryOverride>,
+        now: i64,
+    ) -> bool {
+        let fixed = match expiry {
+            Some(ExpiryOverride::At(t)) => Some(t),
+            _ if self.idle(expiry).is_some() => None,
+            _ => Some(created.saturating_add(self.max_age)),
+        };
+        now < expires
+            && self.deadline(created).is_none_or(|d| now < d)
+            && fixed.is_none_or(|f| now < f)
     }
 
     /// Whether a rolling session loaded at `now` should be re-sealed to push
@@ -290,9 +305,10 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Option<Envelope> {
         _ => return None,
     };
     let count = usize::try_from(r.varint()?).ok()?;
-    // Each entry takes at least two bytes: the claim cannot make us reserve
-    // more than the input justifies.
-    let mut entries = Vec::with_capacity(count.min(r.remaining() / 2));
+    // Each entry takes at least two bytes, so the claim is capped by the
+    // input; past a typical session the vector grows as entries really
+    // arrive, so a lying count cannot reserve more than the input justifies.
+    let mut entries = Vec::with_capacity(count.min(r.remaining() / 2).min(32));
     for _ in 0..count {
         let key = r.slice()?;
         std::str::from_utf8(&bytes[key.start as usize..key.end as usize]).ok()?;
@@ -346,12 +362,14 @@ impl Reader<'_> {
         Some(b)
     }
 
-    /// LEB128, at most 10 bytes, no bits beyond 64.
+    /// LEB128 in its shortest form: at most 10 bytes, no bits beyond 64, and
+    /// no trailing zero byte (`80 00` for 0 is refused), so every number has
+    /// exactly one encoding.
     fn varint(&mut self) -> Option<u64> {
         let mut value = 0u64;
         for i in 0..10 {
             let b = self.byte()?;
-            if i == 9 && b > 1 {
+            if (i == 9 && b > 1) || (i > 0 && b == 0) {
                 return None;
             }
             value |= u64::from(b & 0x7f) << (7 * i);
@@ -529,6 +547,10 @@ mod tests {
         assert!(decode(vec![2, 4, 0, 1, 1, 0xff, 0]).is_none());
         assert!(decode(vec![2, 4, 2, 0]).is_none());
         assert!(decode(vec![2, 4, 1, 3, 0]).is_none());
+        // Overlong varints: 0 as `80 00`, 1 as `81 00`.
+        assert!(decode(vec![0x80, 0x00, 4, 0, 0]).is_none());
+        assert!(decode(vec![2, 0x81, 0x00, 0, 0]).is_none());
+        assert!(decode(vec![0, 4, 0, 0]).is_some());
         // An 11-byte varint, and a 10th byte with bits beyond 64.
         assert!(decode([0x80; 10].iter().copied().chain([0, 4, 0, 0]).collect()).is_none());
         let mut over = vec![0xff; 9];

@@ -102,9 +102,9 @@ pub enum MalformedReason {
         len: usize,
     },
     /// Longer than any cookie a browser stores for this name.
-    #[error("{len} characters is longer than the {max}-character maximum")]
+    #[error("{len} bytes is longer than the {max}-byte maximum")]
     TooLong {
-        /// Length of the value, in characters.
+        /// Length of the value, in bytes.
         len: usize,
         /// The maximum for this cookie name.
         max: usize,

@@ -130,7 +130,7 @@ pub fn load_from_values<'a>(
             first_error.get_or_insert(InvalidReason::BadPayload);
             continue;
         };
-        if !lifetimes.is_live(env.created, env.expires, now) {
+        if !lifetimes.is_live(env.created, env.expires, env.expiry, now) {
             expired = true;
             continue;
         }
@@ -349,11 +349,20 @@ pub fn set_cookie_header(
                 Some(_) => false,
                 None => lt.browser_session,
             };
-            let max_age = (!browser_session).then_some((expires - now, expires));
+            let max_age = (!browser_session).then(|| cookie_lifetime(now, expires));
             push_attributes(config, max_age, &mut out);
             Ok(Some(header_value(out)))
         }
     }
+}
+
+/// Browsers cap a cookie's lifetime at 400 days (RFC 6265bis); the
+/// attributes say no more than that, while the server keeps enforcing the
+/// sealed expiry. Returns `(Max-Age, Expires)` in seconds.
+pub(crate) fn cookie_lifetime(now: i64, expires: i64) -> (i64, i64) {
+    const MAX_COOKIE_LIFETIME: i64 = 400 * 86_400;
+    let age = expires.saturating_sub(now).clamp(0, MAX_COOKIE_LIFETIME);
+    (age, now.saturating_add(age))
 }
 
 /// A `Set-Cookie` that deletes the session cookie.
@@ -424,7 +433,10 @@ fn push_attributes(config: &SessionConfig, max_age: Option<(i64, i64)>, out: &mu
 /// IMF-fixdate (RFC 9110): `Thu, 01 Jan 1970 00:00:00 GMT`.
 pub(crate) fn push_http_date(unix: i64, out: &mut String) {
     let t =
-        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        // Clamped into what `time` represents (years 1970..=9999 here), so a
+        // far date never falls back to a past one.
+        time::OffsetDateTime::from_unix_timestamp(unix.clamp(0, 253_402_300_799))
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
         [usize::from(t.weekday().number_days_from_monday())];
     let month = [

@@ -106,6 +106,9 @@ pub enum Expiry {
     Default,
     /// Expire after this long without a request (Django's
     /// `set_expiry(seconds)`); the cookie is refreshed as a rolling session.
+    /// Unlike Django's `set_expiry(0)`, a zero or negative duration ends the
+    /// session (the cookie is removed on save): use
+    /// [`Expiry::BrowserSession`] for "until the browser closes".
     Idle(Duration),
     /// Expire at this instant (Django's `set_expiry(datetime)`).
     At(OffsetDateTime),

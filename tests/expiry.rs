@@ -234,3 +234,37 @@ fn per_session_browser_session_and_back_to_default() {
     let set = save_set_cookies(&config, &s);
     assert_eq!(max_age_of(&set[0]), Some(3600));
 }
+
+#[test]
+fn cookie_attributes_never_promise_more_than_400_days() {
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| b.max_age(Duration::days(3650)));
+    let set = save_set_cookies(&config, &{
+        let mut s = load_cookie(&config, "");
+        s.insert("u", "ada").unwrap();
+        s
+    });
+    // Browsers cap lifetimes at 400 days (RFC 6265bis); the attributes say
+    // so, and Expires agrees with Max-Age.
+    assert_eq!(max_age_of(&set[0]), Some(400 * 86_400));
+    assert!(
+        set[0].contains("Expires=Fri, 05 Feb 2027 00:00:00 GMT"),
+        "{}",
+        set[0]
+    );
+    // The server still honours the configured ten years.
+    let cookie = pair(&set[0]).to_owned();
+    clock.advance(Duration::days(1000));
+    assert_eq!(load_cookie(&config, &cookie).status(), Status::Loaded);
+}
+
+#[test]
+fn shortening_max_age_applies_to_cookies_already_issued() {
+    let clock = TestClock::new();
+    let long = config_with(&clock, |b| b.max_age(Duration::weeks(2)));
+    let cookie = issue(&long, &[("u", "ada")]);
+    clock.advance(Duration::days(2));
+    let short = config_with(&clock, |b| b.max_age(Duration::days(1)));
+    assert_eq!(load_cookie(&short, &cookie).status(), Status::Expired);
+    assert_eq!(load_cookie(&long, &cookie).status(), Status::Loaded);
+}

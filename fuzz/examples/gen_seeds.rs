@@ -1,0 +1,131 @@
+//! Writes the committed seed corpus, `fuzz/corpus/<target>/seed-*`, from real
+//! sealed cookies. Nonces are random, so every run writes different (equally
+//! good) bytes; commit the result.
+//!
+//! ```sh
+//! cargo run --manifest-path fuzz/Cargo.toml --example gen_seeds
+//! ```
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use http::HeaderMap;
+use sealed_session::time::{Duration, OffsetDateTime};
+use sealed_session::{Expiry, SessionConfig};
+use sealed_session_fuzz::{
+    NAME, NOW, OPEN_PLAINTEXTS, config, open_fallback_only, open_keyring, session_fallback_only,
+    session_keyring,
+};
+
+fn corpus(target: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
+    fs::create_dir_all(&dir).unwrap();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("seed-")
+        {
+            fs::remove_file(path).unwrap();
+        }
+    }
+    dir
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) {
+    fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+}
+
+/// Saves a fresh session with `entries` (and an optional expiry) under
+/// `config` and returns the sealed cookie value.
+fn issue(config: &SessionConfig, entries: &[(&str, &str)], expiry: Option<Expiry>) -> String {
+    let mut session = sealed_session::load(config, &HeaderMap::new());
+    for (k, v) in entries {
+        session.insert(*k, v).unwrap();
+    }
+    if let Some(e) = expiry {
+        session.set_expiry(e);
+    }
+    let mut headers = HeaderMap::new();
+    sealed_session::save(config, &session, &mut headers).unwrap();
+    let line = headers["set-cookie"].to_str().unwrap();
+    let pair = line.split(';').next().unwrap();
+    pair.split_once('=').unwrap().1.to_owned()
+}
+
+fn main() {
+    let now = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
+
+    // open: sealed values of the known plaintexts, primary and fallback.
+    let dir = corpus("open");
+    let ring = open_keyring();
+    write(
+        &dir,
+        "empty",
+        ring.seal(NAME, OPEN_PLAINTEXTS[0]).as_bytes(),
+    );
+    write(&dir, "user", ring.seal(NAME, OPEN_PLAINTEXTS[1]).as_bytes());
+    let fallback = open_fallback_only().seal(NAME, OPEN_PLAINTEXTS[2]);
+    write(&dir, "fallback", fallback.as_bytes());
+    write(&dir, "padded", format!("{fallback}==").as_bytes());
+
+    // load: Cookie headers (one per line) holding real cookies.
+    let cfg = config();
+    let valid = issue(cfg, &[("user", "ada")], None);
+    let old = issue(
+        &sealed_session_fuzz::config_with(session_fallback_only()),
+        &[("user", "bob"), ("role", "admin")],
+        None,
+    );
+    let expired_cfg = SessionConfig::builder(session_keyring())
+        .cookie_name(NAME)
+        .clock(move || now - Duration::weeks(3))
+        .build()
+        .unwrap();
+    let expired = issue(&expired_cfg, &[("user", "eve")], None);
+    let dir = corpus("load");
+    write(&dir, "valid", format!("{NAME}={valid}").as_bytes());
+    write(
+        &dir,
+        "fallback",
+        format!("theme=dark; {NAME}=\"{old}\"; lang=en").as_bytes(),
+    );
+    write(
+        &dir,
+        "several",
+        format!("{NAME}=; {NAME}={expired}\n{NAME}=%41\n{NAME} = {valid} ").as_bytes(),
+    );
+
+    // envelope: the plaintexts of real session cookies.
+    let dir = corpus("envelope");
+    let plain = |value: &str| session_keyring().open(NAME, value).unwrap().plaintext;
+    write(&dir, "one-key", &plain(&valid));
+    write(&dir, "two-keys", &plain(&old));
+    write(&dir, "expired", &plain(&expired));
+    let idle = issue(
+        cfg,
+        &[("cart", "3 items")],
+        Some(Expiry::Idle(Duration::minutes(30))),
+    );
+    write(&dir, "idle", &plain(&idle));
+    let browser = issue(cfg, &[("a", "")], Some(Expiry::BrowserSession));
+    write(&dir, "browser", &plain(&browser));
+
+    // roundtrip: raw bytes that `arbitrary` reads as operation lists.
+    let dir = corpus("roundtrip");
+    let mut state: u32 = 0x5eed;
+    for len in [16, 64, 256] {
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (state >> 16) as u8
+            })
+            .collect();
+        write(&dir, &format!("ops-{len}"), &bytes);
+    }
+    println!("seeds written under {}", dir.parent().unwrap().display());
+}

@@ -1,0 +1,101 @@
+//! Any bytes as one or more `Cookie` headers: `load` never panics, reports
+//! the status the load rules dictate, and saving the untouched session
+//! writes nothing, a removal, or (for a fallback-key cookie) a re-seal.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sealed_session::{MAX_CANDIDATES, MAX_SCAN_BYTES, Status};
+use sealed_session_fuzz::{
+    NAME, Written, classify, config, cookie_header, cookie_headers, session_keyring, written,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let config = config();
+    let headers = cookie_headers(data);
+    let session = sealed_session::load(config, &headers);
+    let status = session.status();
+
+    // Candidates, as the public parser picks them.
+    let candidates: Vec<&[u8]> = sealed_session::cookie_values(&headers, NAME).collect();
+    let scanned: usize = candidates.iter().map(|c| c.len()).sum();
+    assert!(scanned <= MAX_SCAN_BYTES);
+    for c in &candidates {
+        assert!(!c.contains(&b';'), "{c:?}");
+    }
+
+    // No header names our cookie: nothing to load.
+    let mentions_name = headers.get_all(http::header::COOKIE).iter().any(|h| {
+        h.as_bytes()
+            .windows(NAME.len())
+            .any(|w| w == NAME.as_bytes())
+    });
+    if !mentions_name {
+        assert_eq!(status, Status::New);
+    }
+    assert_eq!(status == Status::New, candidates.is_empty(), "{status:?}");
+
+    // The status is that of the first loadable candidate among the first
+    // MAX_CANDIDATES, else Expired if one was expired, else the first error.
+    let keyring = session_keyring();
+    let mut first_error = None;
+    let mut expired = false;
+    let mut loaded = None;
+    for c in candidates.iter().take(MAX_CANDIDATES) {
+        match classify(&keyring, c) {
+            Ok(found) => {
+                loaded = Some(found);
+                break;
+            }
+            Err(Status::Expired) => expired = true,
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let want = match (&loaded, expired, first_error) {
+        (Some((_, false)), _, _) => Status::Loaded,
+        (Some((_, true)), _, _) => Status::LoadedWithFallback,
+        (None, true, _) => Status::Expired,
+        (None, false, Some(e)) => e,
+        (None, false, None) => Status::New,
+    };
+    assert_eq!(status, want);
+
+    // Saving the untouched session.
+    let mut response = http::HeaderMap::new();
+    sealed_session::save(config, &session, &mut response)
+        .expect("an unmodified session always saves");
+    let w = written(&response);
+    match &loaded {
+        None => {
+            // No valid cookie: a new, empty session, never sealed.
+            assert!(session.is_empty());
+            let want = if candidates.is_empty() {
+                Written::Nothing
+            } else {
+                Written::Removal
+            };
+            assert_eq!(w, want);
+        }
+        Some((env, fallback)) => {
+            let keys: Vec<&str> = session.keys().collect();
+            assert!(keys.iter().copied().eq(env.keys()));
+            if env.data.is_empty() {
+                assert_eq!(w, Written::Removal);
+            } else if *fallback {
+                // Re-sealed with the primary key, same data.
+                let Written::Sealed(v) = &w else {
+                    panic!("fallback cookie not re-sealed: {w:?}")
+                };
+                let opened = keyring.open(NAME, v).unwrap();
+                assert!(!opened.used_fallback);
+                let again = sealed_session::load(config, &cookie_header(v));
+                assert_eq!(again.status(), Status::Loaded);
+                assert!(again.keys().eq(env.keys()));
+            } else if !matches!(env.expiry, Some(sealed_session_fuzz::MirrorExpiry::Idle(_))) {
+                // Not rolling: nothing to refresh.
+                assert_eq!(w, Written::Nothing);
+            }
+        }
+    }
+});

@@ -1,0 +1,611 @@
+//! Fixtures and oracles shared by the fuzz targets and the seed generator
+//! (`cargo run --manifest-path fuzz/Cargo.toml --example gen_seeds`).
+//!
+//! Everything here goes through `sealed-session`'s public API; the oracles
+//! are independent re-statements of the documented behaviour (the v1 wire
+//! format, the envelope layout, the load and save rules), so a target can
+//! check *what* happened, not only that nothing crashed.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::header::{COOKIE, SET_COOKIE, VARY};
+use http::{HeaderMap, HeaderValue};
+use sealed_session::time::OffsetDateTime;
+use sealed_session::{
+    InvalidReason, Key, Keyring, MalformedReason, OpenError, SessionConfig, Status,
+};
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
+/// The session cookie's name in every target.
+pub const NAME: &str = "session";
+/// The fixed "now" of every target: 2026-01-01T00:00:00Z.
+pub const NOW: i64 = 1_767_225_600;
+
+/// The plaintexts the `open` target's keyring has ever sealed (by the seed
+/// generator, and by nothing else). Whatever opens under that keyring must be
+/// one of these: a forgery would not be.
+pub const OPEN_PLAINTEXTS: &[&[u8]] = &[
+    b"",
+    b"user=ada",
+    b"{\"user\":\"ada\",\"role\":\"admin\"}",
+    &[0u8; 64],
+];
+
+/// The keyring of the `open` target: sealed with only by the seed generator,
+/// for [`OPEN_PLAINTEXTS`]. Primary first, then one fallback.
+pub fn open_keyring() -> &'static Keyring {
+    static RING: OnceLock<Keyring> = OnceLock::new();
+    RING.get_or_init(|| {
+        Keyring::new(Key::from_bytes(&[0x0a; 32]).unwrap())
+            .with_fallback(Key::from_bytes(&[0x0b; 32]).unwrap())
+    })
+}
+
+/// The fallback key of [`open_keyring`], to seal seeds that open with it.
+pub fn open_fallback_only() -> Keyring {
+    Keyring::new(Key::from_bytes(&[0x0b; 32]).unwrap())
+}
+
+/// The keyring of the session targets: a primary and a fallback key.
+pub fn session_keyring() -> Keyring {
+    Keyring::new(Key::from_bytes(&[0x5e; 32]).unwrap())
+        .with_fallback(Key::from_bytes(&[0xfa; 32]).unwrap())
+}
+
+/// A keyring holding only the session fallback key: what sealed cookies
+/// before the (simulated) rotation.
+pub fn session_fallback_only() -> Keyring {
+    Keyring::new(Key::from_bytes(&[0xfa; 32]).unwrap())
+}
+
+/// Default configuration (two-week `max_age`, 4,093-byte limit) with a
+/// clock fixed at [`NOW`].
+pub fn config() -> &'static SessionConfig {
+    static CONFIG: OnceLock<SessionConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| config_with(session_keyring()))
+}
+
+/// As [`config`], with another keyring.
+pub fn config_with(keyring: Keyring) -> SessionConfig {
+    SessionConfig::builder(keyring)
+        .cookie_name(NAME)
+        .clock(|| OffsetDateTime::from_unix_timestamp(NOW).unwrap())
+        .build()
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// The open oracle.
+
+/// What [`Keyring::open`] must answer for `value` under a keyring holding
+/// `key_ids`, from the wire format alone: `Ok(raw)` (the decoded bytes)
+/// means authentication decides (`Tampered`, or `Ok` for a genuine value),
+/// `Err` is the exact error the format dictates.
+pub fn expected_open_error(
+    key_ids: &[[u8; 4]],
+    name: &str,
+    value: &str,
+) -> Result<Vec<u8>, OpenError> {
+    let max = 4096usize.saturating_sub(name.len() + 1);
+    if value.len() > max {
+        return Err(OpenError::Malformed(MalformedReason::TooLong {
+            len: value.len(),
+            max,
+        }));
+    }
+    let raw = URL_SAFE_NO_PAD
+        .decode(value)
+        .map_err(|_| OpenError::Malformed(MalformedReason::Base64))?;
+    match raw.first() {
+        None => return Err(OpenError::Malformed(MalformedReason::TooShort { len: 0 })),
+        Some(1) => {}
+        Some(&version) => return Err(OpenError::UnsupportedVersion { version }),
+    }
+    if raw.len() < 45 {
+        return Err(OpenError::Malformed(MalformedReason::TooShort {
+            len: raw.len(),
+        }));
+    }
+    let key_id: [u8; 4] = raw[1..5].try_into().unwrap();
+    if !key_ids.contains(&key_id) {
+        return Err(OpenError::UnknownKey { key_id });
+    }
+    Ok(raw)
+}
+
+// ---------------------------------------------------------------------------
+// A mirror of the envelope (the postcard plaintext of a session cookie), as
+// the crate docs describe it, to check loads and saves independently.
+
+/// The per-session expiry override, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MirrorExpiry {
+    /// Idle seconds.
+    Idle(i64),
+    /// Unix second.
+    At(i64),
+    /// No `Max-Age`.
+    BrowserSession,
+}
+
+/// The envelope, as stored: postcard's encoding of this struct. The map is
+/// read as a sequence of pairs (the same bytes) so that order and
+/// duplicates stay visible.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MirrorEnvelope {
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds.
+    pub expires: i64,
+    /// Override.
+    pub expiry: Option<MirrorExpiry>,
+    /// Key to postcard bytes, in the order stored.
+    pub data: Vec<(String, ByteBuf)>,
+}
+
+impl MirrorEnvelope {
+    /// The data as a map.
+    pub fn map(&self) -> BTreeMap<String, ByteBuf> {
+        self.data.iter().cloned().collect()
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.data.iter().map(|(k, _)| k.as_str())
+    }
+}
+
+/// Decodes a plaintext with postcard, as the crate documents its envelope,
+/// accepting only the canonical encoding: keys strictly ascending, no
+/// trailing bytes, and nothing postcard would have written differently
+/// (overlong varints, say).
+pub fn mirror_decode(plaintext: &[u8]) -> Option<MirrorEnvelope> {
+    let env = match postcard::take_from_bytes::<MirrorEnvelope>(plaintext) {
+        Ok((env, [])) => env,
+        _ => return None,
+    };
+    if !env.data.windows(2).all(|w| w[0].0 < w[1].0) {
+        return None;
+    }
+    (postcard::to_allocvec(&env).ok()? == plaintext).then_some(env)
+}
+
+/// Rewrites every varint of an envelope in its shortest form, walking the
+/// documented layout; `None` if the bytes do not follow it. A LEB128 varint
+/// here is at most 10 bytes with no bits beyond 64, as postcard reads it.
+///
+/// The crate (like postcard) reads overlong varints such as `80 00` for 0,
+/// although its docs say only the canonical encoding is accepted; the
+/// envelope target uses this to tell that known deviation from anything
+/// else.
+pub fn normalize_varints(bytes: &[u8]) -> Option<Vec<u8>> {
+    fn varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+        let mut value = 0u64;
+        for i in 0..10 {
+            let b = *bytes.get(*pos)?;
+            *pos += 1;
+            if i == 9 && b > 1 {
+                return None;
+            }
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    fn put(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    let mut pos = 0;
+    let mut out = Vec::with_capacity(bytes.len());
+    for _ in 0..2 {
+        put(&mut out, varint(bytes, &mut pos)?);
+    }
+    let tag = *bytes.get(pos)?;
+    pos += 1;
+    out.push(tag);
+    match tag {
+        0 => {}
+        1 => {
+            let variant = varint(bytes, &mut pos)?;
+            put(&mut out, variant);
+            match variant {
+                0 | 1 => put(&mut out, varint(bytes, &mut pos)?),
+                2 => {}
+                _ => return None,
+            }
+        }
+        _ => return None,
+    }
+    let count = varint(bytes, &mut pos)?;
+    put(&mut out, count);
+    for _ in 0..count {
+        for _ in 0..2 {
+            let len = usize::try_from(varint(bytes, &mut pos)?).ok()?;
+            let end = pos.checked_add(len).filter(|&e| e <= bytes.len())?;
+            put(&mut out, len as u64);
+            out.extend_from_slice(&bytes[pos..end]);
+            pos = end;
+        }
+    }
+    (pos == bytes.len()).then_some(out)
+}
+
+// ---------------------------------------------------------------------------
+// HTTP helpers.
+
+/// Splits fuzz bytes into `Cookie` header values at `\n` (a byte no header
+/// value can hold); lines `HeaderValue` refuses are skipped.
+pub fn cookie_headers(data: &[u8]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for line in data.split(|&b| b == b'\n') {
+        if let Ok(value) = HeaderValue::from_bytes(line) {
+            headers.append(COOKIE, value);
+        }
+    }
+    headers
+}
+
+/// One `Cookie: session=<value>` header.
+pub fn cookie_header(value: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.append(
+        COOKIE,
+        HeaderValue::from_str(&format!("{NAME}={value}")).unwrap(),
+    );
+    headers
+}
+
+/// What a save wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// No `Set-Cookie`.
+    Nothing,
+    /// A removal cookie (empty value, `Max-Age=0`).
+    Removal,
+    /// A sealed value.
+    Sealed(String),
+}
+
+/// Reads the `Set-Cookie` headers of a response, checking that there is at
+/// most one, that it is for [`NAME`], well-formed, and that `Vary: Cookie`
+/// accompanies it.
+pub fn written(headers: &HeaderMap) -> Written {
+    let all: Vec<&HeaderValue> = headers.get_all(SET_COOKIE).iter().collect();
+    assert!(all.len() <= 1, "more than one Set-Cookie: {all:?}");
+    let Some(line) = all.first() else {
+        return Written::Nothing;
+    };
+    let line = line.to_str().expect("Set-Cookie is visible ASCII");
+    let vary = headers
+        .get_all(VARY)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|s| s.eq_ignore_ascii_case("cookie")));
+    assert!(vary, "Set-Cookie without Vary: Cookie");
+    let pair = line.split(';').next().unwrap();
+    let (name, value) = pair.split_once('=').expect("name=value");
+    assert_eq!(name, NAME, "{line}");
+    if value.is_empty() {
+        assert!(
+            line.contains("; Max-Age=0; "),
+            "removal without Max-Age=0: {line}"
+        );
+        Written::Removal
+    } else {
+        assert!(
+            !line.contains("Max-Age=0;"),
+            "sealed value with Max-Age=0: {line}"
+        );
+        Written::Sealed(value.to_owned())
+    }
+}
+
+/// The status a single candidate value yields when it is the only one, from
+/// the public `open` and the envelope mirror: `Ok(env)` when it loads.
+pub fn classify(keyring: &Keyring, raw: &[u8]) -> Result<(MirrorEnvelope, bool), Status> {
+    let Ok(value) = std::str::from_utf8(raw) else {
+        return Err(Status::Invalid(InvalidReason::Malformed(
+            MalformedReason::Base64,
+        )));
+    };
+    let opened = keyring
+        .open(NAME, value)
+        .map_err(|e| Status::Invalid(InvalidReason::from(e)))?;
+    let env = mirror_decode(&opened.plaintext).ok_or(Status::Invalid(InvalidReason::BadPayload))?;
+    if NOW < env.expires {
+        Ok((env, opened.used_fallback))
+    } else {
+        Err(Status::Expired)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The session model of the roundtrip target and the property tests.
+
+/// A session key: mostly a few short names, so operations collide.
+#[derive(Debug, Clone, arbitrary::Arbitrary)]
+pub enum KeyName {
+    /// One of eight names.
+    Small(u8),
+    /// Anything.
+    Any(String),
+}
+
+impl KeyName {
+    /// The key as a string.
+    pub fn name(&self) -> String {
+        match self {
+            KeyName::Small(n) => format!("k{}", n % 8),
+            KeyName::Any(s) => s.clone(),
+        }
+    }
+}
+
+/// A session value of one of three types.
+#[derive(Debug, Clone, PartialEq, Eq, arbitrary::Arbitrary)]
+pub enum Value {
+    /// A string.
+    Str(String),
+    /// An integer.
+    U64(u64),
+    /// Bytes.
+    Bytes(Vec<u8>),
+}
+
+/// One operation on a session.
+#[derive(Debug, Clone, arbitrary::Arbitrary)]
+pub enum Op {
+    /// `insert`.
+    Insert(KeyName, Value),
+    /// `remove`.
+    Remove(KeyName),
+    /// `take`, with the type the model says the key holds.
+    Take(KeyName),
+    /// `get`, likewise.
+    Get(KeyName),
+    /// `clear`.
+    Clear,
+    /// `flush`.
+    Flush,
+    /// `renew`.
+    Renew,
+    /// `set_expiry(Idle(1 + n seconds))`.
+    SetIdle(u8),
+    /// `set_expiry(At(now + 1 + n seconds))`.
+    SetAt(u8),
+    /// `set_expiry(BrowserSession)`.
+    SetBrowserSession,
+    /// `set_expiry(Default)`.
+    SetDefault,
+    /// `set_expiry(Idle(0))` or `At(now - n)`: the session is over, so the
+    /// next save removes the cookie.
+    ExpireNow(u8),
+    /// Save into a response, keep the cookie in a jar, and load the next
+    /// session from the jar.
+    SaveLoad,
+}
+
+fn varint_len(n: u64) -> usize {
+    let bits = 64 - n.leading_zeros() as usize;
+    bits.max(1).div_ceil(7)
+}
+
+impl Value {
+    /// Stores the value in a session with its own type.
+    pub fn insert_into(&self, session: &mut sealed_session::Session, key: &str) {
+        match self {
+            Value::Str(s) => session.insert(key, s),
+            Value::U64(n) => session.insert(key, n),
+            Value::Bytes(b) => session.insert(key, b),
+        }
+        .expect("strings, integers and bytes always encode");
+    }
+
+    /// Reads a value of the same type as `self` from a session.
+    pub fn get_same_type(&self, session: &sealed_session::Session, key: &str) -> Option<Value> {
+        match self {
+            Value::Str(_) => session.get::<String>(key).unwrap().map(Value::Str),
+            Value::U64(_) => session.get::<u64>(key).unwrap().map(Value::U64),
+            Value::Bytes(_) => session.get::<Vec<u8>>(key).unwrap().map(Value::Bytes),
+        }
+    }
+
+    /// Takes a value of the same type as `self` from a session.
+    pub fn take_same_type(
+        &self,
+        session: &mut sealed_session::Session,
+        key: &str,
+    ) -> Option<Value> {
+        match self {
+            Value::Str(_) => session.take::<String>(key).unwrap().map(Value::Str),
+            Value::U64(_) => session.take::<u64>(key).unwrap().map(Value::U64),
+            Value::Bytes(_) => session.take::<Vec<u8>>(key).unwrap().map(Value::Bytes),
+        }
+    }
+
+    /// Its postcard length.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Value::Str(s) => varint_len(s.len() as u64) + s.len(),
+            Value::U64(n) => varint_len(*n),
+            Value::Bytes(b) => varint_len(b.len() as u64) + b.len(),
+        }
+    }
+}
+
+/// Bounds on the postcard size of an envelope holding `model`: the
+/// timestamps and the expiry override take between 3 and 32 bytes.
+pub fn envelope_len_bounds(model: &BTreeMap<String, Value>) -> (usize, usize) {
+    let data: usize = varint_len(model.len() as u64)
+        + model
+            .iter()
+            .map(|(k, v)| {
+                let enc = v.encoded_len();
+                varint_len(k.len() as u64) + k.len() + varint_len(enc as u64) + enc
+            })
+            .sum::<usize>();
+    (3 + data, 32 + data)
+}
+
+/// Length of `name=value` for a plaintext of `n` bytes: 45 bytes of seal,
+/// then unpadded base64.
+pub fn cookie_len(plaintext_len: usize) -> usize {
+    NAME.len() + 1 + (plaintext_len + 45).saturating_mul(4).div_ceil(3)
+}
+
+/// Asserts that a session holds exactly the model.
+pub fn assert_matches_model(session: &sealed_session::Session, model: &BTreeMap<String, Value>) {
+    let keys: Vec<&str> = session.keys().collect();
+    let want: Vec<&str> = model.keys().map(String::as_str).collect();
+    assert_eq!(keys, want);
+    for (k, v) in model {
+        assert_eq!(v.get_same_type(session, k).as_ref(), Some(v), "key {k:?}");
+    }
+}
+
+/// Applies `ops` to a session and to a `BTreeMap` model, saving and loading
+/// through a one-cookie jar at every [`Op::SaveLoad`] and once at the end;
+/// panics at the first divergence.
+pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
+    use sealed_session::time::Duration;
+    use sealed_session::{Error, Expiry};
+
+    let now = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
+    let mut session = sealed_session::load(config, &HeaderMap::new());
+    assert_eq!(session.status(), Status::New);
+    let mut model: BTreeMap<String, Value> = BTreeMap::new();
+    let mut jar: Option<String> = None;
+    let mut expire_now = false;
+    let limit = config.size_limit();
+
+    for op in ops.iter().chain(std::iter::once(&Op::SaveLoad)) {
+        match op {
+            Op::Insert(k, v) => {
+                let k = k.name();
+                v.insert_into(&mut session, &k);
+                model.insert(k, v.clone());
+            }
+            Op::Remove(k) => {
+                let k = k.name();
+                assert_eq!(
+                    session.remove(&k),
+                    model.remove(&k).is_some(),
+                    "remove {k:?}"
+                );
+            }
+            Op::Take(k) => {
+                let k = k.name();
+                let probe = model.get(&k).cloned().unwrap_or(Value::Str(String::new()));
+                assert_eq!(
+                    probe.take_same_type(&mut session, &k),
+                    model.remove(&k),
+                    "take {k:?}"
+                );
+            }
+            Op::Get(k) => {
+                let k = k.name();
+                let probe = model.get(&k).cloned().unwrap_or(Value::U64(0));
+                assert_eq!(
+                    probe.get_same_type(&session, &k).as_ref(),
+                    model.get(&k),
+                    "get {k:?}"
+                );
+            }
+            Op::Clear => {
+                session.clear();
+                model.clear();
+            }
+            Op::Flush => {
+                session.flush();
+                model.clear();
+                expire_now = false;
+            }
+            Op::Renew => session.renew(),
+            Op::SetIdle(n) => {
+                session.set_expiry(Expiry::Idle(Duration::seconds(1 + i64::from(*n))));
+                expire_now = false;
+            }
+            Op::SetAt(n) => {
+                session.set_expiry(Expiry::At(now + Duration::seconds(1 + i64::from(*n))));
+                expire_now = false;
+            }
+            Op::SetBrowserSession => {
+                session.set_expiry(Expiry::BrowserSession);
+                expire_now = false;
+            }
+            Op::SetDefault => {
+                session.set_expiry(Expiry::Default);
+                expire_now = false;
+            }
+            Op::ExpireNow(n) => {
+                session.set_expiry(if n % 2 == 0 {
+                    Expiry::Idle(Duration::ZERO)
+                } else {
+                    Expiry::At(now - Duration::seconds(i64::from(*n)))
+                });
+                expire_now = true;
+            }
+            Op::SaveLoad => {
+                let mut response = http::Response::new(());
+                let (lower, upper) = envelope_len_bounds(&model);
+                match sealed_session::save(config, &session, &mut response) {
+                    Ok(()) => {}
+                    Err(Error::TooLarge { size, limit: l }) => {
+                        assert_eq!(l, limit);
+                        assert!(size > limit, "TooLarge {size} <= {limit}");
+                        assert!(
+                            cookie_len(upper) > limit,
+                            "TooLarge for a model of at most {upper} bytes"
+                        );
+                        assert!(response.headers().get(SET_COOKIE).is_none());
+                        // The client keeps its previous cookie; the sequence ends.
+                        return;
+                    }
+                    Err(e) => panic!("save failed: {e:?}"),
+                }
+                let w = written(response.headers());
+                if model.is_empty() {
+                    assert!(matches!(w, Written::Nothing | Written::Removal), "{w:?}");
+                } else if expire_now {
+                    assert_eq!(w, Written::Removal, "an expired session must be removed");
+                    model.clear();
+                } else {
+                    assert!(
+                        cookie_len(lower) <= limit,
+                        "saved a model of at least {lower} bytes"
+                    );
+                }
+                match w {
+                    Written::Nothing => {}
+                    Written::Removal => jar = None,
+                    Written::Sealed(v) => {
+                        assert!(NAME.len() + 1 + v.len() <= limit, "{} > {limit}", v.len());
+                        jar = Some(v);
+                    }
+                }
+                expire_now = false;
+                let request = match &jar {
+                    Some(v) => cookie_header(v),
+                    None => HeaderMap::new(),
+                };
+                session = sealed_session::load(config, &request);
+                match &jar {
+                    Some(_) => assert_eq!(session.status(), Status::Loaded),
+                    None => assert_eq!(session.status(), Status::New),
+                }
+                assert_matches_model(&session, &model);
+            }
+        }
+        let keys: Vec<&str> = session.keys().collect();
+        assert!(keys.iter().copied().eq(model.keys().map(String::as_str)));
+    }
+}
