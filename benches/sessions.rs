@@ -1,0 +1,141 @@
+//! A session's round trip through a cookie, per fixture: ours vs the
+//! actix-session/axum-extra baseline vs the bare XAES-256-GCM floor; key
+//! rotation (1 key vs 16); nonce generation (OS vs user space).
+//!
+//! `cargo bench --bench sessions` (see BENCHMARKS.md)
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rand::{RngCore, SeedableRng};
+
+mod fixtures;
+use fixtures::{Fixture, Floor, Large, Medium, Small};
+
+fn round_trip<F: Fixture>(c: &mut Criterion) {
+    let data = F::build();
+    let config = fixtures::ours_config();
+    let key = fixtures::baseline_key();
+    let floor = Floor::new();
+
+    // Inputs for the load side, and a check that every contender round-trips
+    // (the large fixture must still fit our 4,093-byte limit: `ours_save`
+    // panics on `TooLarge`).
+    let ours_response = fixtures::ours_save(&config, &data);
+    let ours_request = fixtures::request_for(&ours_response);
+    assert_eq!(fixtures::ours_load::<F>(&config, &ours_request), data);
+    let baseline_request = fixtures::request_for(&fixtures::baseline_save(&key, &data));
+    assert_eq!(fixtures::baseline_load::<F>(&key, &baseline_request), data);
+    let plaintext = fixtures::ours_plaintext(&config, &ours_response);
+    let floor_value = floor.seal(&plaintext);
+    assert_eq!(floor.open(&floor_value), plaintext);
+    let floor_typed_value = floor.seal_typed(&data);
+    assert_eq!(floor.open_typed::<F>(&floor_typed_value), data);
+    eprintln!(
+        "{:<6}  cookie value: ours {} B, baseline {} B; plaintext {} B",
+        F::NAME,
+        fixtures::cookie_value(&ours_response).len(),
+        fixtures::cookie_value(&fixtures::baseline_save(&key, &data)).len(),
+        plaintext.len(),
+    );
+
+    let mut g = c.benchmark_group(format!("save-{}", F::NAME));
+    g.bench_function("ours", |b| {
+        b.iter(|| fixtures::ours_save(black_box(&config), black_box(&data)))
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| fixtures::baseline_save(black_box(&key), black_box(&data)))
+    });
+    g.bench_function("floor", |b| b.iter(|| floor.seal(black_box(&plaintext))));
+    g.bench_function("floor-typed", |b| {
+        b.iter(|| floor.seal_typed(black_box(&data)))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group(format!("load-{}", F::NAME));
+    g.bench_function("ours", |b| {
+        b.iter(|| fixtures::ours_load::<F>(black_box(&config), black_box(&ours_request)))
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| fixtures::baseline_load::<F>(black_box(&key), black_box(&baseline_request)))
+    });
+    g.bench_function("floor", |b| b.iter(|| floor.open(black_box(&floor_value))));
+    g.bench_function("floor-typed", |b| {
+        b.iter(|| floor.open_typed::<F>(black_box(&floor_typed_value)))
+    });
+    g.finish();
+}
+
+/// `load` alone (no `get`), with the cookie sealed by the oldest key of the
+/// ring: 1 key vs 16.
+fn rotation<F: Fixture>(c: &mut Criterion) {
+    let data = F::build();
+    let mut g = c.benchmark_group(format!("rotation-{}", F::NAME));
+    for n in [1, 16] {
+        let (config, request) = fixtures::rotation_setup(n, &data);
+        let status = sealed_session::load(&config, &request).status();
+        assert!(status.is_loaded(), "{n} keys: {status:?}");
+        g.bench_function(format!("{n}-keys"), |b| {
+            b.iter(|| sealed_session::load(black_box(&config), black_box(&request)))
+        });
+    }
+    g.finish();
+}
+
+/// 24 nonce bytes: the OS (what `seal` does) vs user-space CSPRNGs.
+fn nonce(c: &mut Criterion) {
+    let mut g = c.benchmark_group("nonce");
+    g.bench_function("getrandom", |b| {
+        b.iter(|| {
+            let mut nonce = [0u8; 24];
+            getrandom::fill(&mut nonce).expect("OS randomness");
+            nonce
+        })
+    });
+    g.bench_function("thread_rng", |b| {
+        b.iter(|| {
+            let mut nonce = [0u8; 24];
+            rand::rng().fill_bytes(&mut nonce);
+            nonce
+        })
+    });
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("OS randomness");
+    let mut chacha = rand_chacha::ChaCha20Rng::from_seed(seed);
+    g.bench_function("chacha20_owned", |b| {
+        b.iter(|| {
+            let mut nonce = [0u8; 24];
+            chacha.fill_bytes(&mut nonce);
+            nonce
+        })
+    });
+    g.finish();
+}
+
+fn sessions(c: &mut Criterion) {
+    round_trip::<Small>(c);
+    round_trip::<Medium>(c);
+    round_trip::<Large>(c);
+    rotation::<Small>(c);
+    rotation::<Medium>(c);
+    rotation::<Large>(c);
+    nonce(c);
+}
+
+/// Short settings so that the whole `cargo bench` stays under ten minutes on
+/// two cores; command-line flags still override them.
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
+        .without_plots()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = sessions
+}
+criterion_main!(benches);
