@@ -148,6 +148,21 @@ pub struct MirrorEnvelope {
 }
 
 impl MirrorEnvelope {
+    /// Whether the crate must load this envelope at `now` under [`config`]
+    /// (fixed two-week `max_age`, no rolling, no absolute timeout): before
+    /// its sealed `expires`, and, as the configuration is rechecked at load,
+    /// before `created + max_age` for fixed-lifetime sessions or before the
+    /// instant of an `At` override.
+    pub fn is_live(&self, now: i64) -> bool {
+        const MAX_AGE: i64 = 14 * 86_400;
+        let fixed = match self.expiry {
+            Some(MirrorExpiry::At(t)) => Some(t),
+            Some(MirrorExpiry::Idle(_)) => None,
+            _ => Some(self.created.saturating_add(MAX_AGE)),
+        };
+        now < self.expires && fixed.is_none_or(|f| now < f)
+    }
+
     /// The data as a map.
     pub fn map(&self) -> BTreeMap<String, ByteBuf> {
         self.data.iter().cloned().collect()
