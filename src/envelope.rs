@@ -70,6 +70,15 @@ impl Data {
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&[u8]> {
+        // A handful of keys: comparing lengths first beats the ordered
+        // comparisons of a binary search.
+        if self.entries.len() <= 16 {
+            return self
+                .entries
+                .iter()
+                .find(|e| self.bytes(&e.key) == key.as_bytes())
+                .map(|e| self.bytes(&e.value));
+        }
         self.find(key)
             .ok()
             .map(|i| self.bytes(&self.entries[i].value))
@@ -90,6 +99,52 @@ impl Data {
                     value,
                 },
             ),
+        }
+    }
+
+    /// Appends the value that `encode` writes to the shared buffer: no
+    /// allocation per value. On error the buffer is cut back.
+    pub(crate) fn insert_with<E>(
+        &mut self,
+        key: &str,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        // Room for a typical value, so the buffer grows in few steps.
+        self.buf.reserve(256);
+        let start = self.buf.len();
+        if let Err(e) = encode(&mut self.buf) {
+            self.buf.truncate(start);
+            return Err(e);
+        }
+        let end = self.buf.len();
+        let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(end)) else {
+            let owned: Box<[u8]> = self.buf[start..].into();
+            self.buf.truncate(start);
+            self.insert_slot(key, Slot::Owned(owned));
+            return Ok(());
+        };
+        self.insert_slot(key, Slot::Buf(s..e));
+        Ok(())
+    }
+
+    fn insert_slot(&mut self, key: &str, value: Slot) {
+        match self.find(key) {
+            Ok(i) => self.entries[i].value = value,
+            Err(i) => {
+                let start = self.buf.len();
+                self.buf.extend_from_slice(key.as_bytes());
+                let key = match (u32::try_from(start), u32::try_from(self.buf.len())) {
+                    (Ok(s), Ok(e)) => Slot::Buf(s..e),
+                    _ => {
+                        self.buf.truncate(start);
+                        Slot::Owned(key.as_bytes().into())
+                    }
+                };
+                if self.entries.capacity() == 0 {
+                    self.entries.reserve(8);
+                }
+                self.entries.insert(i, Entry { key, value });
+            }
         }
     }
 

@@ -161,12 +161,56 @@ pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator
             budget -= take;
             Some(&bytes[..take])
         })
-        .flat_map(|bytes| bytes.split(|&b| b == b';'))
+        .flat_map(|bytes| Pairs { rest: Some(bytes) })
         .filter_map(move |pair| {
             let pair = trim(pair);
             let eq = pair.iter().position(|&b| b == b'=')?;
             (trim(&pair[..eq]) == name.as_bytes()).then(|| unquote(trim(&pair[eq + 1..])))
         })
+}
+
+/// `bytes.split(|&b| b == b';')`, eight bytes at a time.
+struct Pairs<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        match find_byte(rest, b';') {
+            Some(i) => {
+                self.rest = Some(&rest[i + 1..]);
+                Some(&rest[..i])
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// The first `needle` in `hay` (SWAR: a word at a time, safe code).
+fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut chunks = hay.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ pattern;
+        if word.wrapping_sub(LO) & !word & HI != 0 {
+            return chunk.iter().position(|&b| b == needle).map(|i| offset + i);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|i| offset + i)
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
@@ -400,7 +444,9 @@ impl Attributes<'_> {
         }
         if let Some((age, expires)) = max_age {
             // Writing to a String cannot fail.
-            let _ = write!(out, "; Max-Age={}; Expires=", age.max(0));
+            out.push_str("; Max-Age=");
+            push_uint(out, age.max(0).unsigned_abs(), 1);
+            out.push_str("; Expires=");
             push_http_date(expires, out);
         }
         if self.secure {
@@ -442,15 +488,40 @@ pub(crate) fn push_http_date(unix: i64, out: &mut String) {
     let month = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ][usize::from(u8::from(t.month()) - 1)];
-    let _ = write!(
-        out,
-        "{weekday}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
-        t.day(),
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    out.push_str(weekday);
+    out.push_str(", ");
+    push_uint(out, u64::from(t.day()), 2);
+    out.push(' ');
+    out.push_str(month);
+    out.push(' ');
+    push_uint(out, u64::from(t.year().unsigned_abs()), 4);
+    out.push(' ');
+    push_uint(out, u64::from(t.hour()), 2);
+    out.push(':');
+    push_uint(out, u64::from(t.minute()), 2);
+    out.push(':');
+    push_uint(out, u64::from(t.second()), 2);
+    out.push_str(" GMT");
+}
+
+/// Decimal digits of `n`, zero-padded to `width`, without `core::fmt`.
+fn push_uint(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in digits.len() - at..width {
+        out.push('0');
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
 }
 
 fn header_value(s: String) -> HeaderValue {

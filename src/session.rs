@@ -257,12 +257,12 @@ impl Session {
         value: &T,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        let bytes = match postcard::to_allocvec(value) {
-            Ok(bytes) => bytes,
-            Err(source) => return Err(SessionError::Encode { key, source }),
-        };
+        if let Err(source) = self.data.insert_with(&key, |buf| {
+            postcard::serialize_with_flavor(value, Append(buf))
+        }) {
+            return Err(SessionError::Encode { key, source });
+        }
         self.touch();
-        self.data.insert(key, bytes);
         self.modified = true;
         Ok(())
     }
@@ -457,5 +457,26 @@ fn decode_value<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Sessi
             source,
             trailing: 0,
         }),
+    }
+}
+
+/// A postcard flavor that appends to a borrowed `Vec`.
+struct Append<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Append<'_> {
+    type Output = ();
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
     }
 }
