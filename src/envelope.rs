@@ -88,20 +88,6 @@ impl Data {
         self.find(key).is_ok()
     }
 
-    pub(crate) fn insert(&mut self, key: String, value: Vec<u8>) {
-        let value = Slot::Owned(value.into_boxed_slice());
-        match self.find(&key) {
-            Ok(i) => self.entries[i].value = value,
-            Err(i) => self.entries.insert(
-                i,
-                Entry {
-                    key: Slot::Owned(key.into_bytes().into_boxed_slice()),
-                    value,
-                },
-            ),
-        }
-    }
-
     /// Appends the value that `encode` writes to the shared buffer: no
     /// allocation per value. On error the buffer is cut back.
     pub(crate) fn insert_with<E>(
@@ -492,7 +478,11 @@ mod tests {
     fn data(entries: &[(&str, &[u8])]) -> Data {
         let mut d = Data::default();
         for (k, v) in entries {
-            d.insert((*k).to_owned(), v.to_vec());
+            d.insert_with(k, |buf| {
+                buf.extend_from_slice(v);
+                Ok::<(), ()>(())
+            })
+            .unwrap();
         }
         d
     }
@@ -626,11 +616,19 @@ mod tests {
         assert!(decode(bytes.to_vec()).is_none());
     }
 
+    fn put(d: &mut Data, k: &str, v: &[u8]) {
+        d.insert_with(k, |buf| {
+            buf.extend_from_slice(v);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    }
+
     #[test]
     fn data_map_operations_keep_order() {
         let mut d = data(&[("b", b"2"), ("a", b"1")]);
         assert_eq!(d.keys().collect::<Vec<_>>(), ["a", "b"]);
-        d.insert("a".into(), b"x".to_vec());
+        put(&mut d, "a", b"x");
         assert_eq!(d.get("a"), Some(&b"x"[..]));
         assert!(d.remove("a") && !d.remove("a"));
         assert_eq!(d.len(), 1);
@@ -644,8 +642,8 @@ mod tests {
         ))
         .unwrap();
         let mut d = env.data;
-        d.insert("k2".into(), b"b".to_vec());
-        d.insert("k3".into(), b"C".to_vec());
+        put(&mut d, "k2", b"b");
+        put(&mut d, "k3", b"C");
         let pairs: Vec<_> = d.iter().collect();
         assert_eq!(
             pairs,

@@ -1,8 +1,6 @@
 //! [`load`] and [`save`] over the `http` crate's types: read every `Cookie`
 //! header, pick candidates by name, append `Set-Cookie` and `Vary: Cookie`.
 
-use std::fmt::Write as _;
-
 use http::header::{COOKIE, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 

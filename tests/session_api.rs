@@ -195,3 +195,28 @@ fn status_display_names() {
     );
     assert_eq!(Status::Expired.as_str(), "expired");
 }
+
+#[test]
+fn a_value_that_fails_to_serialise_leaves_the_session_unchanged() {
+    struct Unserialisable;
+    impl Serialize for Unserialisable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("refuses"))
+        }
+    }
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| b);
+    let cookie = issue(&config, &[("user", "ada")]);
+    let mut s = load_cookie(&config, &cookie);
+    let err = s.insert("user", &Unserialisable).unwrap_err();
+    assert!(
+        matches!(err, SessionError::Encode { ref key, .. } if key == "user"),
+        "{err:?}"
+    );
+    let err = s.insert("other", &Unserialisable).unwrap_err();
+    assert!(matches!(err, SessionError::Encode { .. }));
+    assert!(!s.is_modified());
+    assert_eq!(s.keys().collect::<Vec<_>>(), ["user"]);
+    assert_eq!(s.get::<String>("user").unwrap().as_deref(), Some("ada"));
+    assert!(save_set_cookies(&config, &s).is_empty());
+}
