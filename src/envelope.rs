@@ -43,13 +43,27 @@ struct Entry {
 
 /// The session data: an ordered map from keys to the postcard bytes of each
 /// value. Loading does not copy: keys and values stay in the opened
-/// plaintext, and only what a request changes gets its own allocation.
-#[derive(Debug, Clone, Default)]
+/// plaintext, and inserted values are appended to the same buffer.
+#[derive(Clone, Default)]
 pub(crate) struct Data {
     buf: Vec<u8>,
     /// Sorted by key bytes, keys unique.
     entries: Vec<Entry>,
 }
+
+/// Session values may be secret: only the number of entries is shown.
+impl std::fmt::Debug for Data {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Data")
+            .field("entries", &self.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Replaced values leave dead bytes in the buffer; past this size (and twice
+/// the live bytes) it is compacted, so a handler that rewrites a key in a loop
+/// does not grow it without bound.
+const COMPACT_AT: usize = 16 * 1024;
 
 impl Data {
     fn bytes<'a>(&'a self, slot: &'a Slot) -> &'a [u8] {
@@ -95,6 +109,7 @@ impl Data {
         key: &str,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.compact_if_bloated();
         // Room for a typical value, so the buffer grows in few steps.
         self.buf.reserve(256);
         let start = self.buf.len();
@@ -132,6 +147,38 @@ impl Data {
                 self.entries.insert(i, Entry { key, value });
             }
         }
+    }
+
+    fn compact_if_bloated(&mut self) {
+        if self.buf.len() < COMPACT_AT {
+            return;
+        }
+        let live: usize = self
+            .entries
+            .iter()
+            .map(|e| self.bytes(&e.key).len() + self.bytes(&e.value).len())
+            .sum();
+        if self.buf.len() < 2 * live {
+            return;
+        }
+        let mut buf = Vec::with_capacity(live + 256);
+        let mut entries = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            let mut copy = |slot: &Slot| match slot {
+                Slot::Buf(_) => {
+                    let start = buf.len();
+                    buf.extend_from_slice(self.bytes(slot));
+                    // Smaller than the old buffer, whose offsets fit u32.
+                    Slot::Buf(start as u32..buf.len() as u32)
+                }
+                Slot::Owned(b) => Slot::Owned(b.clone()),
+            };
+            let key = copy(&e.key);
+            let value = copy(&e.value);
+            entries.push(Entry { key, value });
+        }
+        self.buf = buf;
+        self.entries = entries;
     }
 
     pub(crate) fn remove(&mut self, key: &str) -> bool {
@@ -655,6 +702,19 @@ mod tests {
         );
         d.clear();
         assert!(d.is_empty() && d.get("k1").is_none());
+    }
+
+    #[test]
+    fn rewriting_a_key_in_a_loop_keeps_the_buffer_bounded() {
+        let mut d = data(&[("keep", b"me")]);
+        for i in 0..100_000u32 {
+            put(&mut d, "counter", &i.to_le_bytes());
+        }
+        assert!(d.buf.len() < 2 * COMPACT_AT, "{}", d.buf.len());
+        assert_eq!(d.get("counter"), Some(&99_999u32.to_le_bytes()[..]));
+        assert_eq!(d.get("keep"), Some(&b"me"[..]));
+        assert_eq!(d.keys().collect::<Vec<_>>(), ["counter", "keep"]);
+        assert_eq!(format!("{d:?}"), "Data { entries: 2, .. }");
     }
 
     #[test]
