@@ -83,6 +83,15 @@
 //! # Ok::<(), OpenError>(())
 //! ```
 //!
+//! ## Beyond the two calls
+//!
+//! - Feature `tower`: `tower::SessionLayer` loads and saves around any tower
+//!   service and hands handlers a cloneable `SessionHandle`; feature `axum`
+//!   makes that handle an extractor.
+//! - [`cookies`]: plain cookies over a `HeaderMap` (`get`, `set`, `delete`)
+//!   and a sealed stand-alone cookie for values that do not belong in the
+//!   session.
+//!
 //! ## Keys
 //!
 //! A [`Key`] is a master secret of at least 32 bytes. When a [`Keyring`] is
@@ -115,8 +124,12 @@
 //!
 //! A sealed value is 45 bytes longer than its plaintext before base64, so
 //! its length is `ceil((n + 45) * 4 / 3)` characters. [`Keyring::open`]
-//! rejects a value longer than `4096 - name.len() - 1` characters before
+//! rejects a value longer than `4096 - name.len() - 1` bytes before
 //! decoding it.
+//!
+//! Inside, a session is a postcard-encoded envelope: `created` and `expires`
+//! (Unix seconds), the per-session expiry override, and an ordered map from
+//! keys to the postcard bytes of each value.
 //!
 //! XAES-256-GCM (C2SP) derives a per-message AES-256-GCM key from the first
 //! half of its 192-bit nonce, so random nonces are safe for about 2^80 seals
