@@ -207,27 +207,12 @@ const INDEX: &str = r#"<!doctype html>
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    startup::exit(run().await)
 }
 
 async fn run() -> Result<(), String> {
     let port = startup::port(DEFAULT_PORT)?;
-    // Plain HTTP on localhost: a `Secure` cookie would not come back over
-    // http://, so it is turned off here. Behind HTTPS keep the default.
-    let config = SessionConfig::builder(startup::keyring()?)
-        .secure(false)
-        .build()
-        .map_err(|e| format!("session configuration: {e}"))?;
-    println!(
-        "note: the session cookie is sent without `Secure` because this example serves plain \
-         HTTP on localhost; keep `secure(true)` (the default) behind HTTPS"
-    );
+    let config = startup::localhost_config()?;
 
     // The config is cheap to clone (an `Arc`); each worker gets one.
     let config = web::Data::new(config);

@@ -1,11 +1,14 @@
-//! Start-up shared by the example servers: the port and the keys.
+//! Start-up shared by the example servers: the port, the keys, the
+//! localhost configuration and the exit code.
 //!
 //! Included with `#[path]` by each example, so every example stays a single
 //! runnable program while this code is written once.
 
 use std::env::VarError;
 
-use sealed_session::{Key, Keyring};
+use std::process::ExitCode;
+
+use sealed_session::{Key, Keyring, SessionConfig};
 
 /// The first command-line argument, else `PORT`, else `default`; `0` asks
 /// the OS for a free port.
@@ -41,5 +44,32 @@ pub fn keyring() -> Result<Keyring, String> {
             Ok(Keyring::new(key))
         }
         Err(VarError::NotUnicode(_)) => Err("SESSION_KEYS is not valid UTF-8".to_owned()),
+    }
+}
+
+/// The session configuration for these plain-HTTP, localhost-only servers.
+/// A `Secure` cookie would not come back over http:// (from curl, say), so
+/// `Secure` is turned off, and the server says so. Anything served over HTTPS
+/// keeps the default, `secure(true)`.
+pub fn localhost_config() -> Result<SessionConfig, String> {
+    let config = SessionConfig::builder(keyring()?)
+        .secure(false)
+        .build()
+        .map_err(|e| format!("session configuration: {e}"))?;
+    println!(
+        "note: the session cookie is sent without `Secure` because this server speaks plain \
+         HTTP on localhost; keep `secure(true)` (the default) behind HTTPS"
+    );
+    Ok(config)
+}
+
+/// The process's exit code, with the error on stderr.
+pub fn exit(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -15,8 +15,6 @@ mod app;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
-use sealed_session::SessionConfig;
-
 #[path = "../common/startup.rs"]
 mod startup;
 
@@ -24,35 +22,20 @@ const DEFAULT_PORT: u16 = 3000;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    startup::exit(run().await)
 }
 
 async fn run() -> Result<(), String> {
     let port = startup::port(DEFAULT_PORT)?;
-    let keys = startup::keyring()?;
-    // Plain HTTP on localhost: a `Secure` cookie would not come back over
-    // http:// from clients such as curl, so the demo turns it off. Anything
-    // served over HTTPS keeps the default, `secure(true)`.
-    let config = SessionConfig::builder(keys)
-        .secure(false)
-        .build()
-        .map_err(|e| format!("session configuration: {e}"))?;
-    println!(
-        "note: the session cookie is sent without `Secure` because this demo serves plain \
-         HTTP on localhost; keep `secure(true)` (the default) behind HTTPS"
-    );
+    let config = startup::localhost_config()?;
 
     // Loopback only: the demo is not meant to be reachable from the network.
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // With port 0 the OS picks one: print the one actually bound.
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("sealed-session demo on http://{addr}/ (Ctrl-C to stop)");
     axum::serve(listener, app::router(config))
         .await
