@@ -297,7 +297,7 @@ impl SessionConfigBuilder {
     /// threshold not shorter than the idle time.
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let name = &self.cookie_name;
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
+        if !is_valid_cookie_name(name) {
             return Err(ConfigError::InvalidCookieName { name: name.clone() });
         }
         if !is_valid_attribute(&self.path) || !self.path.starts_with('/') {
@@ -428,8 +428,13 @@ fn positive_secs(what: &'static str, d: Duration) -> Result<i64, ConfigError> {
     }
 }
 
+/// A non-empty RFC 6265 `token`: what a cookie name may be.
+pub(crate) fn is_valid_cookie_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(is_token_byte)
+}
+
 /// RFC 6265 `token`: visible ASCII except separators.
-pub(crate) fn is_token_byte(b: u8) -> bool {
+fn is_token_byte(b: u8) -> bool {
     b.is_ascii_graphic()
         && !matches!(
             b,
@@ -453,6 +458,6 @@ pub(crate) fn is_token_byte(b: u8) -> bool {
 }
 
 /// An attribute value that cannot break out of its attribute.
-fn is_valid_attribute(s: &str) -> bool {
+pub(crate) fn is_valid_attribute(s: &str) -> bool {
     s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
 }

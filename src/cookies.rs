@@ -28,7 +28,7 @@ use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue};
 use time::Duration;
 
-use crate::config::{SameSite, SessionConfig, is_token_byte};
+use crate::config::{SameSite, SessionConfig, is_valid_attribute, is_valid_cookie_name};
 use crate::error::{OpenError, SealError};
 use crate::http::{Attributes, cookie_lifetime, cookie_values};
 use crate::seal;
@@ -122,14 +122,13 @@ impl CookieOptions {
     }
 
     fn validate(&self) -> Result<(), CookieError> {
-        let ok = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';');
-        if !self.path.starts_with('/') || !ok(&self.path) {
+        if !self.path.starts_with('/') || !is_valid_attribute(&self.path) {
             return Err(CookieError::InvalidAttribute { attribute: "Path" });
         }
         if self
             .domain
             .as_deref()
-            .is_some_and(|d| d.is_empty() || !ok(d))
+            .is_some_and(|d| d.is_empty() || !is_valid_attribute(d))
         {
             return Err(CookieError::InvalidAttribute {
                 attribute: "Domain",
@@ -381,7 +380,7 @@ fn max_age_pair(options: &CookieOptions, now: i64) -> Option<(i64, i64)> {
 }
 
 fn check_name(name: &str) -> Result<(), CookieError> {
-    if name.is_empty() || !name.bytes().all(is_token_byte) {
+    if !is_valid_cookie_name(name) {
         return Err(CookieError::InvalidName {
             name: name.to_owned(),
         });

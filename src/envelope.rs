@@ -99,7 +99,7 @@ impl Data {
     }
 
     pub(crate) fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
+        self.get(key).is_some()
     }
 
     /// Appends the value that `encode` writes to the shared buffer: no
@@ -257,6 +257,16 @@ impl Lifetimes {
             Some(ExpiryOverride::Idle(d)) => Some(d),
             Some(ExpiryOverride::At(_)) => None,
             Some(ExpiryOverride::BrowserSession) | None => self.rolling.map(|r| r.idle),
+        }
+    }
+
+    /// Whether a session's cookie goes without `Max-Age`/`Expires`: its own
+    /// override decides, else the configuration.
+    pub(crate) fn is_browser_session(&self, expiry: Option<ExpiryOverride>) -> bool {
+        match expiry {
+            Some(ExpiryOverride::BrowserSession) => true,
+            Some(_) => false,
+            None => self.browser_session,
         }
     }
 

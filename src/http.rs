@@ -386,12 +386,8 @@ pub fn set_cookie_header(
                 }
                 result
             })?;
-            let browser_session = match view.expiry {
-                Some(envelope::ExpiryOverride::BrowserSession) => true,
-                Some(_) => false,
-                None => lt.browser_session,
-            };
-            let max_age = (!browser_session).then(|| cookie_lifetime(now, expires));
+            let max_age =
+                (!lt.is_browser_session(view.expiry)).then(|| cookie_lifetime(now, expires));
             push_attributes(config, max_age, &mut out);
             Ok(Some(header_value(out)))
         }

@@ -390,11 +390,7 @@ impl Session {
     /// `get_expire_at_browser_close`).
     #[must_use]
     pub fn expires_at_browser_close(&self) -> bool {
-        match self.expiry {
-            Some(ExpiryOverride::BrowserSession) => true,
-            Some(_) => false,
-            None => self.lifetimes.browser_session,
-        }
+        self.lifetimes.is_browser_session(self.expiry)
     }
 
     /// When the session was first issued (or last renewed).
