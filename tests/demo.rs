@@ -4,13 +4,10 @@
 
 #[path = "../examples/demo/app.rs"]
 mod app;
+mod client;
 
-use std::fmt::Write as _;
-use std::sync::Arc;
-
-use reqwest::cookie::{CookieStore, Jar};
+use client::{Browser, attributes, set_cookie};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE, VARY};
-use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode, Url};
 use sealed_session::{Key, Keyring, SessionConfig, load, save};
 use serde_json::{Value, json};
@@ -39,60 +36,15 @@ async fn serve(config: SessionConfig) -> Url {
     Url::parse(&format!("http://{addr}/")).unwrap()
 }
 
-/// Two clients over one cookie jar: `follow` behaves like a browser
-/// (redirects followed), `manual` stops at the 303 so the test can read the
-/// `Set-Cookie` of a POST's own response.
-struct Browser {
-    base: Url,
-    jar: Arc<Jar>,
-    follow: Client,
-    manual: Client,
-}
-
 impl Browser {
-    fn new(base: Url) -> Self {
-        let jar = Arc::new(Jar::default());
-        // `cookie_provider` is `cookie_store(true)` with a jar the test can
-        // share between the clients and inspect.
-        let follow = Client::builder()
-            .cookie_provider(jar.clone())
-            .build()
-            .unwrap();
-        let manual = Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            base,
-            jar,
-            follow,
-            manual,
-        }
-    }
-
-    fn url(&self, path: &str) -> Url {
-        self.base.join(path).unwrap()
-    }
-
-    async fn post(&self, client: &Client, path: &str, field: &str, value: &str) -> Response {
-        client
-            .post(self.url(path))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(field, value))
-            .send()
-            .await
-            .unwrap()
-    }
-
     /// `POST` and stop at the redirect.
     async fn submit(&self, path: &str, field: &str, value: &str) -> Response {
-        self.post(&self.manual, path, field, value).await
+        self.post_form(&self.manual, path, field, value).await
     }
 
     /// `POST`, follow the redirect, and return the page it lands on.
     async fn submit_and_follow(&self, path: &str, field: &str, value: &str) -> String {
-        let response = self.post(&self.follow, path, field, value).await;
+        let response = self.post_form(&self.follow, path, field, value).await;
         assert_eq!(response.status(), StatusCode::OK, "POST {path}");
         assert_eq!(response.url().path(), "/", "POST {path} lands on /");
         response.text().await.unwrap()
@@ -114,41 +66,6 @@ impl Browser {
         assert_eq!(response.status(), StatusCode::OK);
         serde_json::from_str(&response.text().await.unwrap()).unwrap()
     }
-
-    /// The `Cookie` header the jar would send now.
-    fn cookie(&self) -> Option<String> {
-        self.jar
-            .cookies(&self.base)
-            .map(|v| v.to_str().unwrap().to_owned())
-    }
-}
-
-/// `application/x-www-form-urlencoded` for one field (reqwest's `form`
-/// feature is not enabled just for this).
-fn form(field: &str, value: &str) -> String {
-    let mut out = format!("{field}=");
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => write!(out, "%{b:02X}").unwrap(),
-        }
-    }
-    out
-}
-
-/// The only `Set-Cookie` of a response.
-fn set_cookie(response: &Response) -> String {
-    let all: Vec<_> = response.headers().get_all(SET_COOKIE).iter().collect();
-    assert_eq!(all.len(), 1, "exactly one Set-Cookie: {all:?}");
-    all[0].to_str().unwrap().to_owned()
-}
-
-/// The attributes after `name=value`, trimmed.
-fn attributes(set_cookie: &str) -> Vec<&str> {
-    set_cookie.split(';').skip(1).map(str::trim).collect()
 }
 
 #[tokio::test]

@@ -11,19 +11,19 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::{LOCATION, SET_COOKIE, VARY};
-use reqwest::redirect::Policy;
-use reqwest::{Client, Response, StatusCode, Url};
+use reqwest::header::{LOCATION, VARY};
+use reqwest::{Response, StatusCode, Url};
 use serde_json::{Value, json};
+
+mod client;
+use client::{Browser, attributes, form, json_body, set_cookie, set_cookies};
 
 /// The examples this file runs.
 const EXAMPLES: [&str; 3] = ["axum", "actix", "hyper"];
@@ -37,8 +37,6 @@ const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const BUILD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// How long an example may take to print its `listening on` line.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
-/// Per HTTP request.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------------------
 // Building the examples
@@ -247,48 +245,7 @@ fn start(name: &str) -> Server {
 // The client
 // ---------------------------------------------------------------------------
 
-/// Two clients over one cookie jar: `follow` follows redirects like a
-/// browser, `manual` stops at the 303 so its `Set-Cookie` can be read.
-struct Browser {
-    base: Url,
-    jar: Arc<Jar>,
-    follow: Client,
-    manual: Client,
-}
-
 impl Browser {
-    fn new(base: Url) -> Self {
-        let jar = Arc::new(Jar::default());
-        let client = |policy| {
-            Client::builder()
-                .cookie_provider(jar.clone())
-                .redirect(policy)
-                .timeout(REQUEST_TIMEOUT)
-                .build()
-                .unwrap()
-        };
-        Self {
-            follow: client(Policy::limited(5)),
-            manual: client(Policy::none()),
-            base,
-            jar,
-        }
-    }
-
-    fn url(&self, path: &str) -> Url {
-        self.base.join(path).unwrap()
-    }
-
-    async fn post(&self, client: &Client, path: &str, body: String) -> Response {
-        client
-            .post(self.url(path))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
-    }
-
     async fn get(&self, path: &str) -> Response {
         self.follow
             .get(self.url(path))
@@ -299,7 +256,7 @@ impl Browser {
 
     /// `POST` a one-field form and follow the redirect to `/session.json`.
     async fn submit_and_follow(&self, path: &str, field: &str, value: &str) -> Value {
-        let response = self.post(&self.follow, path, form(field, value)).await;
+        let response = self.post_form(&self.follow, path, field, value).await;
         assert_eq!(response.status(), StatusCode::OK, "POST {path}");
         assert_eq!(response.url().path(), "/session.json", "POST {path}");
         json_body(response).await
@@ -312,54 +269,6 @@ impl Browser {
         let cookies = set_cookies(&response);
         (json_body(response).await, cookies)
     }
-
-    /// The `Cookie` header the jar would send now.
-    fn cookie(&self) -> Option<String> {
-        self.jar
-            .cookies(&self.base)
-            .map(|v| v.to_str().unwrap().to_owned())
-    }
-}
-
-async fn json_body(response: Response) -> Value {
-    let text = response.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"))
-}
-
-/// `application/x-www-form-urlencoded` for one field.
-fn form(field: &str, value: &str) -> String {
-    let mut out = format!("{field}=");
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => write!(out, "%{b:02X}").unwrap(),
-        }
-    }
-    out
-}
-
-fn set_cookies(response: &Response) -> Vec<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The only `Set-Cookie` of a response.
-fn set_cookie(response: &Response) -> String {
-    let all = set_cookies(response);
-    assert_eq!(all.len(), 1, "exactly one Set-Cookie: {all:?}");
-    all.into_iter().next().unwrap()
-}
-
-/// The attributes after `name=value`, trimmed.
-fn attributes(set_cookie: &str) -> Vec<&str> {
-    set_cookie.split(';').skip(1).map(str::trim).collect()
 }
 
 fn varies_on_cookie(response: &Response) -> bool {
