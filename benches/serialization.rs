@@ -4,7 +4,6 @@
 //! `cargo bench --bench serialization`
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -56,19 +55,9 @@ fn serialization(c: &mut Criterion) {
     bench::<Large>(c);
 }
 
-/// Short settings so that the whole `cargo bench` stays under ten minutes on
-/// two cores; command-line flags still override them.
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(50)
-        .without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = fixtures::criterion_config();
     targets = serialization
 }
 criterion_main!(benches);

@@ -5,7 +5,6 @@
 //! `cargo bench --bench sessions` (see BENCHMARKS.md)
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{RngCore, SeedableRng};
@@ -123,19 +122,9 @@ fn sessions(c: &mut Criterion) {
     nonce(c);
 }
 
-/// Short settings so that the whole `cargo bench` stays under ten minutes on
-/// two cores; command-line flags still override them.
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(50)
-        .without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = fixtures::criterion_config();
     targets = sessions
 }
 criterion_main!(benches);
