@@ -27,6 +27,9 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use sealed_session::{Error, Session, SessionConfig, SessionError};
 use serde::Deserialize;
 
+#[path = "common/page.rs"]
+#[macro_use]
+mod page;
 #[path = "common/startup.rs"]
 mod startup;
 
@@ -195,15 +198,7 @@ fn session_error(e: &SessionError) -> HttpResponse {
     HttpResponse::InternalServerError().body("unexpected session data\n")
 }
 
-const INDEX: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>sealed-session + actix-web</title></head>
-<body><h1>sealed-session + actix-web</h1>
-<form method="post" action="/login"><input name="name" required> <button>Log in</button></form>
-<form method="post" action="/cart"><input name="item" required> <button>Add to cart</button></form>
-<form method="post" action="/logout"><button>Log out</button></form>
-<p><a href="/session.json">/session.json</a></p>
-</body></html>
-"#;
+const INDEX: &str = index_page!("actix-web");
 
 #[actix_web::main]
 async fn main() -> ExitCode {

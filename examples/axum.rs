@@ -25,6 +25,9 @@ use sealed_session::tower::{SessionHandle, SessionLayer};
 use sealed_session::{SessionConfig, SessionError};
 use serde::Deserialize;
 
+#[path = "common/page.rs"]
+#[macro_use]
+mod page;
 #[path = "common/startup.rs"]
 mod startup;
 
@@ -128,15 +131,7 @@ impl IntoResponse for AppError {
     }
 }
 
-const INDEX: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>sealed-session + axum</title></head>
-<body><h1>sealed-session + axum</h1>
-<form method="post" action="/login"><input name="name" required> <button>Log in</button></form>
-<form method="post" action="/cart"><input name="item" required> <button>Add to cart</button></form>
-<form method="post" action="/logout"><button>Log out</button></form>
-<p><a href="/session.json">/session.json</a></p>
-</body></html>
-"#;
+const INDEX: &str = index_page!("axum");
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -27,6 +27,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use sealed_session::{Error, Session, SessionConfig, SessionError};
 
+#[path = "common/page.rs"]
+#[macro_use]
+mod page;
 #[path = "common/startup.rs"]
 mod startup;
 
@@ -203,15 +206,7 @@ fn html(body: &'static str) -> Response<Body> {
     response
 }
 
-const INDEX: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>sealed-session + hyper</title></head>
-<body><h1>sealed-session + hyper</h1>
-<form method="post" action="/login"><input name="name" required> <button>Log in</button></form>
-<form method="post" action="/cart"><input name="item" required> <button>Add to cart</button></form>
-<form method="post" action="/logout"><button>Log out</button></form>
-<p><a href="/session.json">/session.json</a></p>
-</body></html>
-"#;
+const INDEX: &str = index_page!("hyper");
 
 #[tokio::main]
 async fn main() -> ExitCode {
