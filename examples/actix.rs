@@ -24,7 +24,7 @@ use std::process::ExitCode;
 
 use actix_web::http::header as actix_header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use sealed_session::{Error, Session, SessionConfig, SessionError};
+use sealed_session::{SaveError, Session, SessionConfig, SessionError};
 use serde::Deserialize;
 
 #[path = "common/page.rs"]
@@ -80,7 +80,7 @@ fn save_session(config: &SessionConfig, session: &Session, response: HttpRespons
             }
             response
         }
-        Err(Error::TooLarge { size, limit }) => HttpResponse::PayloadTooLarge().body(format!(
+        Err(SaveError::TooLarge { size, limit }) => HttpResponse::PayloadTooLarge().body(format!(
             "the session would need a {size}-byte cookie, over the {limit}-byte limit; \
              nothing was changed\n"
         )),

@@ -25,7 +25,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use sealed_session::{Error, Session, SessionConfig, SessionError};
+use sealed_session::{SaveError, Session, SessionConfig, SessionError};
 
 #[path = "common/page.rs"]
 #[macro_use]
@@ -87,7 +87,7 @@ fn finish(
 ) -> Response<Body> {
     match sealed_session::save(config, session, &mut response) {
         Ok(()) => response,
-        Err(Error::TooLarge { size, limit }) => text(
+        Err(SaveError::TooLarge { size, limit }) => text(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!(
                 "the session would need a {size}-byte cookie, over the {limit}-byte limit; \

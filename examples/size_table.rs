@@ -8,7 +8,7 @@
 //! default cookie name `session`, found by actually saving.
 
 use http::HeaderMap;
-use sealed_session::{Error, SessionConfig};
+use sealed_session::{SaveError, SessionConfig};
 
 #[path = "../benches/fixtures/mod.rs"]
 mod fixtures;
@@ -18,7 +18,7 @@ use fixtures::{COOKIE_NAME, Fixture, Large, Medium, Small};
 /// base64 are percent-encoded to three characters): average over this many.
 const BASELINE_SEALS: usize = 200;
 
-/// The default `name=value` limit (`sealed_session::config::DEFAULT_SIZE_LIMIT`).
+/// The default `name=value` limit (`sealed_session::DEFAULT_SIZE_LIMIT`).
 const LIMIT: usize = 4093;
 
 /// Bytes of the envelope ahead of the data map: the varints `created` and
@@ -71,7 +71,7 @@ fn measure<F: Fixture>(config: &SessionConfig, key: &cookie::Key) -> Row {
 
 /// Saves a one-key session holding `len` bytes; the data map's postcard size
 /// on success.
-fn try_save(config: &SessionConfig, len: usize) -> Result<usize, Error> {
+fn try_save(config: &SessionConfig, len: usize) -> Result<usize, SaveError> {
     let mut session = sealed_session::load(config, &HeaderMap::new());
     session.insert("k", &vec![0xa5u8; len]).expect("insert");
     let mut response = HeaderMap::new();
@@ -81,13 +81,13 @@ fn try_save(config: &SessionConfig, len: usize) -> Result<usize, Error> {
 }
 
 /// The largest data map that saves, and the error for the next size up.
-fn largest_data_map(config: &SessionConfig) -> (usize, Error) {
+fn largest_data_map(config: &SessionConfig) -> (usize, SaveError) {
     let (mut fits, mut fails) = (0, 8192);
     while fails - fits > 1 {
         let mid = (fits + fails) / 2;
         match try_save(config, mid) {
             Ok(_) => fits = mid,
-            Err(Error::TooLarge { .. }) => fails = mid,
+            Err(SaveError::TooLarge { .. }) => fails = mid,
             Err(e) => panic!("{e}"),
         }
     }

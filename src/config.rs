@@ -7,9 +7,108 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::envelope::{Lifetimes, Rolling, default_refresh_after};
-use crate::error::ConfigError;
 use crate::key::Keyring;
+use crate::lifetime::{Lifetimes, Rolling, default_refresh_after};
+use crate::seal::sealed_len;
+
+/// A session configuration broke a rule; [`SessionConfigBuilder::build`]
+/// returns it instead of a silently broken cookie.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The name is empty or holds a character outside an RFC 6265 token.
+    #[error("invalid cookie name {name:?}: use letters, digits and !#$%&'*+-.^_`|~")]
+    InvalidCookieName {
+        /// The rejected name.
+        name: String,
+    },
+    /// The path does not start with `/` or holds `;` or a control character.
+    #[error("invalid cookie path {path:?}")]
+    InvalidPath {
+        /// The rejected path.
+        path: String,
+    },
+    /// The domain is empty or holds `;` or a control character.
+    #[error("invalid cookie domain {domain:?}")]
+    InvalidDomain {
+        /// The rejected domain.
+        domain: String,
+    },
+    /// `__Host-` and `__Secure-` cookies must be `Secure`.
+    #[error("cookie {name:?} has a prefix that requires Secure")]
+    PrefixRequiresSecure {
+        /// The cookie name.
+        name: String,
+    },
+    /// `__Host-` cookies must not have a `Domain`.
+    #[error("cookie {name:?} is __Host- and must not set a Domain")]
+    HostPrefixWithDomain {
+        /// The cookie name.
+        name: String,
+    },
+    /// `__Host-` cookies must have `Path=/`.
+    #[error("cookie {name:?} is __Host- and must have Path=/, not {path:?}")]
+    HostPrefixPath {
+        /// The cookie name.
+        name: String,
+        /// The configured path.
+        path: String,
+    },
+    /// Browsers reject `SameSite=None` without `Secure`.
+    #[error("SameSite=None requires Secure")]
+    SameSiteNoneRequiresSecure,
+    /// Browsers reject `Partitioned` without `Secure`.
+    #[error("Partitioned requires Secure")]
+    PartitionedRequiresSecure,
+    /// Browsers drop cookies over 4,096 bytes.
+    #[error("size limit {limit} is above the {max} bytes browsers store")]
+    SizeLimitTooLarge {
+        /// The configured limit.
+        limit: usize,
+        /// 4,096.
+        max: usize,
+    },
+    /// No session could fit.
+    #[error("size limit {limit} is below the {min} bytes the smallest session needs")]
+    SizeLimitTooSmall {
+        /// The configured limit.
+        limit: usize,
+        /// The smallest usable limit for this cookie name.
+        min: usize,
+    },
+    /// A lifetime of zero or less.
+    #[error("{what} must be at least one second, not {secs} s")]
+    NonPositiveLifetime {
+        /// Which lifetime.
+        what: &'static str,
+        /// Its value in whole seconds.
+        secs: i64,
+    },
+    /// An absolute timeout shorter than the idle lifetime would cut every
+    /// session short.
+    #[error(
+        "absolute timeout ({absolute_secs} s) is shorter than the idle lifetime ({idle_secs} s)"
+    )]
+    AbsoluteShorterThanIdle {
+        /// The absolute timeout, seconds.
+        absolute_secs: i64,
+        /// `max_age`, or the rolling idle time, seconds.
+        idle_secs: i64,
+    },
+    /// A refresh threshold must be shorter than the idle time.
+    #[error(
+        "refresh threshold ({refresh_secs} s) must be at least 0 and shorter than the idle time ({idle_secs} s)"
+    )]
+    RefreshNotShorterThanIdle {
+        /// The threshold, seconds.
+        refresh_secs: i64,
+        /// The idle time, seconds.
+        idle_secs: i64,
+    },
+    /// `refresh_after` only applies to rolling sessions.
+    #[error("refresh_after is set but rolling is not")]
+    RefreshWithoutRolling,
+}
 
 /// The largest `name=value` a cookie may have: every major browser stores
 /// 4,096 bytes; a higher limit would let the crate write cookies that browsers
@@ -46,20 +145,19 @@ impl SameSite {
     }
 }
 
-/// The source of "now". Tests inject a fixed or stepped clock instead of
-/// sleeping.
+/// The source of "now", set through [`SessionConfigBuilder::clock`]. Tests
+/// inject a fixed or stepped clock instead of sleeping.
 #[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
+pub(crate) struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
 
 impl Clock {
     /// The system clock, in UTC.
-    #[must_use]
-    pub fn system() -> Self {
+    pub(crate) fn system() -> Self {
         Self(Arc::new(OffsetDateTime::now_utc))
     }
 
     /// A clock that calls `now`.
-    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+    pub(crate) fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
         Self(Arc::new(now))
     }
 
@@ -79,21 +177,27 @@ impl fmt::Debug for Clock {
 /// `Send + Sync`: build it once and share it.
 #[derive(Clone)]
 pub struct SessionConfig {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) keyring: Keyring,
-    pub(crate) cookie_name: String,
+struct Inner {
+    keyring: Keyring,
+    cookie_name: String,
+    attributes: CookieAttributes,
+    lifetimes: Lifetimes,
+    size_limit: usize,
+    clock: Clock,
+}
+
+/// The validated `Set-Cookie` attributes of the session cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CookieAttributes {
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
     pub(crate) secure: bool,
     pub(crate) http_only: bool,
     pub(crate) same_site: SameSite,
-    pub(crate) path: String,
-    pub(crate) domain: Option<String>,
     pub(crate) partitioned: bool,
-    pub(crate) lifetimes: Lifetimes,
-    pub(crate) size_limit: usize,
-    pub(crate) clock: Clock,
 }
 
 impl SessionConfig {
@@ -144,6 +248,19 @@ impl SessionConfig {
         OffsetDateTime::from_unix_timestamp(self.inner.clock.now())
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
+
+    /// The current time from the configured clock, Unix seconds.
+    pub(crate) fn now_unix(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn attributes(&self) -> &CookieAttributes {
+        &self.inner.attributes
+    }
+
+    pub(crate) fn lifetimes(&self) -> Lifetimes {
+        self.inner.lifetimes
+    }
 }
 
 impl fmt::Debug for SessionConfig {
@@ -152,12 +269,7 @@ impl fmt::Debug for SessionConfig {
         f.debug_struct("SessionConfig")
             .field("keyring", &i.keyring)
             .field("cookie_name", &i.cookie_name)
-            .field("secure", &i.secure)
-            .field("http_only", &i.http_only)
-            .field("same_site", &i.same_site)
-            .field("path", &i.path)
-            .field("domain", &i.domain)
-            .field("partitioned", &i.partitioned)
+            .field("attributes", &i.attributes)
             .field("lifetimes", &i.lifetimes)
             .field("size_limit", &i.size_limit)
             .finish_non_exhaustive()
@@ -273,7 +385,7 @@ impl SessionConfigBuilder {
     }
 
     /// The limit on `name=value` in bytes (default 4,093, at most 4,096).
-    /// `save` refuses a larger cookie with [`Error::TooLarge`](crate::Error::TooLarge).
+    /// `save` refuses a larger cookie with [`SaveError::TooLarge`](crate::SaveError::TooLarge).
     pub fn size_limit(mut self, limit: usize) -> Self {
         self.size_limit = limit;
         self
@@ -312,31 +424,8 @@ impl SessionConfigBuilder {
                 });
             }
         }
-        // Cookie prefixes are matched case-insensitively by browsers.
-        let lower = name.to_ascii_lowercase();
-        if lower.starts_with("__host-") {
-            if !self.secure {
-                return Err(ConfigError::PrefixRequiresSecure { name: name.clone() });
-            }
-            if self.domain.is_some() {
-                return Err(ConfigError::HostPrefixWithDomain { name: name.clone() });
-            }
-            if self.path != "/" {
-                return Err(ConfigError::HostPrefixPath {
-                    name: name.clone(),
-                    path: self.path.clone(),
-                });
-            }
-        }
-        if lower.starts_with("__secure-") && !self.secure {
-            return Err(ConfigError::PrefixRequiresSecure { name: name.clone() });
-        }
-        if self.same_site == SameSite::None && !self.secure {
-            return Err(ConfigError::SameSiteNoneRequiresSecure);
-        }
-        if self.partitioned && !self.secure {
-            return Err(ConfigError::PartitionedRequiresSecure);
-        }
+        check_prefix(name, self.secure, self.domain.as_deref(), &self.path)?;
+        check_secure_needs(self.same_site, self.partitioned, self.secure)?;
         if self.size_limit > MAX_SIZE_LIMIT {
             return Err(ConfigError::SizeLimitTooLarge {
                 limit: self.size_limit,
@@ -345,7 +434,7 @@ impl SessionConfigBuilder {
         }
         // The smallest session: an empty envelope of a few bytes plus 45
         // bytes of seal, 60+ characters of base64.
-        let min_limit = name.len() + 1 + crate::seal::sealed_len(16);
+        let min_limit = name.len() + 1 + sealed_len(16);
         if self.size_limit < min_limit {
             return Err(ConfigError::SizeLimitTooSmall {
                 limit: self.size_limit,
@@ -399,12 +488,14 @@ impl SessionConfigBuilder {
             inner: Arc::new(Inner {
                 keyring: self.keyring,
                 cookie_name: self.cookie_name,
-                secure: self.secure,
-                http_only: self.http_only,
-                same_site: self.same_site,
-                path: self.path,
-                domain: self.domain,
-                partitioned: self.partitioned,
+                attributes: CookieAttributes {
+                    path: self.path,
+                    domain: self.domain,
+                    secure: self.secure,
+                    http_only: self.http_only,
+                    same_site: self.same_site,
+                    partitioned: self.partitioned,
+                },
                 lifetimes: Lifetimes {
                     max_age,
                     rolling,
@@ -416,6 +507,51 @@ impl SessionConfigBuilder {
             }),
         })
     }
+}
+
+/// The cookie-prefix rules browsers enforce (matched case-insensitively):
+/// `__Host-` needs `Secure`, no `Domain` and `Path=/`; `__Secure-` needs
+/// `Secure`. A cookie that breaks them is silently dropped by the browser.
+pub(crate) fn check_prefix(
+    name: &str,
+    secure: bool,
+    domain: Option<&str>,
+    path: &str,
+) -> Result<(), ConfigError> {
+    let lower = name.get(..9).unwrap_or(name).to_ascii_lowercase();
+    if lower.starts_with("__host-") {
+        if !secure {
+            return Err(ConfigError::PrefixRequiresSecure { name: name.into() });
+        }
+        if domain.is_some() {
+            return Err(ConfigError::HostPrefixWithDomain { name: name.into() });
+        }
+        if path != "/" {
+            return Err(ConfigError::HostPrefixPath {
+                name: name.into(),
+                path: path.into(),
+            });
+        }
+    }
+    if lower.starts_with("__secure-") && !secure {
+        return Err(ConfigError::PrefixRequiresSecure { name: name.into() });
+    }
+    Ok(())
+}
+
+/// `SameSite=None` and `Partitioned` cookies are dropped without `Secure`.
+pub(crate) fn check_secure_needs(
+    same_site: SameSite,
+    partitioned: bool,
+    secure: bool,
+) -> Result<(), ConfigError> {
+    if same_site == SameSite::None && !secure {
+        return Err(ConfigError::SameSiteNoneRequiresSecure);
+    }
+    if partitioned && !secure {
+        return Err(ConfigError::PartitionedRequiresSecure);
+    }
+    Ok(())
 }
 
 /// Whole seconds of a lifetime that must be at least one second.

@@ -1,169 +1,61 @@
-//! Everyday cookies over a `HeaderMap`, next to the session: read a plain
-//! cookie, set one, delete one (Django's `COOKIES.get`, `set_cookie`,
-//! `delete_cookie`), and a stand-alone encrypted cookie for values that do not
-//! belong in the session.
+//! Everyday cookies next to the session, as [`cookie::Cookie`]s (the type
+//! Rust web developers already know): read a plain cookie, set one, delete
+//! one (Django's `COOKIES.get`, `set_cookie`, `delete_cookie`), and a
+//! stand-alone encrypted cookie for values that do not belong in the session.
 //!
 //! ```
 //! use http::HeaderMap;
-//! use sealed_session::cookies::{self, CookieOptions};
+//! use sealed_session::cookie::Cookie;
+//! use sealed_session::cookies;
 //! use sealed_session::time::Duration;
 //!
 //! # let mut request = HeaderMap::new();
 //! # request.insert("cookie", "theme=dark".parse().unwrap());
 //! // COOKIES.get("theme", "light")
-//! let theme = cookies::get(&request, "theme").unwrap_or("light");
-//! assert_eq!(theme, "dark");
+//! let theme = cookies::get(&request, "theme");
+//! assert_eq!(theme.as_ref().map_or("light", |c| c.value()), "dark");
 //!
-//! // response.set_cookie("theme", "light", max_age=3600)
+//! // response.set_cookie("theme", "light", max_age=3600): `build` starts from
+//! // the secure defaults (Path=/, Secure, HttpOnly, SameSite=Lax).
 //! let mut response = HeaderMap::new();
-//! let options = CookieOptions::default().http_only(false).max_age(Duration::hours(1));
-//! cookies::set(&mut response, "theme", "light", &options)?;
+//! let theme = cookies::build("theme", "light").http_only(false).max_age(Duration::hours(1));
+//! cookies::set(&mut response, &theme.build())?;
 //! // response.delete_cookie("old")
-//! cookies::delete(&mut response, "old", &options)?;
+//! cookies::delete(&mut response, &Cookie::build(("old", "")).path("/").build())?;
 //! assert_eq!(response.get_all("set-cookie").iter().count(), 2);
 //! # Ok::<(), sealed_session::cookies::CookieError>(())
 //! ```
+//!
+//! Every cookie is checked before it is written, with the rules
+//! [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build)
+//! applies to the session cookie: a token name, a value of RFC 6265
+//! cookie-octets, attributes that cannot inject others, and the
+//! `__Host-`/`__Secure-` prefix rules that browsers enforce by silently
+//! dropping the cookie. A cookie that breaks one is refused and nothing is
+//! written.
 
+use cookie::{Cookie, CookieBuilder, SameSite as CookieSameSite};
 use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
-use crate::config::{SameSite, SessionConfig, is_valid_attribute, is_valid_cookie_name};
-use crate::error::{OpenError, SealError};
-use crate::http::{Attributes, cookie_lifetime, cookie_values};
-use crate::seal;
-
-/// Attributes for a plain or sealed cookie. The defaults are the session
-/// cookie's: `Path=/`, `Secure`, `HttpOnly`, `SameSite=Lax`, no `Domain`, a
-/// browser-session cookie (no `Max-Age`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[must_use]
-pub struct CookieOptions {
-    path: String,
-    domain: Option<String>,
-    secure: bool,
-    http_only: bool,
-    same_site: SameSite,
-    partitioned: bool,
-    max_age: Option<Duration>,
-}
-
-impl Default for CookieOptions {
-    fn default() -> Self {
-        Self {
-            path: "/".to_owned(),
-            domain: None,
-            secure: true,
-            http_only: true,
-            same_site: SameSite::Lax,
-            partitioned: false,
-            max_age: None,
-        }
-    }
-}
-
-impl CookieOptions {
-    /// The session cookie's attributes from `config` (path, domain, secure,
-    /// http-only, same-site, partitioned), with no `Max-Age`.
-    pub fn from_config(config: &SessionConfig) -> Self {
-        let inner = &config.inner;
-        Self {
-            path: inner.path.clone(),
-            domain: inner.domain.clone(),
-            secure: inner.secure,
-            http_only: inner.http_only,
-            same_site: inner.same_site,
-            partitioned: inner.partitioned,
-            max_age: None,
-        }
-    }
-
-    /// `Path` (default `/`).
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = path.into();
-        self
-    }
-
-    /// `Domain` (default none).
-    pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.domain = Some(domain.into());
-        self
-    }
-
-    /// `Secure` (default on).
-    pub fn secure(mut self, secure: bool) -> Self {
-        self.secure = secure;
-        self
-    }
-
-    /// `HttpOnly` (default on).
-    pub fn http_only(mut self, http_only: bool) -> Self {
-        self.http_only = http_only;
-        self
-    }
-
-    /// `SameSite` (default `Lax`).
-    pub fn same_site(mut self, same_site: SameSite) -> Self {
-        self.same_site = same_site;
-        self
-    }
-
-    /// `Partitioned` (default off).
-    pub fn partitioned(mut self, partitioned: bool) -> Self {
-        self.partitioned = partitioned;
-        self
-    }
-
-    /// `Max-Age` and `Expires` (default none: a browser-session cookie). For
-    /// a sealed cookie the server enforces it too.
-    pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = Some(max_age);
-        self
-    }
-
-    fn validate(&self) -> Result<(), CookieError> {
-        if !self.path.starts_with('/') || !is_valid_attribute(&self.path) {
-            return Err(CookieError::InvalidAttribute { attribute: "Path" });
-        }
-        if self
-            .domain
-            .as_deref()
-            .is_some_and(|d| d.is_empty() || !is_valid_attribute(d))
-        {
-            return Err(CookieError::InvalidAttribute {
-                attribute: "Domain",
-            });
-        }
-        if (self.same_site == SameSite::None || self.partitioned) && !self.secure {
-            return Err(CookieError::InvalidAttribute {
-                attribute: "Secure",
-            });
-        }
-        Ok(())
-    }
-
-    fn attributes(&self) -> Attributes<'_> {
-        Attributes {
-            path: &self.path,
-            domain: self.domain.as_deref(),
-            secure: self.secure,
-            http_only: self.http_only,
-            same_site: self.same_site,
-            partitioned: self.partitioned,
-        }
-    }
-}
+use crate::config::{
+    ConfigError, SameSite, SessionConfig, check_prefix, check_secure_needs, is_valid_attribute,
+    is_valid_cookie_name,
+};
+use crate::cookie_header::{MAX_CANDIDATES, cookie_lifetime, cookie_values};
+use crate::seal::{self, MalformedReason, OpenError, SealError};
 
 /// A cookie could not be written or a sealed cookie not read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CookieError {
-    /// The name is not an RFC 6265 token.
-    #[error("invalid cookie name {name:?}")]
-    InvalidName {
-        /// The rejected name.
-        name: String,
-    },
+    /// The name or an attribute breaks a rule that
+    /// [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build)
+    /// also enforces (same kinds: invalid name, path or domain, a prefix
+    /// rule, `SameSite=None` or `Partitioned` without `Secure`).
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
     /// The value holds a character RFC 6265 forbids (space, `"`, `,`, `;`,
     /// `\`, or a control character). Only the cookie's name is reported.
     #[error("the value of cookie {name:?} holds a character cookies cannot carry")]
@@ -178,13 +70,6 @@ pub enum CookieError {
         /// The rejected name.
         name: String,
     },
-    /// An attribute is malformed, or its combination is one browsers refuse
-    /// (`SameSite=None` or `Partitioned` without `Secure`).
-    #[error("invalid or insecure cookie attribute {attribute}")]
-    InvalidAttribute {
-        /// The attribute at fault.
-        attribute: &'static str,
-    },
     /// `name=value` exceeds the size limit; nothing was written.
     #[error("cookie {name:?} of {size} bytes exceeds the {limit}-byte limit")]
     TooLarge {
@@ -195,8 +80,8 @@ pub enum CookieError {
         /// The limit.
         limit: usize,
     },
-    /// Sealing failed (the OS random source).
-    #[error(transparent)]
+    /// Sealing failed (the OS random source); the cause is the `source()`.
+    #[error("the cookie could not be sealed")]
     Seal(#[from] SealError),
     /// The sealed cookie is absent.
     #[error("no cookie {name:?}")]
@@ -204,12 +89,13 @@ pub enum CookieError {
         /// The cookie's name.
         name: String,
     },
-    /// The sealed cookie did not open.
-    #[error("cookie {name:?} did not open: {source}")]
+    /// The sealed cookie did not open; the reason is the `source()`.
+    #[error("cookie {name:?} did not open")]
     Open {
         /// The cookie's name.
         name: String,
         /// Why.
+        #[source]
         source: OpenError,
     },
     /// The sealed cookie opened but its server-side expiry has passed.
@@ -220,142 +106,222 @@ pub enum CookieError {
     },
 }
 
-/// The value of the first cookie called `name` that is valid UTF-8 (Django's
-/// `request.COOKIES.get(name)`; add `.unwrap_or(default)` for a default).
-/// Surrounding double quotes are removed; nothing is percent-decoded.
-#[must_use]
-pub fn get<'a>(request: &'a HeaderMap, name: &'a str) -> Option<&'a str> {
-    cookie_values(request, name).find_map(|v| std::str::from_utf8(v).ok())
+/// A cookie builder with the session cookie's secure defaults: `Path=/`,
+/// `Secure`, `HttpOnly`, `SameSite=Lax`, no `Domain`, no `Max-Age` (a
+/// browser-session cookie). Change any of them with the builder's methods.
+///
+/// ```
+/// let c = sealed_session::cookies::build("theme", "dark").build();
+/// assert_eq!(c.to_string(), "theme=dark; HttpOnly; SameSite=Lax; Secure; Path=/");
+/// ```
+pub fn build(name: &str, value: &str) -> CookieBuilder<'static> {
+    Cookie::build((name.to_owned(), value.to_owned()))
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(CookieSameSite::Lax)
 }
 
-/// Appends `Set-Cookie: name=value` with `options` (Django's `set_cookie`).
+/// A cookie builder with the attributes of `config`'s session cookie (path,
+/// domain, secure, http-only, same-site, partitioned) and no `Max-Age`.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).path("/app").build()?;
+/// let c = sealed_session::cookies::like_session(&config, "csrf", "x").build();
+/// assert_eq!(c.path(), Some("/app"));
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
+pub fn like_session(config: &SessionConfig, name: &str, value: &str) -> CookieBuilder<'static> {
+    let attrs = config.attributes();
+    let mut b = Cookie::build((name.to_owned(), value.to_owned()))
+        .path(attrs.path.clone())
+        .secure(attrs.secure)
+        .http_only(attrs.http_only)
+        .same_site(match attrs.same_site {
+            SameSite::Strict => CookieSameSite::Strict,
+            SameSite::Lax => CookieSameSite::Lax,
+            SameSite::None => CookieSameSite::None,
+        })
+        .partitioned(attrs.partitioned);
+    if let Some(domain) = &attrs.domain {
+        b = b.domain(domain.clone());
+    }
+    b
+}
+
+/// The first cookie called `name` whose value is valid UTF-8 (Django's
+/// `request.COOKIES.get(name)`). Surrounding double quotes are removed;
+/// nothing is percent-decoded. The scan is bounded as [`load`](crate::load)'s.
+///
+/// ```
+/// let mut h = http::HeaderMap::new();
+/// h.insert("cookie", "lang=\"en\"".parse().unwrap());
+/// assert_eq!(sealed_session::cookies::get(&h, "lang").unwrap().value(), "en");
+/// ```
+#[must_use]
+pub fn get<'a>(request: &'a HeaderMap, name: &'a str) -> Option<Cookie<'a>> {
+    cookie_values(request, name)
+        .find_map(|v| std::str::from_utf8(v).ok())
+        .map(|value| Cookie::new(name, value))
+}
+
+/// Appends `Set-Cookie` for `cookie`, exactly as built (Django's
+/// `set_cookie`).
 ///
 /// # Errors
 ///
-/// [`CookieError::InvalidName`], [`CookieError::InvalidValue`] or
-/// [`CookieError::InvalidAttribute`]; nothing is written then.
-pub fn set(
-    response: &mut HeaderMap,
-    name: &str,
-    value: &str,
-    options: &CookieOptions,
-) -> Result<(), CookieError> {
-    check_name(name)?;
-    if !value.bytes().all(is_cookie_octet) {
-        return Err(CookieError::InvalidValue {
-            name: name.to_owned(),
-        });
-    }
-    options.validate()?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    append(response, name, value, options, max_age_pair(options, now));
+/// [`CookieError::Invalid`] or [`CookieError::InvalidValue`]; nothing is
+/// written then.
+///
+/// ```
+/// let mut response = http::HeaderMap::new();
+/// let bad = sealed_session::cookies::build("__Host-id", "1").path("/app").build();
+/// assert!(sealed_session::cookies::set(&mut response, &bad).is_err());
+/// assert!(response.is_empty());
+/// ```
+pub fn set(response: &mut HeaderMap, cookie: &Cookie<'_>) -> Result<(), CookieError> {
+    check(cookie)?;
+    append(response, cookie);
     Ok(())
 }
 
-/// Appends a `Set-Cookie` that deletes `name` (Django's `delete_cookie`). The
-/// `Path` and `Domain` must be those the cookie was set with.
+/// Appends a `Set-Cookie` that deletes `cookie` (Django's `delete_cookie`):
+/// an empty value, `Max-Age=0` and a past `Expires`, with `cookie`'s other
+/// attributes. Its `Path` and `Domain` must be those it was set with.
 ///
 /// # Errors
 ///
 /// As [`set`].
-pub fn delete(
-    response: &mut HeaderMap,
-    name: &str,
-    options: &CookieOptions,
-) -> Result<(), CookieError> {
-    check_name(name)?;
-    options.validate()?;
-    append(response, name, "", options, Some((0, 0)));
-    Ok(())
+///
+/// ```
+/// let mut response = http::HeaderMap::new();
+/// let old = sealed_session::cookies::build("old", "").build();
+/// sealed_session::cookies::delete(&mut response, &old)?;
+/// assert!(response["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+/// # Ok::<(), sealed_session::cookies::CookieError>(())
+/// ```
+pub fn delete(response: &mut HeaderMap, cookie: &Cookie<'_>) -> Result<(), CookieError> {
+    let mut removal = cookie.clone();
+    removal.make_removal();
+    set(response, &removal)
 }
 
-/// Seals `plaintext` into the cookie `name` with `config`'s primary key and
-/// appends it. The server-side expiry is `options`' `max_age` from now
-/// (checked by [`open_sealed`]); without one, the cookie lasts for the
+/// Seals `cookie`'s value with `config`'s primary key and appends the cookie
+/// with the sealed value in its place. The server-side expiry is the
+/// cookie's `Max-Age` from now (checked by [`open_sealed`]), capped at the
+/// 400 days browsers keep a cookie; without one, the cookie lasts for the
 /// browser session and the server does not expire it. The `name=value` size
 /// limit is `config`'s.
 ///
 /// Sealed values are bound to their cookie name, and the session cookie's
 /// name is refused, so a sealed cookie cannot be swapped for the session
-/// cookie or another sealed cookie. Lifetimes are capped at 400 days, as
-/// browsers cap them.
+/// cookie or another sealed cookie.
 ///
 /// # Errors
 ///
-/// [`CookieError::TooLarge`] (nothing written), invalid name or attributes,
-/// or [`CookieError::Seal`].
+/// [`CookieError::TooLarge`] (nothing written), [`CookieError::ReservedName`],
+/// an invalid name or attributes, or [`CookieError::Seal`].
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, cookies};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut response = http::HeaderMap::new();
+/// cookies::set_sealed(&mut response, &config, &cookies::build("prefs", "dark").build())?;
+/// let sent = response["set-cookie"].to_str()?;
+/// assert!(sent.starts_with("prefs=") && !sent.contains("dark"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn set_sealed(
     response: &mut HeaderMap,
     config: &SessionConfig,
-    name: &str,
-    plaintext: &[u8],
-    options: &CookieOptions,
+    cookie: &Cookie<'_>,
 ) -> Result<(), CookieError> {
-    check_name(name)?;
-    options.validate()?;
-    let inner = &config.inner;
-    if name == inner.cookie_name {
+    let name = cookie.name();
+    if name == config.cookie_name() {
         return Err(CookieError::ReservedName {
             name: name.to_owned(),
         });
     }
-    let now = inner.clock.now();
-    let max_age = max_age_pair(options, now);
-    let expires = max_age.map_or(i64::MAX, |(_, at)| at);
+    check_attributes(cookie)?;
+    let now = config.now_unix();
+    let lifetime = cookie
+        .max_age()
+        .map(|d| cookie_lifetime(now, now.saturating_add(d.whole_seconds())));
+    let expires = lifetime.map_or(i64::MAX, |(_, at)| at);
     // A minimal envelope: the 8-byte big-endian expiry, then the payload.
-    let mut framed = Vec::with_capacity(8 + plaintext.len());
+    let plaintext = cookie.value().as_bytes();
+    let mut framed = zeroize::Zeroizing::new(Vec::with_capacity(8 + plaintext.len()));
     framed.extend_from_slice(&expires.to_be_bytes());
     framed.extend_from_slice(plaintext);
     let size = name.len() + 1 + seal::sealed_len(framed.len());
-    if size > inner.size_limit {
+    if size > config.size_limit() {
         return Err(CookieError::TooLarge {
             name: name.to_owned(),
             size,
-            limit: inner.size_limit,
+            limit: config.size_limit(),
         });
     }
     let mut value = String::with_capacity(size);
-    seal::seal_append(inner.keyring.primary(), name, &framed, &mut value)?;
-    append(response, name, &value, options, max_age);
+    seal::seal_append(config.keyring().primary(), name, &framed, &mut value)?;
+    let mut sealed = cookie.clone();
+    sealed.set_value(value);
+    if let Some((age, at)) = lifetime {
+        sealed.set_max_age(Duration::seconds(age));
+        sealed.set_expires(OffsetDateTime::from_unix_timestamp(at).ok());
+    }
+    append(response, &sealed);
     Ok(())
 }
 
-/// Opens the sealed cookie `name` written by [`set_sealed`]: the first
-/// candidate that opens and has not expired wins.
+/// Opens the sealed cookie `name` written by [`set_sealed`] and returns its
+/// value: the first candidate that opens and has not expired wins.
 ///
 /// # Errors
 ///
 /// [`CookieError::Missing`], [`CookieError::Expired`], or
 /// [`CookieError::Open`] with the first candidate's reason.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, cookies};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut request = http::HeaderMap::new();
+/// request.insert("cookie", "prefs=forged".parse()?);
+/// assert!(matches!(
+///     cookies::open_sealed(&request, &config, "prefs"),
+///     Err(cookies::CookieError::Open { .. })
+/// ));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn open_sealed(
     request: &HeaderMap,
     config: &SessionConfig,
     name: &str,
-) -> Result<Vec<u8>, CookieError> {
-    let inner = &config.inner;
-    let now = inner.clock.now();
+) -> Result<String, CookieError> {
+    let now = config.now_unix();
+    let open_error = |source| CookieError::Open {
+        name: name.to_owned(),
+        source,
+    };
     let mut first: Option<CookieError> = None;
-    for raw in cookie_values(request, name).take(crate::MAX_CANDIDATES) {
+    for raw in cookie_values(request, name).take(MAX_CANDIDATES) {
         let result = std::str::from_utf8(raw)
-            .map_err(|_| OpenError::Malformed(crate::MalformedReason::Base64))
-            .and_then(|v| inner.keyring.open(name, v));
+            .map_err(|_| OpenError::Malformed(MalformedReason::Base64))
+            .and_then(|v| config.keyring().open(name, v));
         let opened = match result {
-            Ok(opened) => opened,
+            Ok(opened) => zeroize::Zeroizing::new(opened.plaintext),
             Err(source) => {
-                first.get_or_insert(CookieError::Open {
-                    name: name.to_owned(),
-                    source,
-                });
+                first.get_or_insert(open_error(source));
                 continue;
             }
         };
-        let Some((head, _)) = opened.plaintext.split_first_chunk::<8>() else {
-            first.get_or_insert(CookieError::Open {
-                name: name.to_owned(),
-                source: OpenError::Malformed(crate::MalformedReason::TooShort {
-                    len: opened.plaintext.len(),
-                }),
-            });
+        let Some((head, payload)) = opened.split_first_chunk::<8>() else {
+            first.get_or_insert(open_error(OpenError::Malformed(
+                MalformedReason::TooShort { len: opened.len() },
+            )));
             continue;
         };
         if now >= i64::from_be_bytes(*head) {
@@ -364,27 +330,64 @@ pub fn open_sealed(
             });
             continue;
         }
-        let mut plaintext = opened.plaintext;
-        plaintext.drain(..8);
-        return Ok(plaintext);
+        // Sealed from a `&str` by `set_sealed`; anything else was sealed by
+        // another holder of the key and is treated as not opening.
+        match std::str::from_utf8(payload) {
+            Ok(text) => return Ok(text.to_owned()),
+            Err(_) => {
+                first.get_or_insert(open_error(OpenError::Tampered));
+            }
+        }
     }
     Err(first.unwrap_or_else(|| CookieError::Missing {
         name: name.to_owned(),
     }))
 }
 
-fn max_age_pair(options: &CookieOptions, now: i64) -> Option<(i64, i64)> {
-    options
-        .max_age
-        .map(|d| cookie_lifetime(now, now.saturating_add(d.whole_seconds())))
-}
-
-fn check_name(name: &str) -> Result<(), CookieError> {
-    if !is_valid_cookie_name(name) {
-        return Err(CookieError::InvalidName {
-            name: name.to_owned(),
+/// Every rule for a cookie that is written as is.
+fn check(cookie: &Cookie<'_>) -> Result<(), CookieError> {
+    check_attributes(cookie)?;
+    if !cookie.value().bytes().all(is_cookie_octet) {
+        return Err(CookieError::InvalidValue {
+            name: cookie.name().to_owned(),
         });
     }
+    Ok(())
+}
+
+/// The name and attribute rules of `build()`, on a cookie.
+fn check_attributes(cookie: &Cookie<'_>) -> Result<(), CookieError> {
+    let name = cookie.name();
+    if !is_valid_cookie_name(name) {
+        return Err(ConfigError::InvalidCookieName { name: name.into() }.into());
+    }
+    if let Some(path) = cookie.path() {
+        if !path.starts_with('/') || !is_valid_attribute(path) {
+            return Err(ConfigError::InvalidPath { path: path.into() }.into());
+        }
+    }
+    if let Some(domain) = cookie.domain() {
+        if domain.is_empty() || !is_valid_attribute(domain) {
+            return Err(ConfigError::InvalidDomain {
+                domain: domain.into(),
+            }
+            .into());
+        }
+    }
+    let same_site = match cookie.same_site() {
+        Some(CookieSameSite::None) => SameSite::None,
+        Some(CookieSameSite::Strict) => SameSite::Strict,
+        _ => SameSite::Lax,
+    };
+    let partitioned = cookie.partitioned() == Some(true);
+    // What the `cookie` crate writes: `Secure` when set, for a partitioned
+    // cookie, and for `SameSite=None` unless explicitly turned off.
+    let secure = cookie.secure() == Some(true)
+        || partitioned
+        || (cookie.secure().is_none() && same_site == SameSite::None);
+    check_secure_needs(same_site, partitioned, secure)?;
+    // A cookie without `Path` gets the request's directory as its path.
+    check_prefix(name, secure, cookie.domain(), cookie.path().unwrap_or(""))?;
     Ok(())
 }
 
@@ -393,19 +396,9 @@ fn is_cookie_octet(b: u8) -> bool {
     matches!(b, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
 }
 
-fn append(
-    response: &mut HeaderMap,
-    name: &str,
-    value: &str,
-    options: &CookieOptions,
-    max_age: Option<(i64, i64)>,
-) {
-    let mut out = String::with_capacity(name.len() + value.len() + 128);
-    out.push_str(name);
-    out.push('=');
-    out.push_str(value);
-    options.attributes().push(max_age, &mut out);
+fn append(response: &mut HeaderMap, cookie: &Cookie<'_>) {
     // Name, value and attributes were all checked to be visible ASCII.
-    let value = HeaderValue::try_from(out).expect("checked cookie is a valid header value");
+    let value =
+        HeaderValue::try_from(cookie.to_string()).expect("checked cookie is a valid header value");
     response.append(SET_COOKIE, value);
 }

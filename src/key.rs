@@ -18,8 +18,53 @@ use xaes_256_gcm::Xaes256Gcm;
 use xaes_256_gcm::aead::KeyInit;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{KeyError, OpenError, SealError};
-use crate::seal;
+use subtle::ConstantTimeEq as _;
+
+/// A key could not be built or parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The secret is shorter than the minimum.
+    #[error("key is {len} bytes long; at least {min} are required")]
+    TooShort {
+        /// Length of the rejected secret, in bytes.
+        len: usize,
+        /// The minimum, [`MIN_KEY_LEN`](crate::MIN_KEY_LEN).
+        min: usize,
+    },
+    /// The secret is longer than the maximum.
+    #[error("key is {len} bytes long; at most {max} are accepted")]
+    TooLong {
+        /// Length of the rejected secret, in bytes.
+        len: usize,
+        /// The maximum, [`MAX_KEY_LEN`](crate::MAX_KEY_LEN).
+        max: usize,
+    },
+    /// The text is not base64 in either alphabet. Only its length is
+    /// reported: the base64 decoder's own message would quote a character of
+    /// the secret.
+    #[error("key text ({text_len} characters) is not valid base64")]
+    InvalidBase64 {
+        /// Length of the rejected text (after trimming whitespace).
+        text_len: usize,
+    },
+    /// A key list held no key at all.
+    #[error("the key list is empty")]
+    EmptyList,
+    /// One key of a comma-separated list failed; the cause is the
+    /// [`source`](std::error::Error::source).
+    #[error("key #{index} of the list (0 is the primary) is invalid")]
+    InList {
+        /// 0-based position in the list.
+        index: usize,
+        /// Why it failed.
+        #[source]
+        source: Box<KeyError>,
+    },
+    /// The operating system's random source failed.
+    #[error("the operating system's random source failed")]
+    Rng,
+}
 
 /// The smallest master secret accepted, in bytes.
 pub const MIN_KEY_LEN: usize = 32;
@@ -152,15 +197,9 @@ impl PartialEq for Key {
     /// Constant-time in the secret's content, so comparing keys in a test or a
     /// config reload does not leak them through timing.
     fn eq(&self, other: &Self) -> bool {
-        if self.secret.len() != other.secret.len() {
-            return false;
-        }
-        let diff = self
-            .secret
-            .iter()
-            .zip(other.secret.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        std::hint::black_box(diff) == 0
+        // `subtle` compares without data-dependent branches; a length
+        // difference (not secret) returns early.
+        self.secret.as_slice().ct_eq(other.secret.as_slice()).into()
     }
 }
 
@@ -226,30 +265,6 @@ impl DerivedKey {
         let cipher = Xaes256Gcm::new(&k);
         k.as_mut_slice().zeroize();
         Self { id, cipher }
-    }
-}
-
-/// What [`Keyring::open`] returns: the plaintext, and which key opened it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Opened {
-    /// The authenticated plaintext.
-    pub plaintext: Vec<u8>,
-    /// `true` when a fallback key (not the primary) opened the value, so the
-    /// caller should re-seal it with the primary.
-    pub used_fallback: bool,
-    /// The id of the key that opened the value.
-    pub key_id: [u8; KEY_ID_LEN],
-}
-
-impl fmt::Debug for Opened {
-    /// The plaintext is session data, which may be secret: only its length is
-    /// shown.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Opened")
-            .field("plaintext_len", &self.plaintext.len())
-            .field("used_fallback", &self.used_fallback)
-            .field("key_id", &KeyIdHex(self.key_id))
-            .finish()
     }
 }
 
@@ -363,42 +378,6 @@ impl Keyring {
             .iter()
             .take_while(move |(k, _)| *k == id)
             .map(|&(_, i)| (i, &self.inner.keys[i]))
-    }
-
-    /// Seals `plaintext` for the cookie called `cookie_name` with the primary
-    /// key, in the v1 wire format (see the crate docs).
-    ///
-    /// # Panics
-    ///
-    /// If the operating system's random source fails to give a nonce (a
-    /// broken machine, never client input); [`Keyring::try_seal`] reports it.
-    #[must_use]
-    pub fn seal(&self, cookie_name: &str, plaintext: &[u8]) -> String {
-        self.try_seal(cookie_name, plaintext)
-            .expect("the operating system's random source failed")
-    }
-
-    /// [`Keyring::seal`], reporting a failure of the random source instead of
-    /// panicking.
-    pub fn try_seal(&self, cookie_name: &str, plaintext: &[u8]) -> Result<String, SealError> {
-        let mut out = String::new();
-        seal::seal_append(self.primary(), cookie_name, plaintext, &mut out)?;
-        Ok(out)
-    }
-
-    /// Opens a value sealed for `cookie_name` by any key of this ring.
-    ///
-    /// Never panics, and allocates at most about the value's length, for any
-    /// input. Values longer than a 4,096-byte cookie could hold are rejected
-    /// before decoding.
-    ///
-    /// # Errors
-    ///
-    /// An [`OpenError`] that says whether the value is malformed, of an
-    /// unsupported version, sealed under an unknown key, or fails
-    /// authentication (tampered, or sealed for another cookie name).
-    pub fn open(&self, cookie_name: &str, value: &str) -> Result<Opened, OpenError> {
-        seal::open(self, cookie_name, value)
     }
 }
 

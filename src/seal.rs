@@ -11,17 +11,166 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use xaes_256_gcm::aead::AeadInOut;
 use xaes_256_gcm::{Nonce, Tag, Xaes256Gcm};
 
-use crate::error::{MalformedReason, OpenError, SealError};
-use crate::key::{DerivedKey, KEY_ID_LEN, Keyring, Opened};
+use std::fmt;
+
+use crate::key::{DerivedKey, KEY_ID_LEN, KeyIdHex, Keyring};
+
+/// Sealing failed. Both causes are failures of the machine or the caller,
+/// never of client input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// The operating system's random source failed to give a nonce.
+    #[error("the operating system's random source failed")]
+    Rng,
+    /// The plaintext exceeds what AES-GCM can encrypt under one nonce (64 GiB).
+    #[error("plaintext of {len} bytes is too long for AES-GCM")]
+    PlaintextTooLong {
+        /// Length of the plaintext, in bytes.
+        len: usize,
+    },
+}
+
+/// Why a sealed value did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// Not a v1 value at all: bad base64, too short or too long.
+    #[error("malformed sealed value: {0}")]
+    Malformed(MalformedReason),
+    /// A version byte this crate does not read.
+    #[error("unsupported sealed value version {version}")]
+    UnsupportedVersion {
+        /// The version byte found.
+        version: u8,
+    },
+    /// No key in the keyring has this id; no decryption was attempted.
+    #[error("sealed with an unknown key (id {})", KeyIdHex(*key_id))]
+    UnknownKey {
+        /// The key id found in the value (public: it is on the wire).
+        key_id: [u8; KEY_ID_LEN],
+    },
+    /// Authentication failed: the value was altered, or sealed for another
+    /// cookie name.
+    #[error("sealed value failed authentication (tampered, or sealed for another cookie)")]
+    Tampered,
+}
+
+/// The part of a malformed value that is wrong. It is a detail of
+/// [`OpenError::Malformed`]'s message, not a separate cause, so it is not
+/// reported as its `source()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MalformedReason {
+    /// Not canonical unpadded base64url.
+    #[error("not unpadded base64url")]
+    Base64,
+    /// Fewer bytes than a header and a tag.
+    #[error("{len} bytes is shorter than the 45-byte minimum")]
+    TooShort {
+        /// Decoded length, in bytes.
+        len: usize,
+    },
+    /// Longer than any cookie a browser stores for this name.
+    #[error("{len} bytes is longer than the {max}-byte maximum")]
+    TooLong {
+        /// Length of the value, in bytes.
+        len: usize,
+        /// The maximum for this cookie name.
+        max: usize,
+    },
+}
+
+/// What [`Keyring::open`] returns: the plaintext, and which key opened it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The authenticated plaintext.
+    pub plaintext: Vec<u8>,
+    /// `true` when a fallback key (not the primary) opened the value, so the
+    /// caller should re-seal it with the primary.
+    pub used_fallback: bool,
+    /// The id of the key that opened the value.
+    pub key_id: [u8; KEY_ID_LEN],
+}
+
+impl fmt::Debug for Opened {
+    /// The plaintext is session data, which may be secret: only its length is
+    /// shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opened")
+            .field("plaintext_len", &self.plaintext.len())
+            .field("used_fallback", &self.used_fallback)
+            .field("key_id", &KeyIdHex(self.key_id))
+            .finish()
+    }
+}
+
+impl Keyring {
+    /// Seals `plaintext` for the cookie called `cookie_name` with the primary
+    /// key, in the v1 wire format (see the crate docs).
+    ///
+    /// # Panics
+    ///
+    /// If the operating system's random source fails to give a nonce (a
+    /// broken machine, never client input); [`Keyring::try_seal`] reports it.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring};
+    ///
+    /// let ring = Keyring::new(Key::generate());
+    /// let value = ring.seal("prefs", b"dark");
+    /// assert_eq!(ring.open("prefs", &value).unwrap().plaintext, b"dark");
+    /// ```
+    #[must_use]
+    pub fn seal(&self, cookie_name: &str, plaintext: &[u8]) -> String {
+        self.try_seal(cookie_name, plaintext)
+            .expect("the operating system's random source failed")
+    }
+
+    /// [`Keyring::seal`], reporting a failure of the random source instead of
+    /// panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`SealError::Rng`] when the OS gives no nonce.
+    pub fn try_seal(&self, cookie_name: &str, plaintext: &[u8]) -> Result<String, SealError> {
+        let mut out = String::new();
+        seal_append(self.primary(), cookie_name, plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// Opens a value sealed for `cookie_name` by any key of this ring.
+    ///
+    /// Never panics, and allocates at most about the value's length, for any
+    /// input. Values longer than a 4,096-byte cookie could hold are rejected
+    /// before decoding.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] that says whether the value is malformed, of an
+    /// unsupported version, sealed under an unknown key, or fails
+    /// authentication (tampered, or sealed for another cookie name).
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, OpenError};
+    ///
+    /// let ring = Keyring::new(Key::generate());
+    /// let value = ring.seal("prefs", b"dark");
+    /// assert_eq!(ring.open("other", &value), Err(OpenError::Tampered));
+    /// ```
+    pub fn open(&self, cookie_name: &str, value: &str) -> Result<Opened, OpenError> {
+        open(self, cookie_name, value)
+    }
+}
 
 /// The wire format version this crate writes and reads.
 pub const VERSION: u8 = 1;
 /// XAES-256-GCM nonce length: 192 random bits.
-pub const NONCE_LEN: usize = 24;
+pub(crate) const NONCE_LEN: usize = 24;
 /// GCM tag length.
-pub const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 /// `version | key_id | nonce`.
-pub const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
+pub(crate) const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
 /// Bytes a sealed value adds to its plaintext before base64: 45.
 pub const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
 /// The largest `name=value` pair browsers are required to store (RFC 6265bis).
@@ -30,7 +179,7 @@ pub const MAX_COOKIE_LEN: usize = 4096;
 
 /// Length of the base64url (unpadded) text for `n` bytes.
 #[must_use]
-pub const fn encoded_len(n: usize) -> usize {
+pub(crate) const fn encoded_len(n: usize) -> usize {
     (n * 4).div_ceil(3)
 }
 
@@ -256,7 +405,7 @@ mod tests {
     /// changed and every cookie in the wild stops opening.
     #[test]
     fn golden_v1_value() {
-        let key = crate::Key::from_bytes(&[0x42; 32]).unwrap();
+        let key = crate::key::Key::from_bytes(&[0x42; 32]).unwrap();
         let ring = Keyring::new(key);
         let nonce: [u8; NONCE_LEN] = core::array::from_fn(|i| i as u8);
         let mut out = String::new();
@@ -311,7 +460,7 @@ mod tests {
     fn secrets_are_zeroize_on_drop() {
         fn assert_zod<T: zeroize::ZeroizeOnDrop>() {}
         assert_zod::<Xaes256Gcm>();
-        assert_zod::<crate::Key>();
+        assert_zod::<crate::key::Key>();
     }
 
     const GOLDEN: &str =
@@ -321,7 +470,7 @@ mod tests {
     fn sizes() {
         assert_eq!(OVERHEAD, 45);
         assert_eq!(sealed_len(0), 60);
-        let ring = Keyring::new(crate::Key::from_bytes(&[1; 32]).unwrap());
+        let ring = Keyring::new(crate::key::Key::from_bytes(&[1; 32]).unwrap());
         for n in [0, 1, 2, 3, 100, 3000] {
             assert_eq!(ring.seal("s", &vec![0; n]).len(), sealed_len(n));
         }

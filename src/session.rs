@@ -8,8 +8,122 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
-use crate::envelope::{Data, ExpiryOverride, Lifetimes};
-use crate::error::{MalformedReason, OpenError, SessionError};
+use crate::envelope::{self, Data, Envelope, ExpiryOverride};
+use crate::lifetime::Lifetimes;
+use crate::seal::{MalformedReason, OpenError};
+
+/// A session value could not be stored or read back. Neither variant quotes
+/// the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The value could not be serialised; the serialiser's reason is the
+    /// [`source`](std::error::Error::source).
+    #[error("cannot store session key {key:?} as {type_name}")]
+    Encode {
+        /// The session key.
+        key: String,
+        /// The Rust type that was given (`std::any::type_name`).
+        type_name: &'static str,
+        /// The serialiser's reason.
+        #[source]
+        source: CodecError,
+    },
+    /// The stored bytes are not the type asked for.
+    #[error("session key {key:?} does not hold a {type_name}")]
+    Decode {
+        /// The session key.
+        key: String,
+        /// The Rust type that was asked for (`std::any::type_name`).
+        type_name: &'static str,
+        /// Bytes left over after a successful decode (a shorter type was
+        /// asked for); 0 otherwise.
+        trailing: usize,
+        /// The deserialiser's reason, when it failed (none when the only
+        /// fault is bytes left over).
+        #[source]
+        source: Option<CodecError>,
+    },
+}
+
+/// The serialiser's reason behind a [`SessionError`]: a message that never
+/// quotes the value. Opaque, so the codec's own error type is not part of
+/// this crate's API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CodecError(postcard::Error);
+
+/// What became of the candidate cookies offered to a [`Loader`].
+pub(crate) struct Loader {
+    now: i64,
+    lifetimes: Lifetimes,
+    seen: bool,
+    expired: bool,
+    first_error: Option<InvalidReason>,
+}
+
+impl Loader {
+    pub(crate) fn new(now: i64, lifetimes: Lifetimes) -> Self {
+        Self {
+            now,
+            lifetimes,
+            seen: false,
+            expired: false,
+            first_error: None,
+        }
+    }
+
+    /// A candidate that did not open (or was not even text).
+    pub(crate) fn reject(&mut self, reason: InvalidReason) {
+        self.seen = true;
+        self.first_error.get_or_insert(reason);
+    }
+
+    /// An opened candidate: the session if its envelope decodes and is live.
+    pub(crate) fn offer(&mut self, plaintext: Vec<u8>, used_fallback: bool) -> Option<Session> {
+        self.seen = true;
+        let Some(env) = envelope::decode(plaintext) else {
+            self.first_error.get_or_insert(InvalidReason::BadPayload);
+            return None;
+        };
+        if !self
+            .lifetimes
+            .is_live(env.created, env.expires, env.expiry, self.now)
+        {
+            self.expired = true;
+            return None;
+        }
+        Some(Session::loaded(
+            env,
+            self.now,
+            self.lifetimes,
+            used_fallback,
+        ))
+    }
+
+    /// No candidate gave a session: a new, empty one whose status says why.
+    pub(crate) fn finish(self) -> Session {
+        let status = match (self.seen, self.expired, self.first_error) {
+            (false, _, _) => Status::New,
+            (true, true, _) => Status::Expired,
+            (true, false, Some(reason)) => Status::Invalid(reason),
+            (true, false, None) => Status::New,
+        };
+        Session::fresh(self.now, self.lifetimes, status, self.seen)
+    }
+}
+
+/// What [`save`](crate::save) does with a session's cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SavePlan {
+    /// Write nothing.
+    Nothing,
+    /// Send a removal cookie.
+    Remove,
+    /// Seal the session with this expiry (Unix seconds); `browser_session`
+    /// leaves out `Max-Age`/`Expires`.
+    Seal { expires: i64, browser_session: bool },
+}
 
 /// How the session came to be, as [`load`](crate::load) found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,20 +261,6 @@ pub struct Session {
     accessed: Cell<bool>,
 }
 
-/// What `save` needs to know about a session.
-pub(crate) struct SaveView<'a> {
-    pub(crate) data: &'a Data,
-    pub(crate) created: i64,
-    pub(crate) expiry: Option<ExpiryOverride>,
-    pub(crate) loaded_expires: Option<i64>,
-    pub(crate) status: Status,
-    pub(crate) had_cookie: bool,
-    pub(crate) modified: bool,
-    pub(crate) renewed: bool,
-    pub(crate) flushed: bool,
-    pub(crate) accessed: bool,
-}
-
 impl Session {
     /// An empty session at `now` (Unix seconds).
     pub(crate) fn fresh(now: i64, lifetimes: Lifetimes, status: Status, had_cookie: bool) -> Self {
@@ -182,7 +282,7 @@ impl Session {
 
     /// A session loaded from a valid envelope.
     pub(crate) fn loaded(
-        env: crate::envelope::Envelope,
+        env: Envelope,
         now: i64,
         lifetimes: Lifetimes,
         used_fallback: bool,
@@ -207,19 +307,51 @@ impl Session {
         }
     }
 
-    pub(crate) fn save_view(&self) -> SaveView<'_> {
-        SaveView {
-            data: &self.data,
-            created: self.created,
-            expiry: self.expiry,
-            loaded_expires: self.loaded_expires,
-            status: self.status,
-            had_cookie: self.had_cookie,
-            modified: self.modified,
-            renewed: self.renewed,
-            flushed: self.flushed,
-            accessed: self.accessed.get(),
+    /// Save rules 1 to 3 at `now`, and the expiry a seal gets.
+    pub(crate) fn save_plan(&self, now: i64) -> SavePlan {
+        let lt = &self.lifetimes;
+        if self.data.is_empty() {
+            return if self.flushed || self.had_cookie {
+                SavePlan::Remove
+            } else {
+                SavePlan::Nothing
+            };
         }
+        let due = self.modified
+            || self.renewed
+            || self.flushed
+            || self.status == Status::LoadedWithFallback
+            || self
+                .loaded_expires
+                .is_some_and(|e| lt.due_for_refresh(self.created, e, self.expiry, now));
+        if !due {
+            return SavePlan::Nothing;
+        }
+        let expires = lt.expires(self.created, now, self.expiry);
+        if expires <= now {
+            // An expiry in the past (set_expiry(At(past))): the session is
+            // over, so the cookie goes.
+            return SavePlan::Remove;
+        }
+        SavePlan::Seal {
+            expires,
+            browser_session: lt.is_browser_session(self.expiry),
+        }
+    }
+
+    /// Appends the envelope sealed with `expires` to `out`.
+    pub(crate) fn encode_envelope(&self, expires: i64, out: Vec<u8>) -> Vec<u8> {
+        envelope::encode(self.created, expires, self.expiry, &self.data, out)
+    }
+
+    /// An upper bound on [`encode_envelope`](Self::encode_envelope)'s output.
+    pub(crate) fn envelope_len_bound(&self) -> usize {
+        envelope::encoded_len(&self.data)
+    }
+
+    /// Whether the response depends on the cookie (save rule 6).
+    pub(crate) fn was_read(&self) -> bool {
+        self.accessed.get()
     }
 
     fn touch(&self) {
@@ -260,7 +392,11 @@ impl Session {
         if let Err(source) = self.data.insert_with(&key, |buf| {
             postcard::serialize_with_flavor(value, Append(buf))
         }) {
-            return Err(SessionError::Encode { key, source });
+            return Err(SessionError::Encode {
+                key,
+                type_name: std::any::type_name::<T>(),
+                source: CodecError(source),
+            });
         }
         self.touch();
         self.modified = true;
@@ -445,13 +581,15 @@ fn decode_value<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Sessi
         Ok((value, [])) => Ok(value),
         Ok((_, rest)) => Err(SessionError::Decode {
             key: key.to_owned(),
-            source: postcard::Error::DeserializeBadEncoding,
+            type_name: std::any::type_name::<T>(),
             trailing: rest.len(),
+            source: None,
         }),
         Err(source) => Err(SessionError::Decode {
             key: key.to_owned(),
-            source,
+            type_name: std::any::type_name::<T>(),
             trailing: 0,
+            source: Some(CodecError(source)),
         }),
     }
 }

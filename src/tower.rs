@@ -26,10 +26,10 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::config::SessionConfig;
-use crate::error::{Error, SessionError};
-use crate::session::{Expiry, Session, Status};
+use crate::glue::{SaveError, load, save};
+use crate::session::{Expiry, Session, SessionError, Status};
 
-/// What the layer does when [`save`](crate::save) fails (a session too large
+/// What the layer does when [`save`] fails (a session too large
 /// for one cookie). Either way the response carries no session cookie, so
 /// the browser keeps its previous one, and a [`SaveFailed`] is put in the
 /// response's extensions for outer layers (logging, metrics) to see.
@@ -46,7 +46,7 @@ pub enum SaveErrorPolicy {
 
 /// Put in the response extensions when saving the session failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SaveFailed(pub Error);
+pub struct SaveFailed(pub SaveError);
 
 /// A cheap, cloneable handle to the request's [`Session`], shared between
 /// the layer and the handler. Every method locks for the duration of the
@@ -208,7 +208,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let handle = SessionHandle::new(crate::load(&self.config, &request));
+        let handle = SessionHandle::new(load(&self.config, &request));
         request.extensions_mut().insert(handle.clone());
         let future = self.inner.call(request);
         let config = self.config.clone();
@@ -217,7 +217,7 @@ where
             let mut response = future.await?;
             let result = {
                 let session = handle.lock();
-                crate::save(&config, &session, &mut response)
+                save(&config, &session, &mut response)
             };
             if let Err(error) = result {
                 if policy == SaveErrorPolicy::InternalServerError {

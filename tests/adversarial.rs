@@ -826,7 +826,7 @@ fn a_far_expiry_never_writes_an_expires_in_the_past() {
 /// guards that accident; a domain-separation byte would make it a rule.
 #[test]
 fn a_sealed_cookie_under_the_session_name_never_loads_as_a_session() {
-    use sealed_session::cookies::{CookieOptions, set_sealed};
+    use sealed_session::cookies::{like_session, set_sealed};
     use sealed_session::time::Duration;
 
     let config = config();
@@ -842,14 +842,17 @@ fn a_sealed_cookie_under_the_session_name_never_loads_as_a_session() {
         vec![0x7f; 40],
     ];
     for max_age in [None, Some(Duration::days(1)), Some(Duration::days(400))] {
-        let mut options = CookieOptions::from_config(&config);
-        if let Some(m) = max_age {
-            options = options.max_age(m);
-        }
         for payload in &payloads {
+            // Cookie values are text: the bytes that reach the seal.
+            let text = String::from_utf8_lossy(payload);
+            let payload = text.as_bytes();
+            let mut cookie = like_session(&config, NAME, &text).build();
+            if let Some(m) = max_age {
+                cookie.set_max_age(m);
+            }
             // The session's name is refused outright...
             let mut response = HeaderMap::new();
-            let err = set_sealed(&mut response, &config, NAME, payload, &options).unwrap_err();
+            let err = set_sealed(&mut response, &config, &cookie).unwrap_err();
             assert!(
                 matches!(
                     err,

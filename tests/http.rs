@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use sealed_session::time::Duration;
-use sealed_session::{Error, InvalidReason, MalformedReason, SameSite, SessionConfig, Status};
+use sealed_session::{InvalidReason, MalformedReason, SameSite, SaveError, SessionConfig, Status};
 
 #[test]
 fn quick_start_flow_over_request_and_response() {
@@ -361,7 +361,7 @@ fn a_session_at_the_size_limit_saves_and_one_byte_over_fails_with_no_header() {
         let mut headers = HeaderMap::new();
         match sealed_session::save(&config, &s, &mut headers) {
             Ok(()) => Ok(pair(&set_cookies(&headers)[0]).len()),
-            Err(Error::TooLarge { size, limit: l }) => {
+            Err(SaveError::TooLarge { size, limit: l }) => {
                 assert_eq!(l, limit);
                 assert!(headers.is_empty(), "no header on TooLarge");
                 Err(size)
@@ -384,7 +384,7 @@ fn a_session_at_the_size_limit_saves_and_one_byte_over_fails_with_no_header() {
     s.insert("blob", &"x".repeat(n + 1)).unwrap();
     let mut response = Response::new(());
     let err = sealed_session::save(&config, &s, &mut response).unwrap_err();
-    assert!(matches!(err, Error::TooLarge { limit: 4093, .. }));
+    assert!(matches!(err, SaveError::TooLarge { limit: 4093, .. }));
     assert!(response.headers().is_empty());
     let again = load_cookie(&config, &cookie);
     assert_eq!(again.get::<String>("user").unwrap().as_deref(), Some("ada"));
@@ -405,7 +405,7 @@ fn a_smaller_configured_limit_is_enforced_exactly() {
     let mut headers = HeaderMap::new();
     assert_eq!(
         sealed_session::save(&tight, &s, &mut headers),
-        Err(Error::TooLarge {
+        Err(SaveError::TooLarge {
             size,
             limit: size - 1
         })

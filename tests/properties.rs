@@ -18,7 +18,7 @@ use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    Error, Expiry, InvalidReason, Key, Keyring, MAX_CANDIDATES, MalformedReason, OpenError,
+    Expiry, InvalidReason, Key, Keyring, MAX_CANDIDATES, MalformedReason, OpenError, SaveError,
     Session, SessionConfig, Status,
 };
 
@@ -397,7 +397,7 @@ fn run_ops(ops: &[Op]) {
                 let mut headers = HeaderMap::new();
                 match sealed_session::save(config, &session, &mut headers) {
                     Ok(()) => {}
-                    Err(Error::TooLarge { size, limit: l }) => {
+                    Err(SaveError::TooLarge { size, limit: l }) => {
                         assert_eq!(l, limit);
                         assert!(size > limit);
                         assert!(cookie_len(upper) > limit, "TooLarge for {upper} bytes");

@@ -1,7 +1,7 @@
 //! Round trips and the properties of a fresh seal.
 
-use sealed_session::seal::{MAX_COOKIE_LEN, sealed_len};
 use sealed_session::{Key, Keyring, MalformedReason, OpenError};
+use sealed_session::{MAX_COOKIE_LEN, sealed_len};
 
 fn ring() -> Keyring {
     Keyring::new(Key::from_bytes(&[9u8; 32]).unwrap())

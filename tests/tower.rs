@@ -10,7 +10,7 @@ use std::convert::Infallible;
 use common::*;
 use http::{Request, Response, StatusCode};
 use sealed_session::tower::{SaveErrorPolicy, SaveFailed, SessionHandle, SessionLayer};
-use sealed_session::{Error, Status};
+use sealed_session::{SaveError, Status};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 
 /// A handler that stores `?name=...` and reports what it saw.
@@ -85,7 +85,7 @@ async fn too_large_answers_500_by_default_with_no_cookie() {
     assert!(response.body().is_empty(), "the handler's body is not sent");
     assert!(set_cookies(response.headers()).is_empty());
     let failed = response.extensions().get::<SaveFailed>().unwrap();
-    assert!(matches!(failed.0, Error::TooLarge { limit: 4093, .. }));
+    assert!(matches!(failed.0, SaveError::TooLarge { limit: 4093, .. }));
     // The previous cookie still holds the data.
     assert_eq!(load_cookie(&config, &cookie).status(), Status::Loaded);
 }

@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sealed_session::time::OffsetDateTime;
-use sealed_session::{Error, Session, SessionConfig, SessionError, Status, load, save};
+use sealed_session::{SaveError, Session, SessionConfig, SessionError, Status, load, save};
 use serde::Deserialize;
 
 /// Session key of the logged-in name (a `String`).
@@ -139,13 +139,13 @@ async fn session_json(State(config): State<SessionConfig>, headers: HeaderMap) -
 }
 
 /// Writes the session into `response`, or replaces the response when the
-/// session cannot be saved. On [`Error::TooLarge`] no `Set-Cookie` is sent,
+/// session cannot be saved. On [`SaveError::TooLarge`] no `Set-Cookie` is sent,
 /// so the browser keeps its previous cookie and loses nothing but this
 /// request's change.
 fn finish(config: &SessionConfig, session: &Session, mut response: Response) -> Response {
     match save(config, session, &mut response) {
         Ok(()) => response,
-        Err(Error::TooLarge { size, limit }) => {
+        Err(SaveError::TooLarge { size, limit }) => {
             let message = format!(
                 "The session would need a {size}-byte cookie, over the {limit}-byte limit \
                  browsers accept, so this change was not saved. Your session is as it was \

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{Error, InvalidReason, Status};
+use sealed_session::{SaveError, InvalidReason, Status};
 use sealed_session_fuzz::{
     MirrorEnvelope, NAME, NOW, Written, config, cookie_header, cookie_len, mirror_decode,
     normalize_varints, session_keyring, written,
@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         // Re-encoding changes at most `expires` (up to 10 bytes longer).
-        Err(Error::TooLarge { size, limit }) => {
+        Err(SaveError::TooLarge { size, limit }) => {
             assert!(size > limit);
             assert!(cookie_len(data.len() + 10) > limit, "{} bytes", data.len());
         }
@@ -84,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
                 check_resealed(&env, v, Some("fuzz-inserted"));
             }
         }
-        Err(Error::TooLarge { size, limit }) => {
+        Err(SaveError::TooLarge { size, limit }) => {
             assert!(size > limit);
             // One entry of 16 bytes, a longer map length and `expires`.
             assert!(cookie_len(data.len() + 32) > limit, "{} bytes", data.len());

@@ -492,7 +492,7 @@ pub fn assert_matches_model(session: &sealed_session::Session, model: &BTreeMap<
 /// panics at the first divergence.
 pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
     use sealed_session::time::Duration;
-    use sealed_session::{Error, Expiry};
+    use sealed_session::{SaveError, Expiry};
 
     let now = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
     let mut session = sealed_session::load(config, &HeaderMap::new());
@@ -574,7 +574,7 @@ pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
                 let (lower, upper) = envelope_len_bounds(&model);
                 match sealed_session::save(config, &session, &mut response) {
                     Ok(()) => {}
-                    Err(Error::TooLarge { size, limit: l }) => {
+                    Err(SaveError::TooLarge { size, limit: l }) => {
                         assert_eq!(l, limit);
                         assert!(size > limit, "TooLarge {size} <= {limit}");
                         assert!(

@@ -1,0 +1,249 @@
+//! The two cookie headers at the byte level: a bounded scan of `Cookie`
+//! request headers, and the writing of `Set-Cookie` attributes.
+//!
+//! The scanner is hand-written on purpose: the `cookie` crate parses one
+//! UTF-8 `name=value` at a time and neither bounds the work over many headers
+//! nor skips non-UTF-8 neighbours, and a hostile client controls every byte
+//! here. The byte search itself is `memchr`'s.
+
+use crate::config::CookieAttributes;
+
+/// At most this many cookies with the session's name are tried: a browser
+/// sends one per matching `Path`/`Domain`, and each costs an AEAD open.
+pub const MAX_CANDIDATES: usize = 8;
+
+/// At most this many bytes of `Cookie` headers are scanned, so a hostile
+/// header costs little. Browsers send far less (about 4 KB per cookie, and
+/// servers commonly cap all headers at 8 to 16 KB).
+pub const MAX_SCAN_BYTES: usize = 64 * 1024;
+
+/// Browsers cap a cookie's lifetime at 400 days (RFC 6265bis).
+const MAX_COOKIE_LIFETIME: i64 = 400 * 86_400;
+
+/// The values of the cookies called `name`, in header order, within the scan
+/// budget. Works on bytes: a header that is not UTF-8 is still scanned.
+///
+/// ```
+/// use http::HeaderMap;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.append("cookie", "a=1; session=x".parse().unwrap());
+/// headers.append("cookie", "session=\"y\"".parse().unwrap());
+/// let found: Vec<&[u8]> = sealed_session::cookie_values(&headers, "session").collect();
+/// assert_eq!(found, [&b"x"[..], &b"y"[..]]);
+/// ```
+pub fn cookie_values<'a>(
+    headers: &'a http::HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = &'a [u8]> {
+    let mut budget = MAX_SCAN_BYTES;
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .map_while(move |header| {
+            let bytes = header.as_bytes();
+            if budget == 0 {
+                return None;
+            }
+            let take = bytes.len().min(budget);
+            budget -= take;
+            Some(&bytes[..take])
+        })
+        .flat_map(split_pairs)
+        .filter_map(move |pair| pair_value(pair, name))
+}
+
+/// `bytes` split at every `;`, found by `memchr` a word at a time.
+fn split_pairs(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b';', bytes)
+        .map(Some)
+        .chain(std::iter::once(None))
+        .map(move |end| {
+            let end = end.unwrap_or(bytes.len());
+            let pair = &bytes[start..end];
+            start = end + 1;
+            pair
+        })
+}
+
+/// The value of one `name=value` pair if its name is `name`: whitespace
+/// around both trimmed, double quotes around the value removed (RFC 6265).
+fn pair_value<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let eq = memchr::memchr(b'=', pair)?;
+    (trim(&pair[..eq]) == name.as_bytes()).then(|| unquote(trim(&pair[eq + 1..])))
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
+    &bytes[start..end.max(start)]
+}
+
+fn unquote(bytes: &[u8]) -> &[u8] {
+    match bytes {
+        [b'"', inner @ .., b'"'] => inner,
+        _ => bytes,
+    }
+}
+
+/// `(Max-Age, Expires)` in seconds for a cookie that should live until
+/// `expires`: never more than the 400 days browsers keep a cookie, while the
+/// server keeps enforcing the sealed expiry.
+pub(crate) fn cookie_lifetime(now: i64, expires: i64) -> (i64, i64) {
+    let age = expires.saturating_sub(now).clamp(0, MAX_COOKIE_LIFETIME);
+    (age, now.saturating_add(age))
+}
+
+/// Room for `; Path=/; Max-Age=1209600; Expires=Sun, 06 Nov 1994 08:49:37
+/// GMT; Secure; HttpOnly; SameSite=Strict; Partitioned` plus a short domain.
+pub(crate) const ATTRIBUTES_CAPACITY: usize = 160;
+
+/// Appends `; Path=..; Domain=..; Max-Age=..; Expires=..; Secure; HttpOnly;
+/// SameSite=..; Partitioned`; `max_age` is `(seconds, expires at)`.
+pub(crate) fn push_attributes(
+    attrs: &CookieAttributes,
+    max_age: Option<(i64, i64)>,
+    out: &mut String,
+) {
+    let mut digits = itoa::Buffer::new();
+    out.push_str("; Path=");
+    out.push_str(&attrs.path);
+    if let Some(domain) = &attrs.domain {
+        out.push_str("; Domain=");
+        out.push_str(domain);
+    }
+    if let Some((age, expires)) = max_age {
+        out.push_str("; Max-Age=");
+        out.push_str(digits.format(age.max(0)));
+        out.push_str("; Expires=");
+        push_http_date(expires, out);
+    }
+    if attrs.secure {
+        out.push_str("; Secure");
+    }
+    if attrs.http_only {
+        out.push_str("; HttpOnly");
+    }
+    out.push_str("; SameSite=");
+    out.push_str(attrs.same_site.as_str());
+    if attrs.partitioned {
+        out.push_str("; Partitioned");
+    }
+}
+
+/// IMF-fixdate (RFC 9110): `Thu, 01 Jan 1970 00:00:00 GMT`. Written by hand
+/// because `time`'s formatter goes through `core::fmt` and a format
+/// description, several times slower on the save path.
+pub(crate) fn push_http_date(unix: i64, out: &mut String) {
+    // Clamped into what `time` represents (years 1970..=9999 here), so a far
+    // date never falls back to a past one.
+    let t = time::OffsetDateTime::from_unix_timestamp(unix.clamp(0, 253_402_300_799))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        [usize::from(t.weekday().number_days_from_monday())];
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][usize::from(u8::from(t.month()) - 1)];
+    out.push_str(weekday);
+    out.push_str(", ");
+    push_two(out, t.day());
+    out.push(' ');
+    out.push_str(month);
+    out.push(' ');
+    // 1970..=9999: always four digits.
+    out.push_str(itoa::Buffer::new().format(t.year()));
+    out.push(' ');
+    push_two(out, t.hour());
+    out.push(':');
+    push_two(out, t.minute());
+    out.push(':');
+    push_two(out, t.second());
+    out.push_str(" GMT");
+}
+
+/// Two zero-padded digits of a number below 100.
+fn push_two(out: &mut String, n: u8) {
+    out.push(char::from(b'0' + n / 10));
+    out.push(char::from(b'0' + n % 10));
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderMap;
+
+    use super::*;
+
+    fn headers(values: &[&[u8]]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(
+                http::header::COOKIE,
+                http::HeaderValue::from_bytes(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    fn found<'a>(h: &'a HeaderMap, name: &'a str) -> Vec<&'a [u8]> {
+        cookie_values(h, name).collect()
+    }
+
+    #[test]
+    fn pairs_are_split_trimmed_and_unquoted() {
+        let h = headers(&[b" a=1 ;b = 2;; s=\"q\" ;s= ;=x; s", b"s=last"]);
+        assert_eq!(found(&h, "a"), [&b"1"[..]]);
+        assert_eq!(found(&h, "b"), [&b"2"[..]]);
+        assert_eq!(found(&h, "s"), [&b"q"[..], &b""[..], &b"last"[..]]);
+        assert!(found(&h, "").len() == 1, "`=x` has an empty name");
+        assert!(found(&h, "missing").is_empty());
+    }
+
+    #[test]
+    fn non_utf8_neighbours_are_skipped_not_fatal() {
+        let h = headers(&[b"junk=\xff\xfe; s=ok; \xc3=\xc3"]);
+        assert_eq!(found(&h, "s"), [&b"ok"[..]]);
+        assert_eq!(found(&h, "junk"), [&b"\xff\xfe"[..]]);
+    }
+
+    #[test]
+    fn the_scan_stops_at_the_budget() {
+        let pad = vec![b'p'; MAX_SCAN_BYTES];
+        let mut first = b"s=a; x=".to_vec();
+        first.extend_from_slice(&pad);
+        let h = headers(&[&first, b"s=b"]);
+        assert_eq!(
+            found(&h, "s"),
+            [&b"a"[..]],
+            "the second header is past the budget"
+        );
+    }
+
+    #[test]
+    fn http_dates_and_lifetimes() {
+        let mut out = String::new();
+        push_http_date(0, &mut out);
+        assert_eq!(out, "Thu, 01 Jan 1970 00:00:00 GMT");
+        out.clear();
+        push_http_date(784_111_777, &mut out);
+        assert_eq!(out, "Sun, 06 Nov 1994 08:49:37 GMT");
+        out.clear();
+        push_http_date(i64::MAX, &mut out);
+        assert_eq!(out, "Fri, 31 Dec 9999 23:59:59 GMT");
+        out.clear();
+        push_http_date(-5, &mut out);
+        assert_eq!(out, "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(cookie_lifetime(100, 50), (0, 100));
+        assert_eq!(cookie_lifetime(100, 160), (60, 160));
+        assert_eq!(
+            cookie_lifetime(0, i64::MAX),
+            (MAX_COOKIE_LIFETIME, MAX_COOKIE_LIFETIME)
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! [`load`] and [`save`] over the `http` crate's types: read every `Cookie`
+//! header, offer the candidates to the session layer, append `Set-Cookie`,
+//! `Vary: Cookie` and `Cache-Control`.
+//!
+//! Named for what it is, the HTTP glue, so that it does not shadow the `http`
+//! crate inside this one.
+
+use http::header::{SET_COOKIE, VARY};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use zeroize::Zeroizing;
+
+use crate::config::SessionConfig;
+use crate::cookie_header::{
+    ATTRIBUTES_CAPACITY, MAX_CANDIDATES, cookie_lifetime, cookie_values, push_attributes,
+};
+use crate::seal::{self, MalformedReason, OpenError, SealError};
+use crate::session::{InvalidReason, Loader, SavePlan, Session};
+
+/// Saving a session failed; nothing but `Vary` was written to the response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SaveError {
+    /// `name=value` would exceed the configured size limit, and browsers
+    /// silently drop such cookies. No `Set-Cookie` was written: the client
+    /// keeps its previous cookie.
+    #[error("session cookie of {size} bytes exceeds the {limit}-byte limit")]
+    TooLarge {
+        /// Length of `name=value`, bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// Sealing failed (the OS random source); the cause is the `source()`.
+    #[error("the session could not be sealed")]
+    Seal(#[from] SealError),
+}
+
+/// Anything [`load`] can read request headers from.
+pub trait RequestHeaders {
+    /// The request's headers.
+    fn request_headers(&self) -> &HeaderMap;
+}
+
+impl<B> RequestHeaders for Request<B> {
+    fn request_headers(&self) -> &HeaderMap {
+        self.headers()
+    }
+}
+
+impl RequestHeaders for http::request::Parts {
+    fn request_headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+impl RequestHeaders for HeaderMap {
+    fn request_headers(&self) -> &HeaderMap {
+        self
+    }
+}
+
+/// Anything [`save`] can write response headers into.
+pub trait ResponseHeaders {
+    /// The response's headers.
+    fn response_headers(&mut self) -> &mut HeaderMap;
+    /// The response's status, if known (a bare `HeaderMap` has none).
+    fn response_status(&self) -> Option<StatusCode>;
+}
+
+impl<B> ResponseHeaders for Response<B> {
+    fn response_headers(&mut self) -> &mut HeaderMap {
+        self.headers_mut()
+    }
+    fn response_status(&self) -> Option<StatusCode> {
+        Some(self.status())
+    }
+}
+
+impl ResponseHeaders for http::response::Parts {
+    fn response_headers(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+    fn response_status(&self) -> Option<StatusCode> {
+        Some(self.status)
+    }
+}
+
+/// A bare `HeaderMap` has no status, so the "no new cookie on a 5xx" rule
+/// cannot apply: a bridge that knows the status should save into an
+/// `http::Response<()>` with that status and copy the headers across (as the
+/// actix-web example does).
+impl ResponseHeaders for HeaderMap {
+    fn response_headers(&mut self) -> &mut HeaderMap {
+        self
+    }
+    fn response_status(&self) -> Option<StatusCode> {
+        None
+    }
+}
+
+/// Loads the session from a request's `Cookie` headers.
+///
+/// Never fails: with no cookie, or a cookie that is malformed, tampered,
+/// sealed under an unknown key or expired, the session starts empty and
+/// [`Session::status`] says why. Every `Cookie` header is read (HTTP/2 sends
+/// one per cookie); the first cookie with the configured name that opens and
+/// has not expired wins.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let request = http::Request::builder()
+///     .header("cookie", "session=garbage")
+///     .body(())?;
+/// let session = sealed_session::load(&config, &request);
+/// assert!(session.is_empty());
+/// assert!(matches!(session.status(), Status::Invalid(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load<R: RequestHeaders + ?Sized>(config: &SessionConfig, request: &R) -> Session {
+    load_from_values(
+        config,
+        cookie_values(request.request_headers(), config.cookie_name()),
+    )
+}
+
+/// Loads the session from cookie values already picked out of a request, for
+/// frameworks that parse cookies themselves. At most
+/// [`MAX_CANDIDATES`](crate::MAX_CANDIDATES) are tried.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let session = sealed_session::load_from_values(&config, [&b"not-sealed"[..]]);
+/// assert!(matches!(session.status(), Status::Invalid(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load_from_values<'a>(
+    config: &SessionConfig,
+    values: impl IntoIterator<Item = &'a [u8]>,
+) -> Session {
+    let mut loader = Loader::new(config.now_unix(), config.lifetimes());
+    for raw in values.into_iter().take(MAX_CANDIDATES) {
+        let opened = std::str::from_utf8(raw)
+            .map_err(|_| OpenError::Malformed(MalformedReason::Base64))
+            .and_then(|value| config.keyring().open(config.cookie_name(), value));
+        match opened {
+            Ok(opened) => {
+                if let Some(session) = loader.offer(opened.plaintext, opened.used_fallback) {
+                    return session;
+                }
+            }
+            Err(e) => loader.reject(InvalidReason::from(e)),
+        }
+    }
+    loader.finish()
+}
+
+/// Writes the session into a response, following the save rules (see the
+/// README's "Save rules"):
+///
+/// 1. Flushed, or empty while the request carried a session cookie: a
+///    removal `Set-Cookie` (empty value, `Max-Age=0`, past `Expires`, same
+///    `Path`/`Domain`).
+/// 2. Modified, renewed, loaded with a fallback key, or due for a rolling
+///    refresh: the sealed session, with the configured attributes.
+/// 3. Otherwise nothing.
+/// 4. A cookie over the size limit: [`SaveError::TooLarge`], and no
+///    `Set-Cookie`, so the client keeps its previous cookie.
+/// 5. A 5xx response gets no session cookie.
+/// 6. `Vary: Cookie` whenever the session was read or written.
+///
+/// # Errors
+///
+/// [`SaveError::TooLarge`], or [`SaveError::Seal`] if the OS random source
+/// fails.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("user", &42u64)?;
+/// let mut response = http::Response::new(());
+/// sealed_session::save(&config, &session, &mut response)?;
+/// assert!(response.headers().contains_key("set-cookie"));
+/// assert_eq!(response.headers()["vary"], "Cookie");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn save<T: ResponseHeaders + ?Sized>(
+    config: &SessionConfig,
+    session: &Session,
+    response: &mut T,
+) -> Result<(), SaveError> {
+    let is_server_error = response
+        .response_status()
+        .is_some_and(|s| s.is_server_error());
+    let header = if is_server_error {
+        None
+    } else {
+        set_cookie_header(config, session)?
+    };
+    let headers = response.response_headers();
+    let wrote = header.is_some();
+    if let Some(value) = header {
+        headers.append(SET_COOKIE, value);
+    }
+    if wrote || session.was_read() {
+        add_vary_cookie(headers);
+    }
+    Ok(())
+}
+
+/// The `Set-Cookie` header [`save`] would write, if any: for frameworks
+/// whose response type is not an `http` one. It knows no status: do not send
+/// it with a 5xx response.
+///
+/// # Errors
+///
+/// As [`save`].
+pub fn set_cookie_header(
+    config: &SessionConfig,
+    session: &Session,
+) -> Result<Option<HeaderValue>, SaveError> {
+    let now = config.now_unix();
+    match session.save_plan(now) {
+        SavePlan::Nothing => Ok(None),
+        SavePlan::Remove => Ok(Some(removal_header(config))),
+        SavePlan::Seal {
+            expires,
+            browser_session,
+        } => {
+            let mut out = sealed_pair(config, session, expires)?;
+            let max_age = (!browser_session).then(|| cookie_lifetime(now, expires));
+            push_attributes(config.attributes(), max_age, &mut out);
+            Ok(Some(header_value(out)))
+        }
+    }
+}
+
+/// The session's `Set-Cookie` as a [`cookie::Cookie`], for frameworks that
+/// manage cookies through a jar (actix-web's `HttpResponse::cookie`,
+/// axum-extra's `CookieJar`, Rocket): `None` when [`save`] would write
+/// nothing. A removal comes back as a cookie with an empty value and
+/// `Max-Age=0`.
+///
+/// # Errors
+///
+/// As [`save`].
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("user", &42u64)?;
+/// let cookie = sealed_session::session_cookie(&config, &session)?.expect("modified");
+/// assert_eq!(cookie.name(), "session");
+/// assert_eq!(cookie.http_only(), Some(true));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn session_cookie(
+    config: &SessionConfig,
+    session: &Session,
+) -> Result<Option<cookie::Cookie<'static>>, SaveError> {
+    Ok(set_cookie_header(config, session)?.map(|value| {
+        // The header was built from visible ASCII by this crate.
+        let text = value.to_str().unwrap_or_default().to_owned();
+        cookie::Cookie::parse(text).unwrap_or_else(|_| cookie::Cookie::new("", ""))
+    }))
+}
+
+/// `name=` and the sealed session, checked against the size limit before
+/// anything is sealed.
+fn sealed_pair(
+    config: &SessionConfig,
+    session: &Session,
+    expires: i64,
+) -> Result<String, SaveError> {
+    let name = config.cookie_name();
+    // The envelope is built straight after room for the seal header and
+    // sealed in place. Until sealing it holds plaintext: wiped on drop.
+    let mut frame = Vec::with_capacity(seal::OVERHEAD + session.envelope_len_bound());
+    frame.resize(seal::HEADER_LEN, 0);
+    let mut frame = Zeroizing::new(session.encode_envelope(expires, frame));
+    let size = name.len() + 1 + seal::sealed_len(frame.len() - seal::HEADER_LEN);
+    let limit = config.size_limit();
+    if size > limit {
+        return Err(SaveError::TooLarge { size, limit });
+    }
+    let mut out = String::with_capacity(size + ATTRIBUTES_CAPACITY);
+    out.push_str(name);
+    out.push('=');
+    let nonce = seal::fresh_nonce()?;
+    seal::seal_frame(
+        config.keyring().primary(),
+        name,
+        &mut frame,
+        &nonce,
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// A `Set-Cookie` that deletes the session cookie.
+#[must_use]
+pub fn removal_header(config: &SessionConfig) -> HeaderValue {
+    let name = config.cookie_name();
+    let mut out = String::with_capacity(name.len() + ATTRIBUTES_CAPACITY);
+    out.push_str(name);
+    out.push('=');
+    push_attributes(config.attributes(), Some((0, 0)), &mut out);
+    header_value(out)
+}
+
+fn header_value(s: String) -> HeaderValue {
+    // The name is a validated token, the value base64url, the attributes
+    // validated at build: all visible ASCII.
+    HeaderValue::try_from(s).expect("Set-Cookie is built from visible ASCII only")
+}
+
+fn add_vary_cookie(headers: &mut HeaderMap) {
+    let already = headers.get_all(VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("cookie") || t.trim() == "*")
+        })
+    });
+    if !already {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    }
+}

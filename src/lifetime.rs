@@ -1,0 +1,120 @@
+//! The expiry policy: how long a session lives (`max_age`, rolling idle
+//! time, absolute timeout, browser-session cookies) and the per-session
+//! override, all in whole Unix seconds. Pure arithmetic over the envelope's
+//! timestamps: no clock, no I/O.
+
+use crate::envelope::ExpiryOverride;
+
+/// The lifetime policy of a configuration, in whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Lifetimes {
+    /// `expires = created + max_age` when not rolling.
+    pub(crate) max_age: i64,
+    pub(crate) rolling: Option<Rolling>,
+    /// No session outlives `created + absolute`.
+    pub(crate) absolute: Option<i64>,
+    /// Cookies without `Max-Age`/`Expires`.
+    pub(crate) browser_session: bool,
+}
+
+/// Rolling expiry (Django's `SESSION_SAVE_EVERY_REQUEST`, without a cookie on
+/// every request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rolling {
+    /// A session idle this long expires.
+    pub(crate) idle: i64,
+    /// A loaded session is re-sealed once this long has passed since it was
+    /// last sealed.
+    pub(crate) refresh_after: i64,
+}
+
+/// The default refresh threshold for an idle time: a tenth of it, at most a
+/// minute.
+pub(crate) fn default_refresh_after(idle: i64) -> i64 {
+    (idle / 10).min(60)
+}
+
+impl Lifetimes {
+    /// The idle time that applies to a session, if it rolls.
+    fn idle(&self, expiry: Option<ExpiryOverride>) -> Option<i64> {
+        match expiry {
+            Some(ExpiryOverride::Idle(d)) => Some(d),
+            Some(ExpiryOverride::At(_)) => None,
+            Some(ExpiryOverride::BrowserSession) | None => self.rolling.map(|r| r.idle),
+        }
+    }
+
+    /// Whether a session's cookie goes without `Max-Age`/`Expires`: its own
+    /// override decides, else the configuration.
+    pub(crate) fn is_browser_session(&self, expiry: Option<ExpiryOverride>) -> bool {
+        match expiry {
+            Some(ExpiryOverride::BrowserSession) => true,
+            Some(_) => false,
+            None => self.browser_session,
+        }
+    }
+
+    /// The hard deadline of a session created at `created`, if any.
+    fn deadline(&self, created: i64) -> Option<i64> {
+        self.absolute.map(|a| created.saturating_add(a))
+    }
+
+    /// When a session sealed at `now` expires.
+    pub(crate) fn expires(&self, created: i64, now: i64, expiry: Option<ExpiryOverride>) -> i64 {
+        let base = match (expiry, self.idle(expiry)) {
+            (Some(ExpiryOverride::At(t)), _) => t,
+            (_, Some(idle)) => now.saturating_add(idle),
+            (_, None) => created.saturating_add(self.max_age),
+        };
+        match self.deadline(created) {
+            Some(deadline) => base.min(deadline),
+            None => base,
+        }
+    }
+
+    /// Whether a loaded envelope is still valid at `now`. Besides its sealed
+    /// `expires`, the current configuration's limits apply: the absolute
+    /// timeout, and for fixed-lifetime sessions `created + max_age`. So
+    /// shortening either takes effect on cookies already issued, and a
+    /// session that loads can always be sealed again.
+    pub(crate) fn is_live(
+        &self,
+        created: i64,
+        expires: i64,
+        expiry: Option<ExpiryOverride>,
+        now: i64,
+    ) -> bool {
+        let fixed = match expiry {
+            Some(ExpiryOverride::At(t)) => Some(t),
+            _ if self.idle(expiry).is_some() => None,
+            _ => Some(created.saturating_add(self.max_age)),
+        };
+        now < expires
+            && self.deadline(created).is_none_or(|d| now < d)
+            && fixed.is_none_or(|f| now < f)
+    }
+
+    /// Whether a rolling session loaded at `now` should be re-sealed to push
+    /// its expiry forward: once `refresh_after` has passed since it was last
+    /// sealed, and only if pushing is still possible.
+    pub(crate) fn due_for_refresh(
+        &self,
+        created: i64,
+        expires: i64,
+        expiry: Option<ExpiryOverride>,
+        now: i64,
+    ) -> bool {
+        let Some(idle) = self.idle(expiry) else {
+            return false;
+        };
+        if self.deadline(created).is_some_and(|d| expires >= d) {
+            return false;
+        }
+        let refresh_after = match (expiry, self.rolling) {
+            (Some(ExpiryOverride::Idle(_)), _) | (_, None) => default_refresh_after(idle),
+            (_, Some(r)) => r.refresh_after,
+        };
+        let sealed_at = expires.saturating_sub(idle);
+        now.saturating_sub(sealed_at) >= refresh_after
+    }
+}
