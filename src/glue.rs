@@ -332,3 +332,50 @@ fn add_vary_cookie(headers: &mut HeaderMap) {
         headers.append(VARY, HeaderValue::from_static("Cookie"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Key, Keyring, SameSite};
+
+    /// The session keeps its own `Set-Cookie` writer on the hot path; the
+    /// `cookie` crate must read back every attribute it writes.
+    #[test]
+    fn cookie_parse_reads_back_every_attribute_the_writer_wrote() {
+        let config = SessionConfig::builder(Keyring::new(Key::from_bytes(&[3; 32]).unwrap()))
+            .cookie_name("__Secure-s")
+            .path("/app")
+            .domain("example.com")
+            .same_site(SameSite::Strict)
+            .partitioned(true)
+            .build()
+            .unwrap();
+        let mut session = load(&config, &HeaderMap::new());
+        session.insert("k", &1u8).unwrap();
+        let written = set_cookie_header(&config, &session).unwrap().unwrap();
+        let text = written.to_str().unwrap();
+        let c = session_cookie(&config, &session).unwrap().unwrap();
+        assert_eq!(c.name(), "__Secure-s");
+        assert_eq!(c.value().len(), text.split(';').next().unwrap().len() - 11);
+        assert_eq!(c.path(), Some("/app"));
+        assert_eq!(c.domain(), Some("example.com"));
+        assert_eq!(c.secure(), Some(true));
+        assert_eq!(c.http_only(), Some(true));
+        assert_eq!(c.partitioned(), Some(true));
+        assert_eq!(c.same_site(), Some(cookie::SameSite::Strict));
+        assert_eq!(c.max_age(), Some(time::Duration::weeks(2)));
+        assert!(c.expires_datetime().is_some());
+        let removal_value = removal_header(&config);
+        let removal = cookie::Cookie::parse(removal_value.to_str().unwrap()).unwrap();
+        assert_eq!(removal.value(), "");
+        assert_eq!(removal.max_age(), Some(time::Duration::ZERO));
+        assert_eq!(
+            removal.expires_datetime().map(|t| t.unix_timestamp()),
+            Some(0)
+        );
+        assert_eq!(
+            (removal.path(), removal.domain()),
+            (Some("/app"), Some("example.com"))
+        );
+    }
+}
