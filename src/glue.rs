@@ -5,7 +5,7 @@
 //! Named for what it is, the HTTP glue, so that it does not shadow the `http`
 //! crate inside this one.
 
-use http::header::{SET_COOKIE, VARY};
+use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use zeroize::Zeroizing;
 
@@ -169,8 +169,11 @@ pub fn load_from_values<'a>(
 /// 3. Otherwise nothing.
 /// 4. A cookie over the size limit: [`SaveError::TooLarge`], and no
 ///    `Set-Cookie`, so the client keeps its previous cookie.
-/// 5. A 5xx response gets no session cookie.
-/// 6. `Vary: Cookie` whenever the session was read or written.
+/// 5. A 5xx response gets no new session cookie; a removal still goes out.
+/// 6. `Vary: Cookie` whenever the session was read or written, whether or
+///    not the save succeeded.
+/// 7. A response that gets a session `Set-Cookie` and has no
+///    `Cache-Control` of its own gets `Cache-Control: private`.
 ///
 /// # Errors
 ///
@@ -197,18 +200,29 @@ pub fn save<T: ResponseHeaders + ?Sized>(
     let is_server_error = response
         .response_status()
         .is_some_and(|s| s.is_server_error());
-    let header = if is_server_error {
-        None
-    } else {
-        set_cookie_header(config, session)?
+    let header = match set_cookie_header(config, session) {
+        // Rule 5: a server error gets no new session cookie, but a removal
+        // still goes out, so a logout is never undone by a 5xx.
+        Ok(Some(_))
+            if is_server_error && session.save_plan(config.now_unix()) != SavePlan::Remove =>
+        {
+            Ok(None)
+        }
+        other => other,
     };
     let headers = response.response_headers();
-    let wrote = header.is_some();
-    if let Some(value) = header {
-        headers.append(SET_COOKIE, value);
-    }
+    // Rule 6, whether or not the save succeeded: the handler may still send
+    // a response that depends on the cookie.
+    let wrote = matches!(header, Ok(Some(_)));
     if wrote || session.was_read() {
         add_vary_cookie(headers);
+    }
+    if let Some(value) = header? {
+        headers.append(SET_COOKIE, value);
+        // Rule 7: a shared cache must not store and replay a session cookie.
+        if !headers.contains_key(CACHE_CONTROL) {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+        }
     }
     Ok(())
 }
@@ -377,5 +391,119 @@ mod tests {
             (removal.path(), removal.domain()),
             (Some("/app"), Some("example.com"))
         );
+    }
+
+    fn config() -> SessionConfig {
+        SessionConfig::builder(Keyring::new(Key::from_bytes(&[4; 32]).unwrap()))
+            .build()
+            .unwrap()
+    }
+
+    fn issued(config: &SessionConfig) -> HeaderMap {
+        let mut session = load(config, &HeaderMap::new());
+        session.insert("user", &42u64).unwrap();
+        let mut response = HeaderMap::new();
+        save(config, &session, &mut response).unwrap();
+        let mut request = HeaderMap::new();
+        let pair = response[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap();
+        request.insert(http::header::COOKIE, pair.parse().unwrap());
+        request
+    }
+
+    /// Issue 10.1: accessors that depend on the cookie count as reads.
+    #[test]
+    fn cookie_derived_accessors_mark_the_session_as_read() {
+        let config = config();
+        let request = issued(&config);
+        let reads: [fn(&Session); 5] = [
+            |s| {
+                let _ = s.status();
+            },
+            |s| {
+                let _ = s.created();
+            },
+            |s| {
+                let _ = s.expiry();
+            },
+            |s| {
+                let _ = s.expiry_date();
+            },
+            |s| {
+                let _ = s.expires_at_browser_close();
+            },
+        ];
+        for read in reads {
+            let session = load(&config, &request);
+            read(&session);
+            let mut response = http::Response::new(());
+            save(&config, &session, &mut response).unwrap();
+            assert_eq!(response.headers()[VARY], "Cookie");
+            assert!(!response.headers().contains_key(SET_COOKIE));
+        }
+    }
+
+    /// Issue 10.1: `Vary` goes out even when the save fails.
+    #[test]
+    fn vary_is_written_when_the_session_is_too_large() {
+        let config = config();
+        let mut session = load(&config, &HeaderMap::new());
+        session.insert("big", &"x".repeat(5000)).unwrap();
+        let mut response = http::Response::new(());
+        let err = save(&config, &session, &mut response).unwrap_err();
+        assert!(matches!(err, SaveError::TooLarge { .. }));
+        assert_eq!(response.headers()[VARY], "Cookie");
+        assert!(!response.headers().contains_key(SET_COOKIE));
+    }
+
+    /// Issue 10.2: a logout is not undone by a server error.
+    #[test]
+    fn a_flush_in_a_5xx_still_removes_the_cookie_but_a_change_writes_nothing() {
+        let config = config();
+        let request = issued(&config);
+        let mut session = load(&config, &request);
+        session.flush();
+        let mut response = http::Response::new(());
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        save(&config, &session, &mut response).unwrap();
+        let removal = response.headers()[SET_COOKIE].to_str().unwrap();
+        assert!(removal.starts_with("session=;") && removal.contains("Max-Age=0"));
+
+        let mut session = load(&config, &request);
+        session.insert("more", &1u8).unwrap();
+        let mut response = http::Response::new(());
+        *response.status_mut() = StatusCode::BAD_GATEWAY;
+        save(&config, &session, &mut response).unwrap();
+        assert!(!response.headers().contains_key(SET_COOKIE));
+        assert_eq!(response.headers()[VARY], "Cookie");
+    }
+
+    /// Issue 10.9: a new session cookie is never stored by a shared cache.
+    #[test]
+    fn a_session_cookie_comes_with_cache_control_private_unless_the_app_set_one() {
+        let config = config();
+        let mut session = load(&config, &HeaderMap::new());
+        session.insert("user", &1u8).unwrap();
+        let mut response = http::Response::new(());
+        save(&config, &session, &mut response).unwrap();
+        assert_eq!(response.headers()[CACHE_CONTROL], "private");
+
+        let mut response = http::Response::new(());
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        save(&config, &session, &mut response).unwrap();
+        assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
+
+        // Nothing to write: no directive added.
+        let request = issued(&config);
+        let untouched = load(&config, &request);
+        let mut response = http::Response::new(());
+        save(&config, &untouched, &mut response).unwrap();
+        assert!(!response.headers().contains_key(CACHE_CONTROL));
     }
 }

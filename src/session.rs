@@ -501,6 +501,7 @@ impl Session {
     /// The per-session lifetime in force.
     #[must_use]
     pub fn expiry(&self) -> Expiry {
+        self.touch();
         match self.expiry {
             None => Expiry::Default,
             Some(ExpiryOverride::Idle(s)) => Expiry::Idle(Duration::seconds(s)),
@@ -513,6 +514,7 @@ impl Session {
     /// `get_expiry_date`).
     #[must_use]
     pub fn expiry_date(&self) -> OffsetDateTime {
+        self.touch();
         let expires = if self.is_due_to_seal() {
             self.lifetimes.expires(self.created, self.now, self.expiry)
         } else {
@@ -526,18 +528,21 @@ impl Session {
     /// `get_expire_at_browser_close`).
     #[must_use]
     pub fn expires_at_browser_close(&self) -> bool {
+        self.touch();
         self.lifetimes.is_browser_session(self.expiry)
     }
 
     /// When the session was first issued (or last renewed).
     #[must_use]
     pub fn created(&self) -> OffsetDateTime {
+        self.touch();
         unix(self.created)
     }
 
     /// How the session was loaded.
     #[must_use]
     pub fn status(&self) -> Status {
+        self.touch();
         self.status
     }
 

@@ -287,12 +287,15 @@ fn no_session_cookie_on_a_server_error() {
         sealed_session::save(&config, &s, &mut response).unwrap();
         assert!(set_cookies(response.headers()).is_empty());
     }
-    // Not even a removal.
+    // But a removal still goes out (rule 5): a logout is never undone by a
+    // server error.
     let mut flushed = load_cookie(&config, &issue(&config, &[("a", "b")]));
     flushed.flush();
     let mut response = response_with_status(StatusCode::BAD_GATEWAY);
     sealed_session::save(&config, &flushed, &mut response).unwrap();
-    assert!(set_cookies(response.headers()).is_empty());
+    let out = set_cookies(response.headers());
+    assert_eq!(out.len(), 1);
+    assert!(is_removal(&out[0]), "{}", out[0]);
     // 4xx is not a server error.
     let mut response = response_with_status(StatusCode::NOT_FOUND);
     sealed_session::save(&config, &s, &mut response).unwrap();
@@ -363,7 +366,14 @@ fn a_session_at_the_size_limit_saves_and_one_byte_over_fails_with_no_header() {
             Ok(()) => Ok(pair(&set_cookies(&headers)[0]).len()),
             Err(SaveError::TooLarge { size, limit: l }) => {
                 assert_eq!(l, limit);
-                assert!(headers.is_empty(), "no header on TooLarge");
+                assert!(
+                    !headers.contains_key("set-cookie"),
+                    "no Set-Cookie on TooLarge"
+                );
+                assert_eq!(
+                    headers["vary"], "Cookie",
+                    "Vary whether or not the save succeeded"
+                );
                 Err(size)
             }
             Err(e) => panic!("{e}"),
@@ -385,7 +395,8 @@ fn a_session_at_the_size_limit_saves_and_one_byte_over_fails_with_no_header() {
     let mut response = Response::new(());
     let err = sealed_session::save(&config, &s, &mut response).unwrap_err();
     assert!(matches!(err, SaveError::TooLarge { limit: 4093, .. }));
-    assert!(response.headers().is_empty());
+    assert!(!response.headers().contains_key("set-cookie"));
+    assert_eq!(response.headers()["vary"], "Cookie");
     let again = load_cookie(&config, &cookie);
     assert_eq!(again.get::<String>("user").unwrap().as_deref(), Some("ada"));
 }
@@ -410,5 +421,6 @@ fn a_smaller_configured_limit_is_enforced_exactly() {
             limit: size - 1
         })
     );
-    assert!(headers.is_empty());
+    assert!(!headers.contains_key("set-cookie"));
+    assert_eq!(headers["vary"], "Cookie");
 }
