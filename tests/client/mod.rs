@@ -1,6 +1,7 @@
-//! A cookie-keeping HTTP client for the end-to-end tests (`tests/demo.rs`,
-//! `tests/examples.rs`), and the small readers of its responses. Each test
-//! file adds the page-level steps of its own server in an `impl Browser`.
+//! A cookie-keeping HTTP client for the end-to-end tests
+//! (`tests/e2e/demo.rs`, `tests/e2e/examples.rs`), and the small readers of
+//! its responses. Each test file adds the page-level steps of its own server
+//! in an `impl Browser`.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;

@@ -3,11 +3,10 @@
 //! child process on an ephemeral loopback port and is driven over HTTP by a
 //! client with a cookie jar, as a browser would.
 //!
-//! `cargo test --test examples` does not build examples, so the first test
-//! to need them runs `cargo build --example ...` once (a no-op when
+//! `cargo test --test e2e examples::` does not build examples, so the first
+//! test to need them runs `cargo build --example ...` once (a no-op when
 //! `cargo test --all-features` has just built them) and takes the binaries'
 //! paths from cargo's JSON messages rather than guessing them.
-#![cfg(all(feature = "axum", feature = "tower"))]
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
@@ -22,8 +21,7 @@ use reqwest::header::{LOCATION, VARY};
 use reqwest::{Response, StatusCode, Url};
 use serde_json::{Value, json};
 
-mod client;
-use client::{Browser, attributes, form, json_body, set_cookie, set_cookies};
+use crate::client::{Browser, attributes, form, json_body, set_cookie, set_cookies};
 
 /// The examples this file runs.
 const EXAMPLES: [&str; 3] = ["axum", "actix", "hyper"];
@@ -131,7 +129,7 @@ fn build_examples() -> Result<HashMap<String, PathBuf>, String> {
 }
 
 /// The cargo profile this test binary was built with, from its path
-/// (`<target>/<profile dir>/deps/examples-<hash>`): `None` for `dev`.
+/// (`<target>/<profile dir>/deps/e2e-<hash>`): `None` for `dev`.
 fn profile() -> Option<String> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?.parent()?.file_name()?.to_str()?.to_owned();
@@ -245,7 +243,20 @@ fn start(name: &str) -> Server {
 // The client
 // ---------------------------------------------------------------------------
 
-impl Browser {
+/// The examples' page-level steps. An extension trait rather than an
+/// inherent `impl Browser`: the e2e binary's modules share
+/// `client::Browser`, and `demo` has steps of the same names with other
+/// signatures.
+trait ExampleSteps {
+    /// `GET` (following redirects).
+    async fn get(&self, path: &str) -> Response;
+    /// `POST` a one-field form and follow the redirect to `/session.json`.
+    async fn submit_and_follow(&self, path: &str, field: &str, value: &str) -> Value;
+    /// `GET /session.json`: the JSON and the response's `Set-Cookie`s.
+    async fn session_json(&self) -> (Value, Vec<String>);
+}
+
+impl ExampleSteps for Browser {
     async fn get(&self, path: &str) -> Response {
         self.follow
             .get(self.url(path))
@@ -254,7 +265,6 @@ impl Browser {
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
-    /// `POST` a one-field form and follow the redirect to `/session.json`.
     async fn submit_and_follow(&self, path: &str, field: &str, value: &str) -> Value {
         let response = self.post_form(&self.follow, path, field, value).await;
         assert_eq!(response.status(), StatusCode::OK, "POST {path}");
@@ -262,7 +272,6 @@ impl Browser {
         json_body(response).await
     }
 
-    /// `GET /session.json`: the JSON and the response's `Set-Cookie`s.
     async fn session_json(&self) -> (Value, Vec<String>) {
         let response = self.get("/session.json").await;
         assert_eq!(response.status(), StatusCode::OK);

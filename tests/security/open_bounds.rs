@@ -1,36 +1,10 @@
 //! `open` allocates at most a small multiple of its input, whatever the input.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use sealed_session::{Key, Keyring};
 
-struct Counting;
-
-thread_local! {
-    static BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-// A global allocator needs an unsafe impl; this one only counts and then
-// delegates to `System` (the library itself forbids unsafe code).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = BYTES.try_with(|b| b.set(b.get() + layout.size()));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocated_by(f: impl FnOnce()) -> usize {
-    let before = BYTES.with(Cell::get);
-    f();
-    BYTES.with(Cell::get) - before
-}
+// Bytes allocated by a call on this thread (tests run in parallel): the
+// binary's counting allocator, `crate::counting`.
+use crate::counting::allocated_by;
 
 #[test]
 fn open_allocates_no_more_than_its_input() {

@@ -1,12 +1,9 @@
 //! `SessionHandle` as an axum extractor, and its rejection without the layer.
-#![cfg(feature = "axum")]
 
-mod common;
-
+use crate::common::*;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use common::*;
 use http::{Request, StatusCode};
 use sealed_session::tower::{SessionHandle, SessionLayer};
 use tower::ServiceExt;

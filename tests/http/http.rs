@@ -1,9 +1,7 @@
 //! `load` and `save` over `http` types: every save rule, header handling, and
 //! bad cookies turning into empty sessions with the right status.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use sealed_session::time::Duration;
 use sealed_session::{InvalidReason, MalformedReason, SameSite, SaveError, SessionConfig, Status};

@@ -10,9 +10,6 @@
 //! `SEALED_SESSION_SKIP_BROWSER=1` to skip it on purpose.
 #![forbid(unsafe_code)]
 
-#[path = "../examples/demo/app.rs"]
-mod app;
-
 use std::io::{BufRead, BufReader};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -25,6 +22,8 @@ use reqwest::Url;
 use sealed_session::{Keyring, SessionConfig};
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
+
+use crate::app;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const SKIP_VAR: &str = "SEALED_SESSION_SKIP_BROWSER";

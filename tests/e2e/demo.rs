@@ -2,11 +2,8 @@
 //! socket, driven by an HTTP client with a cookie jar, as a browser would.
 #![forbid(unsafe_code)]
 
-#[path = "../examples/demo/app.rs"]
-mod app;
-mod client;
-
-use client::{Browser, attributes, set_cookie};
+use crate::app;
+use crate::client::{Browser, attributes, set_cookie};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE, VARY};
 use reqwest::{Client, Response, StatusCode, Url};
 use sealed_session::{Key, Keyring, SessionConfig, load, save};
@@ -36,13 +33,25 @@ async fn serve(config: SessionConfig) -> Url {
     Url::parse(&format!("http://{addr}/")).unwrap()
 }
 
-impl Browser {
+/// The demo's page-level steps. An extension trait rather than an inherent
+/// `impl Browser`: the e2e binary's modules share `client::Browser`, and
+/// `examples` has steps of the same names with other signatures.
+trait DemoSteps {
     /// `POST` and stop at the redirect.
+    async fn submit(&self, path: &str, field: &str, value: &str) -> Response;
+    /// `POST`, follow the redirect, and return the page it lands on.
+    async fn submit_and_follow(&self, path: &str, field: &str, value: &str) -> String;
+    /// `GET /` (following redirects): the page.
+    async fn page(&self) -> String;
+    /// `GET /session.json`: the session as JSON.
+    async fn session_json(&self) -> Value;
+}
+
+impl DemoSteps for Browser {
     async fn submit(&self, path: &str, field: &str, value: &str) -> Response {
         self.post_form(&self.manual, path, field, value).await
     }
 
-    /// `POST`, follow the redirect, and return the page it lands on.
     async fn submit_and_follow(&self, path: &str, field: &str, value: &str) -> String {
         let response = self.post_form(&self.follow, path, field, value).await;
         assert_eq!(response.status(), StatusCode::OK, "POST {path}");

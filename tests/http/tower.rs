@@ -1,13 +1,10 @@
 //! The tower layer: the session reaches the handler through request
 //! extensions, is saved into the response, and a save error is never
 //! silently dropped.
-#![cfg(feature = "tower")]
-
-mod common;
 
 use std::convert::Infallible;
 
-use common::*;
+use crate::common::*;
 use http::{Request, Response, StatusCode};
 use sealed_session::tower::{SaveErrorPolicy, SaveFailed, SessionHandle, SessionLayer};
 use sealed_session::{SaveError, Status};

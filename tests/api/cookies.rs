@@ -1,8 +1,6 @@
 //! Plain cookie helpers and the stand-alone sealed cookie.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use http::HeaderMap;
 use sealed_session::cookie::{Cookie, SameSite as CookieSameSite};
 use sealed_session::cookies::{self, CookieError};

@@ -6,9 +6,6 @@
 //! documented candidate bound [`MAX_CANDIDATES`] and scan budget
 //! [`MAX_SCAN_BYTES`].
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use http::header::{COOKIE, SET_COOKIE};
@@ -19,48 +16,9 @@ use sealed_session::{
     SessionConfig, Status,
 };
 
-// ---------------------------------------------------------------------------
-// Counting allocator: bytes and calls, per thread (tests run in parallel).
-
-struct Counting;
-
-thread_local! {
-    static BYTES: Cell<usize> = const { Cell::new(0) };
-    static CALLS: Cell<usize> = const { Cell::new(0) };
-}
-
-// A global allocator needs an unsafe impl; this one only counts and then
-// delegates to `System` (the library itself forbids unsafe code).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = BYTES.try_with(|b| b.set(b.get() + layout.size()));
-        let _ = CALLS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = BYTES.try_with(|b| b.set(b.get() + new_size));
-        let _ = CALLS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// What a call allocated on this thread: (bytes, allocations).
-fn allocations<R>(f: impl FnOnce() -> R) -> (R, usize, usize) {
-    let bytes = BYTES.with(Cell::get);
-    let calls = CALLS.with(Cell::get);
-    let r = f();
-    (
-        r,
-        BYTES.with(Cell::get) - bytes,
-        CALLS.with(Cell::get) - calls,
-    )
-}
+// Bytes and allocations made by a call on this thread (tests run in
+// parallel): the binary's counting allocator, `crate::counting`.
+use crate::counting::allocations;
 
 // ---------------------------------------------------------------------------
 // Fixtures.

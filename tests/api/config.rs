@@ -1,8 +1,6 @@
 //! Every `build()` rule rejects its bad configuration, and good ones build.
 
-mod common;
-
-use common::keyring;
+use crate::common::keyring;
 use sealed_session::time::Duration;
 use sealed_session::{ConfigError, SameSite, SessionConfig, SessionConfigBuilder};
 
@@ -248,7 +246,7 @@ fn path_and_domain_cannot_inject_attributes() {
 
 #[test]
 fn debug_never_shows_keys() {
-    let key = common::key(0x5a);
+    let key = crate::common::key(0x5a);
     let config = SessionConfig::builder(sealed_session::Keyring::new(key.clone()))
         .build()
         .unwrap();

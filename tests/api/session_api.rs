@@ -1,9 +1,7 @@
 //! The Django-style session API: values of any serde type, dirty tracking,
 //! clear/flush/renew, and errors instead of garbage.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sealed_session::{SessionError, Status};
 use serde::{Deserialize, Serialize};
 

@@ -2,9 +2,7 @@
 //! every lifetime from the sealed envelope, whatever the browser does with
 //! `Max-Age`. All with an injected clock: no test sleeps.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{Expiry, Status};
 

@@ -1,0 +1,13 @@
+//! The session API, configuration, keys, sealing, plain cookies, expiry and
+//! key rotation: one integration-test binary, one module per concern.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod config;
+mod cookies;
+mod expiry;
+mod keys;
+mod rotation;
+mod seal;
+mod session_api;

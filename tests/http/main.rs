@@ -1,0 +1,11 @@
+//! `load` and `save` over `http` types, the tower layer and the axum
+//! extractor: one integration-test binary, one module per concern.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+#[cfg(feature = "axum")]
+mod axum_extractor;
+mod http;
+#[cfg(feature = "tower")]
+mod tower;
