@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{SaveError, InvalidReason, Status};
+use sealed_session::{InvalidReason, SaveError, Status};
 use sealed_session_fuzz::{
     MirrorEnvelope, NOW, Written, config, cookie_header, cookie_len, mirror_decode,
     normalize_varints, written,

@@ -35,7 +35,10 @@ fuzz_target!(|data: &[u8]| {
             .any(|w| w == NAME.as_bytes())
     });
     if !mentions_name {
-        assert!(matches!(status, Status::New | Status::Truncated), "{status:?}");
+        assert!(
+            matches!(status, Status::New | Status::Truncated),
+            "{status:?}"
+        );
     }
     assert_eq!(
         status == Status::New,
