@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::key::Keyring;
 use crate::lifetime::{Lifetimes, Rolling, default_refresh_after};
 use crate::seal::{self, Binding, Kind, MAX_CONTEXT_LEN, OpenError, Opened, SealError, sealed_len};
+use crate::session::LoadRules;
 
 /// A session configuration broke a rule; [`SessionConfigBuilder::build`]
 /// returns it instead of a silently broken cookie.
@@ -196,6 +197,8 @@ struct Inner {
     lifetimes: Lifetimes,
     size_limit: usize,
     clock: Clock,
+    not_before: Option<i64>,
+    session_ids: bool,
 }
 
 /// The validated `Set-Cookie` attributes of the session cookie.
@@ -231,6 +234,8 @@ impl SessionConfig {
             browser_session: false,
             size_limit: DEFAULT_SIZE_LIMIT,
             clock: Clock::system(),
+            not_before: None,
+            session_ids: false,
         }
     }
 
@@ -356,6 +361,23 @@ impl SessionConfig {
     pub(crate) fn lifetimes(&self) -> Lifetimes {
         self.inner.lifetimes
     }
+
+    /// What `load` checks a cookie against, at the current time.
+    pub(crate) fn load_rules(&self) -> LoadRules {
+        LoadRules {
+            now: self.now_unix(),
+            lifetimes: self.inner.lifetimes,
+            not_before: self.inner.not_before,
+            ids: self.inner.session_ids,
+        }
+    }
+
+    /// Whether sessions carry a random id
+    /// ([`SessionConfigBuilder::session_ids`]).
+    #[must_use]
+    pub fn session_ids(&self) -> bool {
+        self.inner.session_ids
+    }
 }
 
 impl fmt::Debug for SessionConfig {
@@ -393,6 +415,8 @@ pub struct SessionConfigBuilder {
     browser_session: bool,
     size_limit: usize,
     clock: Clock,
+    not_before: Option<OffsetDateTime>,
+    session_ids: bool,
 }
 
 impl SessionConfigBuilder {
@@ -512,6 +536,38 @@ impl SessionConfigBuilder {
     /// `save` refuses a larger cookie with [`SaveError::TooLarge`](crate::SaveError::TooLarge).
     pub fn size_limit(mut self, limit: usize) -> Self {
         self.size_limit = limit;
+        self
+    }
+
+    /// Rejects every session created (or last renewed) before `instant`: it
+    /// loads as a new, empty session with status
+    /// [`Revoked`](crate::Status::Revoked) and its cookie is removed on
+    /// save. A mass logout without rotating keys: deploy with
+    /// `not_before(now)`.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// use sealed_session::time::OffsetDateTime;
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .not_before(OffsetDateTime::now_utc())
+    ///     .build()?;
+    /// # let _ = config;
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn not_before(mut self, instant: OffsetDateTime) -> Self {
+        self.not_before = Some(instant);
+        self
+    }
+
+    /// Gives every session a random 128-bit id (default off), sealed in
+    /// the cookie (17 bytes) and kept across re-seals and key rotation, new
+    /// after [`renew`](crate::Session::renew): for logs
+    /// ([`Session::id`](crate::Session::id)) and for revoking one session
+    /// ([`Revocations`](crate::Revocations)). Off, the envelope spends one
+    /// byte on its absence.
+    pub fn session_ids(mut self, on: bool) -> Self {
+        self.session_ids = on;
         self
     }
 
@@ -635,6 +691,8 @@ impl SessionConfigBuilder {
                 },
                 size_limit: self.size_limit,
                 clock: self.clock,
+                not_before: self.not_before.map(OffsetDateTime::unix_timestamp),
+                session_ids: self.session_ids,
             }),
         })
     }

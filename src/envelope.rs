@@ -6,6 +6,9 @@
 //! sealed:  i64        seconds from `created` to when this cookie was sealed
 //!                     (the last activity of a rolling session)
 //! expiry:  Option<..> the per-session override (Session::set_expiry)
+//! identity: Option<(id: [u8; 16], subject: Option<String>)>
+//!                     with session ids or a subject (revocation); one
+//!                     byte when absent
 //! data:    map<String, bytes>  each value postcard-encoded on its own
 //! ```
 //!
@@ -38,6 +41,17 @@ pub(crate) enum ExpiryOverride {
     /// A cookie without `Max-Age`, dropped by the browser when it closes;
     /// the server still enforces the configured lifetime.
     BrowserSession,
+}
+
+/// Length of a session id: 128 random bits.
+pub(crate) const ID_LEN: usize = 16;
+
+/// Who a session is, for revocation: a random id, and the subject the app
+/// attached (`Session::set_subject`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub(crate) id: [u8; ID_LEN],
+    pub(crate) subject: Option<String>,
 }
 
 /// Where a key or value lives: in the opened plaintext (loaded, untouched)
@@ -257,17 +271,20 @@ pub(crate) struct Envelope {
     /// When the cookie was sealed, Unix seconds (stored relative to `created`).
     pub(crate) sealed: i64,
     pub(crate) expiry: Option<ExpiryOverride>,
+    pub(crate) identity: Option<Identity>,
     pub(crate) data: Data,
 }
 
 /// Encodes an envelope, appending to `out`, exactly as postcard encodes
-/// `(i64, i64, i64, Option<ExpiryOverride>, BTreeMap<String, ByteBuf>)` (a
-/// test holds it to that). Written by hand so that decoding can borrow.
+/// `(i64, i64, i64, Option<ExpiryOverride>, Option<([u8; 16],
+/// Option<String>)>, BTreeMap<String, ByteBuf>)` (a test holds it to that).
+/// Written by hand so that decoding can borrow.
 pub(crate) fn encode(
     created: i64,
     expires: i64,
     sealed: i64,
     expiry: Option<ExpiryOverride>,
+    identity: Option<&Identity>,
     data: &Data,
     mut out: Vec<u8>,
 ) -> Vec<u8> {
@@ -285,6 +302,21 @@ pub(crate) fn encode(
             put_i64(&mut out, t);
         }
         Some(ExpiryOverride::BrowserSession) => out.extend_from_slice(&[1, 2]),
+    }
+    match identity {
+        None => out.push(0),
+        Some(ident) => {
+            out.push(1);
+            out.extend_from_slice(&ident.id);
+            match &ident.subject {
+                None => out.push(0),
+                Some(s) => {
+                    out.push(1);
+                    put_varint(&mut out, s.len() as u64);
+                    out.extend_from_slice(s.as_bytes());
+                }
+            }
+        }
     }
     put_varint(&mut out, data.len() as u64);
     for (k, v) in data.iter() {
@@ -319,6 +351,26 @@ pub(crate) fn decode(bytes: Zeroizing<Vec<u8>>) -> Option<Envelope> {
             2 => ExpiryOverride::BrowserSession,
             _ => return None,
         }),
+        _ => return None,
+    };
+    let identity = match r.byte()? {
+        0 => None,
+        1 => {
+            let mut id = [0u8; ID_LEN];
+            for b in &mut id {
+                *b = r.byte()?;
+            }
+            let subject = match r.byte()? {
+                0 => None,
+                1 => {
+                    let range = r.slice()?;
+                    let text = &bytes[range.start as usize..range.end as usize];
+                    Some(std::str::from_utf8(text).ok()?.to_owned())
+                }
+                _ => return None,
+            };
+            Some(Identity { id, subject })
+        }
         _ => return None,
     };
     let count = usize::try_from(r.varint()?).ok()?;
@@ -357,6 +409,7 @@ pub(crate) fn decode(bytes: Zeroizing<Vec<u8>>) -> Option<Envelope> {
         expires,
         sealed,
         expiry,
+        identity,
         data: Data {
             buf: bytes,
             entries,
@@ -429,9 +482,12 @@ fn put_i64(out: &mut Vec<u8>, v: i64) {
 }
 
 /// An upper bound on the encoded size of an envelope: four varints of at
-/// most 10 bytes, two tag bytes, then the map.
-pub(crate) fn encoded_len(data: &Data) -> usize {
-    let mut n = 10 + 10 + 10 + 2 + 10 + varint_len(data.len());
+/// most 10 bytes, two tag bytes, the identity, then the map.
+pub(crate) fn encoded_len(identity: Option<&Identity>, data: &Data) -> usize {
+    let ident = identity.map_or(1, |i| {
+        2 + ID_LEN + i.subject.as_ref().map_or(0, |s| 10 + s.len())
+    });
+    let mut n = 10 + 10 + 10 + 2 + 10 + ident + varint_len(data.len());
     for (k, v) in data.iter() {
         n += varint_len(k.len()) + k.len() + varint_len(v.len()) + v.len();
     }
@@ -476,13 +532,14 @@ mod tests {
             2,
             3,
             Some(ExpiryOverride::BrowserSession),
+            None,
             &d,
             Vec::new(),
         );
         // created=1 (zigzag 2), expires=2 (zigzag 4), sealed=created+2
-        // (zigzag 4), Some, variant 2, one entry: "a" -> [1, 2].
-        assert_eq!(bytes, [2, 4, 4, 1, 2, 1, 1, b'a', 2, 1, 2]);
-        assert!(bytes.len() <= encoded_len(&d));
+        // (zigzag 4), Some, variant 2, no identity, one entry: "a" -> [1, 2].
+        assert_eq!(bytes, [2, 4, 4, 1, 2, 0, 1, 1, b'a', 2, 1, 2]);
+        assert!(bytes.len() <= encoded_len(None, &d));
         let env = dec(bytes).unwrap();
         assert_eq!((env.created, env.expires, env.sealed), (1, 2, 3));
         assert_eq!(env.expiry, Some(ExpiryOverride::BrowserSession));
@@ -504,19 +561,37 @@ mod tests {
         expires: i64,
         sealed_age: i64,
         expiry: Option<WireExpiry>,
+        identity: Option<([u8; 16], Option<String>)>,
         data: BTreeMap<String, ByteBuf>,
     }
 
     #[test]
     fn codec_is_exactly_postcard() {
         let long = vec![7u8; 300];
-        let cases: [(i64, i64, i64, Option<ExpiryOverride>, Data); 4] = [
-            (0, 0, 0, None, Data::default()),
+        let user = Identity {
+            id: [7; ID_LEN],
+            subject: Some("user:42".to_owned()),
+        };
+        let anonymous = Identity {
+            id: [0xfe; ID_LEN],
+            subject: None,
+        };
+        type Case<'a> = (
+            i64,
+            i64,
+            i64,
+            Option<ExpiryOverride>,
+            Option<&'a Identity>,
+            Data,
+        );
+        let cases: [Case<'_>; 4] = [
+            (0, 0, 0, None, None, Data::default()),
             (
                 1_767_225_600,
                 1_768_435_200,
                 1_767_229_200,
                 Some(ExpiryOverride::Idle(1800)),
+                Some(&user),
                 data(&[("user", b"\x03ada"), ("cart", &long), ("é", b"")]),
             ),
             (
@@ -524,6 +599,7 @@ mod tests {
                 i64::MAX,
                 i64::MIN,
                 Some(ExpiryOverride::At(i64::MIN)),
+                Some(&anonymous),
                 data(&[("k", b"v")]),
             ),
             (
@@ -531,11 +607,13 @@ mod tests {
                 -1,
                 i64::MAX,
                 Some(ExpiryOverride::BrowserSession),
+                None,
                 Data::default(),
             ),
         ];
-        for (created, expires, sealed, expiry, d) in cases {
-            let ours = encode(created, expires, sealed, expiry, &d, Vec::new());
+        for (created, expires, sealed, expiry, identity, d) in cases {
+            let ours = encode(created, expires, sealed, expiry, identity, &d, Vec::new());
+            assert!(ours.len() <= encoded_len(identity, &d));
             let wire = WireEnvelope {
                 created,
                 expires,
@@ -545,6 +623,7 @@ mod tests {
                     ExpiryOverride::At(t) => WireExpiry::At(t),
                     ExpiryOverride::BrowserSession => WireExpiry::BrowserSession,
                 }),
+                identity: identity.map(|i| (i.id, i.subject.clone())),
                 data: d
                     .iter()
                     .map(|(k, v)| {
@@ -562,6 +641,7 @@ mod tests {
                 (back.created, back.expires, back.sealed, back.expiry),
                 (created, expires, sealed, expiry)
             );
+            assert_eq!(back.identity.as_ref(), identity);
             assert_eq!(back.data, d);
         }
     }
@@ -569,7 +649,7 @@ mod tests {
     #[test]
     fn trailing_bytes_truncations_and_disorder_are_rejected() {
         let d = data(&[("a", b"1"), ("b", b"2")]);
-        let bytes = encode(1, 2, 1, None, &d, Vec::new());
+        let bytes = encode(1, 2, 1, None, None, &d, Vec::new());
         let mut long = bytes.clone();
         long.push(0);
         assert!(dec(long).is_none());
@@ -577,36 +657,53 @@ mod tests {
             assert!(dec(bytes[..n].to_vec()).is_none(), "{n}");
         }
         // Keys out of order, and repeated.
-        let swapped = [2, 4, 0, 0, 2, 1, b'b', 1, b'2', 1, b'a', 1, b'1'];
+        let swapped = [2, 4, 0, 0, 0, 2, 1, b'b', 1, b'2', 1, b'a', 1, b'1'];
         assert!(dec(swapped.to_vec()).is_none());
-        let repeated = [2, 4, 0, 0, 2, 1, b'a', 1, b'2', 1, b'a', 1, b'1'];
+        let repeated = [2, 4, 0, 0, 0, 2, 1, b'a', 1, b'2', 1, b'a', 1, b'1'];
         assert!(dec(repeated.to_vec()).is_none());
         // A key that is not UTF-8, an unknown Option or enum tag.
-        assert!(dec(vec![2, 4, 0, 0, 1, 1, 0xff, 0]).is_none());
-        assert!(dec(vec![2, 4, 0, 2, 0]).is_none());
-        assert!(dec(vec![2, 4, 0, 1, 3, 0]).is_none());
+        assert!(dec(vec![2, 4, 0, 0, 0, 1, 1, 0xff, 0]).is_none());
+        assert!(dec(vec![2, 4, 0, 2, 0, 0]).is_none());
+        assert!(dec(vec![2, 4, 0, 1, 3, 0, 0]).is_none());
+        // An unknown identity tag, an unknown subject tag, a non-UTF-8 subject.
+        assert!(dec(vec![2, 4, 0, 0, 2, 0]).is_none());
+        let mut ident = vec![2, 4, 0, 0, 1];
+        ident.extend([9; ID_LEN]);
+        assert!(dec([&ident[..], &[2, 0]].concat()).is_none());
+        assert!(dec([&ident[..], &[1, 1, 0xff, 0]].concat()).is_none());
+        assert!(dec([&ident[..], &[1, 1, b'u', 0]].concat()).is_some());
+        assert!(dec([&ident[..], &[0, 0]].concat()).is_some());
+        assert!(dec(ident[..ident.len() - 1].to_vec()).is_none());
         // Overlong varints: 0 as `80 00`, 1 as `81 00`.
-        assert!(dec(vec![0x80, 0x00, 4, 0, 0, 0]).is_none());
-        assert!(dec(vec![2, 0x81, 0x00, 0, 0, 0]).is_none());
-        assert!(dec(vec![2, 4, 0x80, 0x00, 0, 0]).is_none());
-        assert!(dec(vec![0, 4, 0, 0, 0]).is_some());
+        assert!(dec(vec![0x80, 0x00, 4, 0, 0, 0, 0]).is_none());
+        assert!(dec(vec![2, 0x81, 0x00, 0, 0, 0, 0]).is_none());
+        assert!(dec(vec![2, 4, 0x80, 0x00, 0, 0, 0]).is_none());
+        assert!(dec(vec![0, 4, 0, 0, 0, 0]).is_some());
         // An 11-byte varint, and a 10th byte with bits beyond 64.
-        assert!(dec([0x80; 10].iter().copied().chain([0, 4, 0, 0, 0]).collect()).is_none());
+        assert!(
+            dec([0x80; 10]
+                .iter()
+                .copied()
+                .chain([0, 4, 0, 0, 0, 0])
+                .collect())
+            .is_none()
+        );
         let mut over = vec![0xff; 9];
         over.push(0x02);
-        over.extend([4, 0, 0, 0]);
+        over.extend([4, 0, 0, 0, 0]);
         assert!(dec(over).is_none());
     }
 
     #[test]
     fn huge_length_prefixes_do_not_allocate() {
-        // created, expires, sealed, None, then a map claiming u64::MAX entries.
+        // created, expires, sealed, None, no identity, then a map claiming
+        // u64::MAX entries.
         let bytes = [
-            2, 4, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+            2, 4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
         ];
         assert!(dec(bytes.to_vec()).is_none());
         // One entry whose key claims 2^32 bytes.
-        let bytes = [2, 4, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f];
+        let bytes = [2, 4, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f];
         assert!(dec(bytes.to_vec()).is_none());
     }
 
@@ -631,6 +728,7 @@ mod tests {
             0,
             0,
             0,
+            None,
             None,
             &data(&[("k1", b"a"), ("k3", b"c")]),
             Vec::new(),

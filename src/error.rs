@@ -11,6 +11,7 @@
 //! | [`ConfigError`] | [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build) |
 //! | [`SessionError`], [`CodecError`] | storing or reading a session value |
 //! | [`SaveError`] | [`save`](crate::save) |
+//! | [`RevocationError`] | a [`Revocation`](crate::Revocation) store |
 //! | [`CookieError`](crate::cookies::CookieError) | the [`cookies`](crate::cookies) helpers (kept in that module) |
 //!
 //! Each error reports its cause once: in its message, or as its
@@ -20,5 +21,6 @@
 pub use crate::config::ConfigError;
 pub use crate::glue::SaveError;
 pub use crate::key::KeyError;
+pub use crate::revocation::RevocationError;
 pub use crate::seal::{MalformedReason, OpenError, SealError};
 pub use crate::session::{CodecError, SessionError};

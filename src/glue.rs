@@ -160,7 +160,7 @@ fn try_candidates<'a>(
     config: &SessionConfig,
     values: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<Session, Loader> {
-    let mut loader = Loader::new(config.now_unix(), config.lifetimes());
+    let mut loader = Loader::new(config.load_rules());
     for (i, raw) in values.into_iter().enumerate() {
         if i == MAX_CANDIDATES {
             // One more than we examine: the real cookie may be among them.
@@ -325,7 +325,11 @@ fn sealed_pair(
     // sealed in place. Until sealing it holds plaintext: wiped on drop.
     let mut frame = Vec::with_capacity(seal::OVERHEAD + session.envelope_len_bound());
     frame.resize(seal::HEADER_LEN, 0);
-    let mut frame = Zeroizing::new(session.encode_envelope(now, expires, frame));
+    let mut frame = Zeroizing::new(
+        session
+            .encode_envelope(now, expires, frame)
+            .ok_or(SealError::Rng)?,
+    );
     let size = name.len() + 1 + seal::sealed_len(frame.len() - seal::HEADER_LEN);
     let limit = config.size_limit();
     if size > limit {

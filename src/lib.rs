@@ -14,6 +14,8 @@ pub mod tower;
 
 pub mod cookies;
 
+mod revocation;
+
 mod glue;
 
 mod cookie_header;
@@ -38,16 +40,22 @@ pub use config::{
 };
 pub use cookie_header::{CookieValues, MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
 pub use error::{
-    CodecError, ConfigError, KeyError, MalformedReason, OpenError, SaveError, SealError,
-    SessionError,
+    CodecError, ConfigError, KeyError, MalformedReason, OpenError, RevocationError, SaveError,
+    SealError, SessionError,
 };
 pub use glue::{
     RequestHeaders, ResponseHeaders, load, load_from_values, removal_header, save, session_cookie,
     set_cookie_header,
 };
 pub use key::{KEY_ID_LEN, Key, Keyring, MAX_KEY_LEN, MIN_KEY_LEN};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use revocation::RedisRevocations;
+pub use revocation::{
+    BoxFuture, FailurePolicy, MemoryRevocations, Revocation, Revocations, Revoke, SessionMeta,
+};
 pub use seal::{MAX_COOKIE_LEN, OVERHEAD, Opened, VERSION, sealed_len};
-pub use session::{Expiry, InvalidReason, Session, Status};
+pub use session::{Expiry, InvalidReason, Session, SessionId, Status};
 
 /// The `cookie` crate, whose [`Cookie`](cookie::Cookie) the [`cookies`]
 /// helpers and [`session_cookie`] take and return.

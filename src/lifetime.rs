@@ -54,6 +54,14 @@ impl Lifetimes {
         }
     }
 
+    /// The longest a cookie sealed under this policy can stay valid, in
+    /// seconds (per-session overrides aside): the absolute timeout, else the
+    /// larger of `max_age` and the rolling idle time.
+    pub(crate) fn longest(&self) -> i64 {
+        self.absolute
+            .unwrap_or_else(|| self.max_age.max(self.rolling.map_or(0, |r| r.idle)))
+    }
+
     /// The hard deadline of a session created at `created`, if any.
     fn deadline(&self, created: i64) -> Option<i64> {
         self.absolute.map(|a| created.saturating_add(a))

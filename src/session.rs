@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use crate::envelope::{self, Data, Envelope, ExpiryOverride};
+use crate::envelope::{self, Data, Envelope, ExpiryOverride, ID_LEN, Identity};
 use crate::lifetime::Lifetimes;
 use crate::seal::{MalformedReason, OpenError};
 
@@ -54,24 +54,38 @@ pub enum SessionError {
 #[error("{0}")]
 pub struct CodecError(postcard::Error);
 
+/// What a configuration says about loading: the request time and the
+/// rules a cookie must meet.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoadRules {
+    /// The request time, Unix seconds.
+    pub(crate) now: i64,
+    pub(crate) lifetimes: Lifetimes,
+    /// Sessions created before this Unix second are revoked.
+    pub(crate) not_before: Option<i64>,
+    /// Whether sessions carry an id (for revocation).
+    pub(crate) ids: bool,
+}
+
 /// What became of the candidate cookies offered to a [`Loader`].
 pub(crate) struct Loader {
-    now: i64,
-    lifetimes: Lifetimes,
+    rules: LoadRules,
     seen: bool,
     expired: bool,
+    /// A candidate was created before the configured `not_before`.
+    revoked: bool,
     /// Not every cookie was examined (scan budget or candidate limit).
     cut: bool,
     first_error: Option<InvalidReason>,
 }
 
 impl Loader {
-    pub(crate) fn new(now: i64, lifetimes: Lifetimes) -> Self {
+    pub(crate) fn new(rules: LoadRules) -> Self {
         Self {
-            now,
-            lifetimes,
+            rules,
             seen: false,
             expired: false,
+            revoked: false,
             cut: false,
             first_error: None,
         }
@@ -100,33 +114,37 @@ impl Loader {
             self.first_error.get_or_insert(InvalidReason::BadPayload);
             return None;
         };
-        if !self
+        let rules = &self.rules;
+        if !rules
             .lifetimes
-            .is_live(env.created, env.expires, env.sealed, env.expiry, self.now)
+            .is_live(env.created, env.expires, env.sealed, env.expiry, rules.now)
         {
             self.expired = true;
             return None;
         }
-        Some(Session::loaded(
-            env,
-            self.now,
-            self.lifetimes,
-            used_fallback,
-        ))
+        if rules.not_before.is_some_and(|t| env.created < t) {
+            self.revoked = true;
+            return None;
+        }
+        Some(Session::loaded(env, self.rules, used_fallback))
     }
 
     /// No candidate gave a session: a new, empty one whose status says why.
     /// A cookie that was not examined is never deleted, so after a cut the
     /// session does not count as having had one (save rule 1).
     pub(crate) fn finish(self) -> Session {
-        let status = match (self.cut, self.seen, self.expired, self.first_error) {
-            (true, ..) => Status::Truncated,
-            (false, false, _, _) => Status::New,
-            (false, true, true, _) => Status::Expired,
-            (false, true, false, Some(reason)) => Status::Invalid(reason),
-            (false, true, false, None) => Status::New,
+        let status = if self.cut {
+            Status::Truncated
+        } else if self.revoked {
+            Status::Revoked
+        } else if self.expired {
+            Status::Expired
+        } else if let Some(reason) = self.first_error {
+            Status::Invalid(reason)
+        } else {
+            Status::New
         };
-        Session::fresh(self.now, self.lifetimes, status, self.seen && !self.cut)
+        Session::fresh(self.rules, status, self.seen && !self.cut)
     }
 }
 
@@ -166,11 +184,17 @@ pub enum Status {
     /// empty, and `save` never removes a cookie it did not examine (only an
     /// explicit [`Session::flush`] does).
     Truncated,
+    /// The cookie was valid but its session has been revoked: created before
+    /// the configured
+    /// [`not_before`](crate::SessionConfigBuilder::not_before), or found in
+    /// a revocation store (see [`Revocations`](crate::Revocations)). The
+    /// session starts empty and `save` removes the cookie.
+    Revoked,
 }
 
 impl Status {
     /// A short, stable name for logs and metrics: `new`, `loaded`,
-    /// `loaded-with-fallback`, `expired`, `invalid`, `truncated`.
+    /// `loaded-with-fallback`, `expired`, `invalid`, `truncated`, `revoked`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -180,6 +204,7 @@ impl Status {
             Status::Expired => "expired",
             Status::Invalid(_) => "invalid",
             Status::Truncated => "truncated",
+            Status::Revoked => "revoked",
         }
     }
 
@@ -285,34 +310,99 @@ pub struct Session {
     flushed: bool,
     /// Whether the response depends on the cookie (for `Vary: Cookie`).
     accessed: Cell<bool>,
+    /// Whether sessions carry an id (`SessionConfigBuilder::session_ids`).
+    ids: bool,
+    /// The session's id: from the cookie, or drawn on first use.
+    id: Cell<Option<SessionId>>,
+    /// Who the session belongs to, for revocation.
+    subject: Option<String>,
+    /// The id and expiry of the loaded session that [`Session::flush`]
+    /// ended, for a revocation store.
+    ended: Option<(SessionId, i64)>,
+}
+
+/// A session's random, 128-bit id: kept across re-seals and key rotation,
+/// new after [`Session::renew`] and [`Session::flush`]. It names the session
+/// in logs and revocation stores; it is not a credential (the cookie is), so
+/// it may be logged. `Display` is 32 lowercase hex digits.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+///     .session_ids(true)
+///     .build()?;
+/// let session = sealed_session::load(&config, &http::Request::new(()));
+/// let id = session.id().expect("session ids are on");
+/// assert_eq!(id.to_string().len(), 32);
+/// assert_eq!(session.id(), Some(id), "stable within the request");
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId([u8; ID_LEN]);
+
+impl SessionId {
+    /// The id's 16 bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; ID_LEN] {
+        &self.0
+    }
+
+    /// An id from its 16 bytes (as a revocation store keeps it).
+    #[must_use]
+    pub fn from_bytes(bytes: [u8; ID_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// A fresh id from the OS random source.
+    fn generate() -> Option<Self> {
+        let mut id = [0u8; ID_LEN];
+        getrandom::fill(&mut id).ok()?;
+        Some(Self(id))
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionId({self})")
+    }
 }
 
 impl Session {
-    /// An empty session at `now` (Unix seconds).
-    pub(crate) fn fresh(now: i64, lifetimes: Lifetimes, status: Status, had_cookie: bool) -> Self {
+    /// An empty session at the request time.
+    pub(crate) fn fresh(rules: LoadRules, status: Status, had_cookie: bool) -> Self {
         Self {
             data: Data::default(),
-            created: now,
+            created: rules.now,
             expiry: None,
             loaded_expires: None,
             status,
-            now,
-            lifetimes,
+            now: rules.now,
+            lifetimes: rules.lifetimes,
             had_cookie,
             modified: false,
             renewed: false,
             flushed: false,
             accessed: Cell::new(false),
+            ids: rules.ids,
+            id: Cell::new(None),
+            subject: None,
+            ended: None,
         }
     }
 
     /// A session loaded from a valid envelope.
-    pub(crate) fn loaded(
-        env: Envelope,
-        now: i64,
-        lifetimes: Lifetimes,
-        used_fallback: bool,
-    ) -> Self {
+    pub(crate) fn loaded(env: Envelope, rules: LoadRules, used_fallback: bool) -> Self {
+        let (id, subject) = match env.identity {
+            Some(Identity { id, subject }) => (Some(SessionId(id)), subject),
+            None => (None, None),
+        };
         Self {
             data: env.data,
             created: env.created,
@@ -323,13 +413,17 @@ impl Session {
             } else {
                 Status::Loaded
             },
-            now,
-            lifetimes,
+            now: rules.now,
+            lifetimes: rules.lifetimes,
             had_cookie: true,
             modified: false,
             renewed: false,
             flushed: false,
             accessed: Cell::new(false),
+            ids: rules.ids,
+            id: Cell::new(id),
+            subject,
+            ended: None,
         }
     }
 
@@ -366,13 +460,57 @@ impl Session {
     }
 
     /// Appends the envelope sealed at `now` with `expires` to `out`.
-    pub(crate) fn encode_envelope(&self, now: i64, expires: i64, out: Vec<u8>) -> Vec<u8> {
-        envelope::encode(self.created, expires, now, self.expiry, &self.data, out)
+    /// `None` only if the session needs an id and the OS random source gave
+    /// none.
+    pub(crate) fn encode_envelope(&self, now: i64, expires: i64, out: Vec<u8>) -> Option<Vec<u8>> {
+        let identity = self.identity()?;
+        Some(envelope::encode(
+            self.created,
+            expires,
+            now,
+            self.expiry,
+            identity.as_ref(),
+            &self.data,
+            out,
+        ))
+    }
+
+    /// The identity the envelope carries: with session ids on or a subject
+    /// set. `None` if an id is needed and none could be drawn.
+    fn identity(&self) -> Option<Option<Identity>> {
+        if !self.carries_identity() {
+            return Some(None);
+        }
+        Some(Some(Identity {
+            id: self.ensure_id()?.0,
+            subject: self.subject.clone(),
+        }))
+    }
+
+    /// Whether the envelope carries an identity: with session ids on, a
+    /// subject, or an id the cookie already had (kept, so turning ids off
+    /// does not change the id of sessions already issued).
+    fn carries_identity(&self) -> bool {
+        self.ids || self.subject.is_some() || self.id.get().is_some()
+    }
+
+    /// The id, drawn now if the session has none yet.
+    fn ensure_id(&self) -> Option<SessionId> {
+        if let Some(id) = self.id.get() {
+            return Some(id);
+        }
+        let id = SessionId::generate()?;
+        self.id.set(Some(id));
+        Some(id)
     }
 
     /// An upper bound on [`encode_envelope`](Self::encode_envelope)'s output.
     pub(crate) fn envelope_len_bound(&self) -> usize {
-        envelope::encoded_len(&self.data)
+        let identity = self.carries_identity().then(|| Identity {
+            id: [0; ID_LEN],
+            subject: self.subject.clone(),
+        });
+        envelope::encoded_len(identity.as_ref(), &self.data)
     }
 
     /// Whether the response depends on the cookie (save rule 6).
@@ -494,6 +632,11 @@ impl Session {
     /// time and the configured expiry.
     pub fn flush(&mut self) {
         self.touch();
+        if let (Some(id), Some((expires, _))) = (self.id.get(), self.loaded_expires) {
+            self.ended.get_or_insert((id, expires));
+        }
+        self.id.set(None);
+        self.subject = None;
         self.data.clear();
         self.expiry = None;
         self.created = self.now;
@@ -508,6 +651,7 @@ impl Session {
     pub fn renew(&mut self) {
         self.touch();
         self.created = self.now;
+        self.id.set(None);
         self.renewed = true;
     }
 
@@ -584,6 +728,85 @@ impl Session {
     /// refresh, which depends on time).
     fn is_due_to_seal(&self) -> bool {
         self.modified || self.renewed || self.loaded_expires.is_none()
+    }
+}
+
+/// Identity, for revocation (see [`Revocations`](crate::Revocations)).
+impl Session {
+    /// The session's id: the one in the cookie, or, for a new or renewed
+    /// session, one drawn from the OS on first use and sealed into the
+    /// cookie on save. `None` unless
+    /// [`session_ids`](crate::SessionConfigBuilder::session_ids) is on or a
+    /// [subject](Session::set_subject) is set (ids cost 17 bytes of cookie;
+    /// without them the envelope carries one byte).
+    #[must_use]
+    pub fn id(&self) -> Option<SessionId> {
+        self.touch();
+        if let Some(id) = self.id.get() {
+            return Some(id);
+        }
+        if self.ids || self.subject.is_some() {
+            self.ensure_id()
+        } else {
+            None
+        }
+    }
+
+    /// Attaches the session to a subject (a user, a tenant: `"user:42"`), so
+    /// that [`Revocations::revoke_subject`](crate::Revocations::revoke_subject)
+    /// can log out all of its sessions. The subject is sealed in the cookie
+    /// (it costs its length plus 18 bytes); set it at login, after
+    /// [`renew`](Session::renew).
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.renew();
+    /// session.set_subject("user:42");
+    /// assert_eq!(session.subject(), Some("user:42"));
+    /// assert!(session.id().is_some(), "a subject brings an id");
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn set_subject(&mut self, subject: impl Into<String>) {
+        self.touch();
+        self.subject = Some(subject.into());
+        self.modified = true;
+    }
+
+    /// The subject set with [`set_subject`](Session::set_subject).
+    #[must_use]
+    pub fn subject(&self) -> Option<&str> {
+        self.touch();
+        self.subject.as_deref()
+    }
+
+    /// What a revocation store needs to know of the loaded session: `None`
+    /// for a session that did not come from a valid cookie.
+    pub(crate) fn loaded_meta(&self) -> Option<(Option<SessionId>, i64, Option<&str>, i64)> {
+        let (expires, _) = self.loaded_expires?;
+        // A renewed session is checked as what it was loaded as.
+        let id = if self.renewed { None } else { self.id.get() };
+        Some((id, self.created, self.subject.as_deref(), expires))
+    }
+
+    /// The id and expiry of the loaded session that [`flush`](Session::flush)
+    /// ended, if it had an id.
+    pub(crate) fn ended(&self) -> Option<(SessionId, i64)> {
+        self.ended
+    }
+
+    /// Turns a loaded session that a revocation store knows as revoked into
+    /// a new, empty one whose cookie `save` removes.
+    pub(crate) fn mark_revoked(&mut self) {
+        let rules = LoadRules {
+            now: self.now,
+            lifetimes: self.lifetimes,
+            not_before: None,
+            ids: self.ids,
+        };
+        *self = Session::fresh(rules, Status::Revoked, true);
     }
 }
 

@@ -107,6 +107,7 @@ fn check_resealed(env: &MirrorEnvelope, value: &str, inserted: Option<&str>) {
     assert_eq!(new.map(), want);
     assert_eq!(new.created, env.created);
     assert_eq!(new.expiry, env.expiry);
+    assert_eq!(new.identity, env.identity);
     assert!(new.expires > NOW);
     assert_eq!(new.sealed(), NOW);
     let again = sealed_session::load(config(), &cookie_header(value));

@@ -145,6 +145,8 @@ pub struct MirrorEnvelope {
     pub sealed_age: i64,
     /// Override.
     pub expiry: Option<MirrorExpiry>,
+    /// Session id and subject (revocation).
+    pub identity: Option<([u8; 16], Option<String>)>,
     /// Key to postcard bytes, in the order stored.
     pub data: Vec<(String, ByteBuf)>,
 }
@@ -245,6 +247,33 @@ pub fn normalize_varints(bytes: &[u8]) -> Option<Vec<u8>> {
             match variant {
                 0 | 1 => put(&mut out, varint(bytes, &mut pos)?),
                 2 => {}
+                _ => return None,
+            }
+        }
+        _ => return None,
+    }
+    // The identity: a tag, 16 raw bytes, an optional length-prefixed subject.
+    let ident = *bytes.get(pos)?;
+    pos += 1;
+    out.push(ident);
+    match ident {
+        0 => {}
+        1 => {
+            let id = bytes.get(pos..pos + 16)?;
+            out.extend_from_slice(id);
+            pos += 16;
+            let subject = *bytes.get(pos)?;
+            pos += 1;
+            out.push(subject);
+            match subject {
+                0 => {}
+                1 => {
+                    let len = usize::try_from(varint(bytes, &mut pos)?).ok()?;
+                    let end = pos.checked_add(len).filter(|&e| e <= bytes.len())?;
+                    put(&mut out, len as u64);
+                    out.extend_from_slice(&bytes[pos..end]);
+                    pos = end;
+                }
                 _ => return None,
             }
         }
@@ -468,7 +497,8 @@ impl Value {
 }
 
 /// Bounds on the postcard size of an envelope holding `model`: the
-/// timestamps and the expiry override take between 4 and 42 bytes.
+/// timestamps, the expiry override and the (absent) identity take between 5
+/// and 43 bytes.
 pub fn envelope_len_bounds(model: &BTreeMap<String, Value>) -> (usize, usize) {
     let data: usize = varint_len(model.len() as u64)
         + model
@@ -478,7 +508,7 @@ pub fn envelope_len_bounds(model: &BTreeMap<String, Value>) -> (usize, usize) {
                 varint_len(k.len() as u64) + k.len() + varint_len(enc as u64) + enc
             })
             .sum::<usize>();
-    (4 + data, 42 + data)
+    (5 + data, 43 + data)
 }
 
 /// Length of `name=value` for a plaintext of `n` bytes: 45 bytes of seal,

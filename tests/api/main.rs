@@ -8,6 +8,7 @@ mod config;
 mod cookies;
 mod expiry;
 mod keys;
+mod revocation;
 mod rotation;
 mod seal;
 mod session_api;

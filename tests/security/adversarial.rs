@@ -464,13 +464,14 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-/// `created = NOW, expires = NOW + 1 day, sealed = NOW, no override`, then `rest` (the
+/// `created = NOW, expires = NOW + 1 day, sealed = NOW, no override, no identity`, then `rest` (the
 /// map, as postcard encodes it).
 fn envelope_with(rest: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     varint(&mut out, zigzag(NOW));
     varint(&mut out, zigzag(NOW + 86_400));
-    // Sealed when created (offset 0), no override.
+    // Sealed when created (offset 0), no override, no identity.
+    out.push(0);
     out.push(0);
     out.push(0);
     out.extend_from_slice(rest);
