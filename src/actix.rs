@@ -27,8 +27,22 @@
 //! [`OnSaveError`] callback) decides the answer and a [`SaveFailed`] lands in
 //! the response extensions.
 //!
-//! actix-web runs each worker on one thread, so [`Session`] is an `Rc`
-//! (cheap to clone, not `Send`), as actix-web's own request types are.
+//! Decisions:
+//!
+//! - actix-web runs each worker on one thread and needs no `Send` futures,
+//!   so [`Session`] is an `Rc<RefCell<_>>` (cheap to clone, not `Send`), as
+//!   actix-web's own request types are. Using it while a
+//!   [`lock`](Session::lock) guard is alive panics at once, where a mutex
+//!   would deadlock.
+//! - An inner service that fails with an `Err` (rather than an error
+//!   response) stays an error for outer middleware, but the session is saved
+//!   into the response that error stands for, so a removal is never lost.
+//! - A handler that leaves the session borrowed in a task still running
+//!   after its response gets nothing saved: the client keeps its cookie.
+//! - The request's `Cookie` headers and the response's `Set-Cookie`, `Vary`
+//!   and `Cache-Control` cross between actix-web's `http` 0.2 and this
+//!   crate's `http` 1 by their bytes; a value one side would refuse (none
+//!   exists today: both accept the same bytes) is skipped, never unwrapped.
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::future::{Future, Ready, ready};
@@ -134,9 +148,11 @@ where
 pub struct SaveFailed(pub SaveError);
 
 /// The request's session, as a handler argument (an actix-web
-/// [`FromRequest`] extractor) under a [`SessionMiddleware`]. It has every
-/// method of the core [`Session`](crate::Session); clones share one session,
-/// which the middleware saves once the handler's response is ready.
+/// [`FromRequest`] extractor) under a [`SessionMiddleware`]. It has the
+/// methods of the tower `SessionHandle`, each a call on the core
+/// [`Session`](crate::Session) (reach any other through
+/// [`with`](Self::with)); clones share one session, which the middleware
+/// saves once the handler's response is ready.
 ///
 /// ```
 /// # #[cfg(feature = "actix-web")] {
@@ -379,7 +395,8 @@ impl FromRequest for Session {
 /// `P` is what happens when a session cannot be saved: a
 /// [`SaveErrorPolicy`] (by default [`SaveErrorPolicy::ErrorStatus`], a 413
 /// for a session too large for one cookie) or a function, see
-/// [`OnSaveError`].
+/// [`OnSaveError`]. A handler's 5xx response is never replaced (it would
+/// carry no new session cookie anyway); it only gets the [`SaveFailed`].
 ///
 /// An error that an inner service returns instead of a response (rare:
 /// handlers' and extractors' errors are already responses by then) stays an
@@ -486,6 +503,15 @@ where
                 return Ok(response.map_into_left_body());
             };
             drop(inner);
+            if status.is_server_error() {
+                // A 5xx would have carried no new cookie anyway and already
+                // tells the client nothing was stored: it is not replaced.
+                response
+                    .response_mut()
+                    .extensions_mut()
+                    .insert(SaveFailed(error));
+                return Ok(response.map_into_left_body());
+            }
             let (http_request, handler_response) = response.into_parts();
             let mut replaced = policy.on_save_error(&error, handler_response.map_into_boxed_body());
             replaced.extensions_mut().insert(SaveFailed(error));

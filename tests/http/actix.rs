@@ -72,6 +72,27 @@ async fn change_then_error(session: Session) -> actix_web::Result<HttpResponse> 
     Err(actix_web::error::ErrorServiceUnavailable("down"))
 }
 
+async fn big_then_500(session: Session) -> actix_web::Result<HttpResponse> {
+    session.insert("blob", &"x".repeat(5_000))?;
+    Ok(HttpResponse::InternalServerError().body("boom"))
+}
+
+/// Leaves the session borrowed in a task that outlives the response.
+async fn held_elsewhere(session: Session) -> HttpResponse {
+    session.insert("name", "eve").unwrap();
+    let started = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = started.clone();
+    actix_web::rt::spawn(async move {
+        let _guard = session.lock();
+        flag.set(true);
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+    });
+    while !started.get() {
+        actix_web::rt::task::yield_now().await;
+    }
+    HttpResponse::Ok().body("done")
+}
+
 async fn logout_then_500(session: Session) -> HttpResponse {
     session.flush();
     HttpResponse::InternalServerError().finish()
@@ -95,6 +116,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/change-then-500", web::post().to(change_then_500))
         .route("/change-then-error", web::post().to(change_then_error))
         .route("/logout-then-500", web::post().to(logout_then_500))
+        .route("/big-then-500", web::post().to(big_then_500))
+        .route("/held-elsewhere", web::post().to(held_elsewhere))
         .route("/own-headers", web::get().to(own_headers));
 }
 
@@ -424,6 +447,56 @@ async fn a_server_error_after_a_change_writes_no_session_cookie() {
     let lines = set_cookie_lines(&response);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(is_removal(&lines[0]), "{}", lines[0]);
+}
+
+#[actix_web::test]
+async fn a_server_error_whose_session_is_too_large_is_not_replaced() {
+    let app = init_service(
+        App::new()
+            .configure(routes)
+            .wrap(SessionMiddleware::new(test_config())),
+    )
+    .await;
+    let response = call_service(&app, TestRequest::post().uri("/big-then-500").to_request()).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(set_cookie_lines(&response).is_empty());
+    let failed = response
+        .response()
+        .extensions()
+        .get::<SaveFailed>()
+        .cloned();
+    assert!(matches!(
+        failed,
+        Some(SaveFailed(SaveError::TooLarge { .. }))
+    ));
+    assert_eq!(read_body(response).await, "boom");
+}
+
+#[actix_web::test]
+async fn a_session_still_borrowed_by_a_task_is_not_saved() {
+    let app = init_service(
+        App::new()
+            .configure(routes)
+            .wrap(SessionMiddleware::new(test_config())),
+    )
+    .await;
+    let response = call_service(
+        &app,
+        TestRequest::post().uri("/held-elsewhere").to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(set_cookie_lines(&response).is_empty());
+    assert_eq!(read_body(response).await, "done");
+}
+
+#[test]
+#[should_panic(expected = "already mutably borrowed")]
+fn using_the_session_while_a_guard_lives_panics() {
+    let config = test_config();
+    let session = Session::new(sealed_session::load(&config, &http::Request::new(())));
+    let _guard = session.lock();
+    let _ = session.len();
 }
 
 #[actix_web::test]
