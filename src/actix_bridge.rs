@@ -296,6 +296,33 @@ mod tests {
         assert!(headers.is_empty());
     }
 
+    proptest::proptest! {
+        /// Any bytes a client can put in `Cookie` headers load without a
+        /// panic, and a valid session cookie among them still opens.
+        #[test]
+        fn any_cookie_bytes_load(
+            junk in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..80), 0..4),
+        ) {
+            let config = config();
+            let cookie = sealed_cookie(&config);
+            let mut headers = ActixHeaders::new();
+            for bytes in &junk {
+                // Only what actix itself would accept reaches the bridge.
+                if let Ok(value) = actix_header::HeaderValue::from_bytes(bytes) {
+                    headers.append(actix_header::COOKIE, value);
+                }
+            }
+            let _ = load_session(&config, &headers);
+            headers.append(
+                actix_header::COOKIE,
+                actix_header::HeaderValue::from_str(&cookie).unwrap(),
+            );
+            let session = load_session(&config, &headers);
+            // Junk named `session` may come first; the real one still opens.
+            proptest::prop_assert_eq!(session.get::<u64>("user").unwrap(), Some(42));
+        }
+    }
+
     #[test]
     fn every_status_code_crosses() {
         let config = config();
