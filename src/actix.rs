@@ -195,7 +195,8 @@ impl Session {
     /// While the guard lives, any other use of this session (this handle,
     /// a clone, [`with`](Self::with)) panics, as a `RefCell` does: drop the
     /// guard first (end its block). Holding it across an `.await` is the
-    /// usual way to get there.
+    /// usual way to get there, and clippy's `await_holding_refcell_ref`
+    /// (on by default) flags it.
     pub fn lock(&self) -> RefMut<'_, Inner> {
         self.0.borrow_mut()
     }
