@@ -13,8 +13,9 @@ use crate::config::SessionConfig;
 use crate::cookie_header::{
     ATTRIBUTES_CAPACITY, MAX_CANDIDATES, cookie_lifetime, cookie_values, push_attributes,
 };
+use crate::log;
 use crate::seal::{self, MalformedReason, OpenError, SealError};
-use crate::session::{InvalidReason, Loader, SavePlan, Session};
+use crate::session::{InvalidReason, Loader, SavePlan, Session, Status};
 
 /// Saving a session failed; nothing but `Vary` was written to the response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -148,14 +149,32 @@ pub fn load_from_values<'a>(
             .and_then(|value| config.keyring().open(config.cookie_name(), value));
         match opened {
             Ok(opened) => {
+                let (used_fallback, key_id) = (opened.used_fallback, opened.key_id);
                 if let Some(session) = loader.offer(opened.plaintext, opened.used_fallback) {
+                    if used_fallback {
+                        log::opened_with_fallback(config.cookie_name(), key_id);
+                    }
                     return session;
                 }
             }
-            Err(e) => loader.reject(InvalidReason::from(e)),
+            Err(e) => {
+                let reason = InvalidReason::from(e);
+                log::rejected_cookie(config.cookie_name(), reason);
+                loader.reject(reason);
+            }
         }
     }
-    loader.finish()
+    let session = loader.finish();
+    log_bad_payload(config, &session);
+    session
+}
+
+/// An authenticated cookie that is not a session is found only by the
+/// loader; it is logged with the other rejected cookies.
+fn log_bad_payload(config: &SessionConfig, session: &Session) {
+    if let Status::Invalid(reason @ InvalidReason::BadPayload) = session.load_status() {
+        log::rejected_cookie(config.cookie_name(), reason);
+    }
 }
 
 /// Writes the session into a response, following the save rules (see the
@@ -246,7 +265,8 @@ pub fn set_cookie_header(
             expires,
             browser_session,
         } => {
-            let mut out = sealed_pair(config, session, expires)?;
+            let mut out = sealed_pair(config, session, expires)
+                .inspect_err(|e| log_save_error(config.cookie_name(), e))?;
             let max_age = (!browser_session).then(|| cookie_lifetime(now, expires));
             push_attributes(config.attributes(), max_age, &mut out);
             Ok(Some(header_value(out)))
@@ -316,6 +336,13 @@ fn sealed_pair(
         &mut out,
     )?;
     Ok(out)
+}
+
+fn log_save_error(cookie_name: &str, error: &SaveError) {
+    match error {
+        SaveError::TooLarge { size, limit } => log::too_large(cookie_name, *size, *limit),
+        SaveError::Seal(cause) => log::seal_failed(cookie_name, cause),
+    }
 }
 
 /// A `Set-Cookie` that deletes the session cookie.

@@ -619,3 +619,43 @@ impl postcard::ser_flavors::Flavor for Append<'_> {
         Ok(())
     }
 }
+
+/// Sizes, before saving (issue 12).
+impl Session {
+    /// The length in bytes of the cookie *value* that
+    /// [`save`](crate::save) would write if it sealed the session now:
+    /// `name.len() + 1 + encoded_len()` is what the size limit counts, the
+    /// `size` of a [`SaveError::TooLarge`](crate::SaveError::TooLarge). The
+    /// session is encoded once to measure it, never sealed, so checking
+    /// before a large insert costs a copy of the data, not a seal.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("notes", &"x".repeat(5_000))?;
+    /// let size = config.cookie_name().len() + 1 + session.encoded_len();
+    /// if size > config.size_limit() {
+    ///     session.remove("notes"); // too large for a cookie: keep it elsewhere
+    /// }
+    /// # assert!(size > config.size_limit());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn encoded_len(&self) -> usize {
+        self.touch();
+        let expires = self.lifetimes.expires(self.created, self.now, self.expiry);
+        // Plaintext session data: wiped when measured.
+        let envelope = zeroize::Zeroizing::new(
+            self.encode_envelope(expires, Vec::with_capacity(self.envelope_len_bound())),
+        );
+        crate::seal::sealed_len(envelope.len())
+    }
+
+    /// The load status without marking the session as read (for logs, which
+    /// must not add `Vary: Cookie`).
+    pub(crate) fn load_status(&self) -> Status {
+        self.status
+    }
+}

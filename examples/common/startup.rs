@@ -47,18 +47,25 @@ pub fn keyring() -> Result<Keyring, String> {
     }
 }
 
-/// The session configuration for these plain-HTTP, localhost-only servers.
-/// A `Secure` cookie would not come back over http:// (from curl, say), so
-/// `Secure` is turned off, and the server says so. Anything served over HTTPS
-/// keeps the default, `secure(true)`.
+/// The cookie name of every example: `__Host-` makes browsers refuse it
+/// unless it is `Secure`, has `Path=/` and no `Domain`, so a sibling
+/// subdomain cannot plant its own session cookie (cookie tossing).
+pub const COOKIE_NAME: &str = "__Host-session";
+
+/// The session configuration for these localhost servers: the production
+/// settings, `Secure` and `__Host-` included. Browsers (Chromium, Firefox,
+/// Safari) and curl treat `http://127.0.0.1` and `http://localhost` as a
+/// secure context: they store `Secure` and `__Host-` cookies there and send
+/// them back over plain HTTP, so development needs no `secure(false)` that
+/// could slip into production.
 pub fn localhost_config() -> Result<SessionConfig, String> {
     let config = SessionConfig::builder(keyring()?)
-        .secure(false)
+        .cookie_name(COOKIE_NAME)
         .build()
         .map_err(|e| format!("session configuration: {e}"))?;
     println!(
-        "note: the session cookie is sent without `Secure` because this server speaks plain \
-         HTTP on localhost; keep `secure(true)` (the default) behind HTTPS"
+        "note: the {COOKIE_NAME} cookie is `Secure`, as in production: browsers accept \
+         `Secure` cookies from http://127.0.0.1 and http://localhost (a secure context)"
     );
     Ok(config)
 }
