@@ -11,9 +11,9 @@
 //! with one line on stderr that says how to run it.
 #![forbid(unsafe_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -488,7 +488,10 @@ fn chromium_or_skip() -> bool {
          (`bash .ci/browser-deps.sh` installs it)",
         chromium.display()
     );
-    eprintln!(
+    // Straight to the process's stderr: libtest captures `eprintln!` of a
+    // passing test, and this line must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
         "SKIPPED browser test: {} not found; install it with 'bash .ci/browser-deps.sh' \
          or run with CI=true to make this a failure",
         chromium.display()
@@ -641,4 +644,38 @@ fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_larg
 
     drop(cdp);
     drop(chromium);
+}
+
+/// The skip rule itself, on a Chromium that is not there: the browser test
+/// (run in a child process of this very test binary) passes with the loud
+/// line outside CI, and fails under `CI=true`.
+#[test]
+fn without_chromium_the_browser_test_skips_loudly_and_fails_under_ci() {
+    let run = |ci: Option<&str>| {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
+            .args([
+                "--exact",
+                "browser::chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_large",
+            ])
+            .env(CHROMIUM_VAR, "/nonexistent/chromium")
+            .env_remove("CI");
+        if let Some(ci) = ci {
+            command.env("CI", ci);
+        }
+        let out = command.stdin(Stdio::null()).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let skip_line = "SKIPPED browser test: /nonexistent/chromium not found; \
+                     install it with 'bash .ci/browser-deps.sh' or run with CI=true";
+    let (passed, text) = run(None);
+    assert!(passed, "{text}");
+    assert!(text.contains(skip_line), "{text}");
+    assert!(text.contains("1 passed"), "the test ran: {text}");
+    let (passed, text) = run(Some("true"));
+    assert!(!passed, "{text}");
+    assert!(text.contains("not found and CI=true"), "{text}");
+    assert!(!text.contains(skip_line), "{text}");
 }

@@ -13,3 +13,5 @@ mod browser;
 mod demo;
 #[cfg(all(feature = "axum", feature = "tower"))]
 mod examples;
+#[cfg(all(feature = "axum", feature = "tower"))]
+mod login;
