@@ -18,7 +18,9 @@
 #[cfg(feature = "tracing")]
 use crate::key::KeyIdHex;
 use crate::seal::SealError;
-use crate::session::{InvalidReason, SessionError};
+use crate::session::InvalidReason;
+#[cfg(feature = "axum")]
+use crate::session::SessionError;
 
 /// The target of security events: route it to your security log or alerts,
 /// as Django's `django.security.SuspiciousSession`.
@@ -28,7 +30,7 @@ const SECURITY: &str = "sealed_session::security";
 const ROTATION: &str = "sealed_session::rotation";
 #[cfg(feature = "tracing")]
 const SAVE: &str = "sealed_session::save";
-#[cfg(feature = "tracing")]
+#[cfg(all(feature = "tracing", feature = "axum"))]
 const SESSION: &str = "sealed_session::session";
 
 /// A candidate session cookie did not open.
@@ -80,6 +82,7 @@ pub(crate) fn seal_failed(cookie_name: &str, error: &SealError) {
 /// A session value could not be stored or read and the app answered with a
 /// 500 (`SessionError`'s `IntoResponse`). The message names the key and the
 /// Rust type, never the value.
+#[cfg(feature = "axum")]
 pub(crate) fn session_error(error: &SessionError) {
     #[cfg(feature = "tracing")]
     {

@@ -408,6 +408,7 @@ mod axum_extractor {
     /// The rejection when a handler asks for a [`SessionHandle`] but no
     /// [`SessionLayer`](super::SessionLayer) wraps the route: a server
     /// misconfiguration, answered with 500.
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
     #[error("no SessionLayer wraps this route: add `.layer(SessionLayer::new(config))`")]
     pub struct MissingSessionLayer;
@@ -418,6 +419,9 @@ mod axum_extractor {
         }
     }
 
+    /// The handle the [`SessionLayer`](super::SessionLayer) put in the
+    /// request's extensions.
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
         type Rejection = MissingSessionLayer;
 
@@ -435,4 +439,5 @@ mod axum_extractor {
 }
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use axum_extractor::MissingSessionLayer;

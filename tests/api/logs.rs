@@ -99,7 +99,10 @@ fn unknown_key_malformed_and_bad_payload_are_warnings_with_their_reason() {
     let config = config(Keyring::new(key(1)));
     let foreign = cookie(&self::config(Keyring::new(key(2))));
     let lines = capture(|| drop(load_cookie(&config, &foreign)));
-    let line = one_line(&lines, &[&foreign[8..], &key_b64(1), &key_b64(2), SECRET_VALUE]);
+    let line = one_line(
+        &lines,
+        &[&foreign[8..], &key_b64(1), &key_b64(2), SECRET_VALUE],
+    );
     assert!(line.contains("WARN sealed_session::security"), "{line}");
     assert!(line.contains("reason=unknown key"), "{line}");
 
@@ -139,7 +142,10 @@ fn a_fallback_key_open_is_info_with_the_public_key_id() {
 
     // The primary key opens without a word; no cookie at all neither.
     let primary = cookie(&rotated);
-    assert_eq!(capture(|| drop(load_cookie(&rotated, &primary))), Vec::<String>::new());
+    assert_eq!(
+        capture(|| drop(load_cookie(&rotated, &primary))),
+        Vec::<String>::new()
+    );
     assert_eq!(
         capture(|| drop(sealed_session::load(&rotated, &http::Request::new(())))),
         Vec::<String>::new()
@@ -185,7 +191,10 @@ fn a_session_error_turned_into_a_response_is_logged_without_the_value() {
     });
     let line = one_line(&lines, &[SECRET_VALUE]);
     assert!(line.contains("ERROR sealed_session::session"), "{line}");
-    assert!(line.contains(r#"session key "note" does not hold a u64"#), "{line}");
+    assert!(
+        line.contains(r#"session key "note" does not hold a u64"#),
+        "{line}"
+    );
 }
 
 #[test]

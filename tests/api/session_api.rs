@@ -234,7 +234,10 @@ fn encoded_len_is_the_length_of_the_value_save_writes() {
                 b
             }
         });
-        for (i, len) in [0usize, 1, 127, 128, 1_000, 2_900, 3_100, 5_000].into_iter().enumerate() {
+        for (i, len) in [0usize, 1, 127, 128, 1_000, 2_900, 3_100, 5_000]
+            .into_iter()
+            .enumerate()
+        {
             let mut session = sealed_session::load(&config, &http::Request::new(()));
             session.insert("k", &"v".repeat(len)).unwrap();
             match i % 3 {

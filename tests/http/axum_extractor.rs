@@ -3,9 +3,9 @@
 use crate::common::*;
 use axum::Router;
 use axum::body::Body;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use http::{Request, StatusCode};
-use axum::response::IntoResponse;
 use sealed_session::tower::{SessionHandle, SessionLayer};
 use sealed_session::{SaveError, SessionConfig, SessionError};
 use tower::ServiceExt;
