@@ -157,15 +157,15 @@ impl SessionHandle {
     /// Locks the session, for several operations under one lock.
     ///
     /// The guard is a [`std::sync::MutexGuard`]: it is not `Send`, so it
-    /// must not be held across an `.await`. In an axum handler that does,
-    /// the handler's future is not `Send` and axum refuses it at the route
-    /// (``the trait bound `fn(SessionHandle) -> impl Future<..> {handler}:
-    /// Handler<_, _>` is not satisfied``, with a note that `MutexGuard<'_,
-    /// Session>` "cannot be sent between threads safely"). Drop the guard
-    /// first (end its block), or use the handle's own methods, which lock
-    /// per call. While a guard is held, the handle's other methods on the
-    /// same task wait for it: do not call them from inside [`with`](Self::with)
-    /// either.
+    /// must not be held across an `.await`. A handler that does has a
+    /// future that is not `Send`, and axum refuses it at the route with an
+    /// error that does not name the guard (``the trait bound `fn(SessionHandle)
+    /// -> impl Future<Output = String> {handler}: Handler<_, _>` is not
+    /// satisfied``; `#[axum::debug_handler]` points at the guard). Drop the
+    /// guard before the `.await` (end its block), or use the handle's own
+    /// methods, which lock per call. While a guard is held, the handle's
+    /// other methods wait for it: do not call them with a guard alive, nor
+    /// from inside [`with`](Self::with).
     ///
     /// A handler that panicked while holding the lock leaves a session that
     /// is still consistent (every method completes its change or makes
