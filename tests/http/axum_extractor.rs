@@ -86,7 +86,7 @@ async fn save_errors_are_413_for_too_large_and_500_otherwise() {
 
     // A handler that saves by hand and uses `?` on the save.
     async fn by_hand(config: axum::extract::State<SessionConfig>) -> Result<String, SaveError> {
-        let mut session = sealed_session::load(&*config, &http::HeaderMap::new());
+        let mut session = sealed_session::load(&config, &http::HeaderMap::new());
         session.insert("big", &"x".repeat(5000)).unwrap();
         let mut response = http::Response::new(());
         sealed_session::save(&config, &session, &mut response)?;
