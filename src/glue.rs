@@ -18,6 +18,21 @@ use crate::seal::{self, MalformedReason, OpenError, SealError};
 use crate::session::{InvalidReason, Loader, SavePlan, Session, Status};
 
 /// Saving a session failed; nothing but `Vary` was written to the response.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SaveError, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("notes", &"x".repeat(5_000))?;
+/// let mut response = http::Response::new(());
+/// match sealed_session::save(&config, &session, &mut response) {
+///     Err(SaveError::TooLarge { size, limit }) => assert!(size > limit), // answer 413
+///     other => panic!("{other:?}"),
+/// }
+/// assert!(!response.headers().contains_key("set-cookie"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SaveError {
@@ -36,7 +51,18 @@ pub enum SaveError {
     Seal(#[from] SealError),
 }
 
-/// Anything [`load`] can read request headers from.
+/// Anything [`load`] can read request headers from: an `http::Request`,
+/// its `Parts`, or a bare `HeaderMap`.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let (parts, _body) = http::Request::new(()).into_parts();
+/// assert_eq!(sealed_session::load(&config, &parts).status(), Status::New);
+/// assert_eq!(sealed_session::load(&config, &http::HeaderMap::new()).status(), Status::New);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait RequestHeaders {
     /// The request's headers.
     fn request_headers(&self) -> &HeaderMap;
@@ -60,7 +86,21 @@ impl RequestHeaders for HeaderMap {
     }
 }
 
-/// Anything [`save`] can write response headers into.
+/// Anything [`save`] can write response headers into: an `http::Response`,
+/// its `Parts`, or a bare `HeaderMap` (which has no status).
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("user", &1u8)?;
+/// let (mut parts, body) = http::Response::new("page").into_parts();
+/// sealed_session::save(&config, &session, &mut parts)?;
+/// let response = http::Response::from_parts(parts, body);
+/// assert!(response.headers().contains_key("set-cookie"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait ResponseHeaders {
     /// The response's headers.
     fn response_headers(&mut self) -> &mut HeaderMap;

@@ -20,7 +20,16 @@ use zeroize::{Zeroize, Zeroizing};
 
 use subtle::ConstantTimeEq as _;
 
-/// A key could not be built or parsed.
+/// A key could not be built or parsed. Messages give lengths and
+/// positions, never a character of a key.
+///
+/// ```
+/// use sealed_session::{Key, KeyError};
+///
+/// assert_eq!(Key::from_bytes(&[7; 16]), Err(KeyError::TooShort { len: 16, min: 32 }));
+/// let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+/// assert_eq!(Key::from_base64(hex), Err(KeyError::LooksLikeHex { text_len: 64 }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
@@ -80,6 +89,14 @@ pub enum KeyError {
 
 /// [`Keyring::from_env`] failed. Each variant names the variable; a bad key
 /// is named by its position, never quoted.
+///
+/// ```
+/// use sealed_session::{EnvKeyError, Keyring};
+///
+/// let err = Keyring::from_env("SEALED_SESSION_DOC_SURELY_UNSET").unwrap_err();
+/// assert_eq!(err, EnvKeyError::Missing { var: "SEALED_SESSION_DOC_SURELY_UNSET".into() });
+/// assert!(err.to_string().starts_with("environment variable SEALED_SESSION_DOC_SURELY_UNSET is not set"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnvKeyError {
@@ -346,6 +363,17 @@ impl DerivedKey {
 ///
 /// A cookie whose key id matches no key in the ring is rejected without a
 /// decryption attempt.
+///
+/// ```
+/// use sealed_session::{Key, Keyring};
+///
+/// let (old, new) = (Key::generate(), Key::generate());
+/// let list = format!("{},{}", new.to_base64(), old.to_base64());
+/// let keys = Keyring::from_base64_list(&list)?; // as from SESSION_KEYS
+/// assert_eq!(keys.len(), 2);
+/// assert_eq!(keys.primary_id(), new.id());
+/// # Ok::<(), sealed_session::KeyError>(())
+/// ```
 #[derive(Clone)]
 pub struct Keyring {
     inner: Arc<Inner>,

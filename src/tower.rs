@@ -40,6 +40,17 @@ use crate::session::{Expiry, Session, SessionError, Status};
 /// For a response of the app's own making, pass a function or closure
 /// instead of a policy to [`SessionLayer::on_save_error`]: see
 /// [`OnSaveError`].
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::tower::{SaveErrorPolicy, SessionLayer};
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// // The handler's page goes out; the change to the session does not.
+/// let layer = SessionLayer::new(config).on_save_error(SaveErrorPolicy::KeepPreviousCookie);
+/// # let _ = layer; }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SaveErrorPolicy {
@@ -115,7 +126,23 @@ where
     }
 }
 
-/// Put in the response extensions when saving the session failed.
+/// Put in the response extensions when saving the session failed, for
+/// outer layers (metrics, access logs) to see.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::SaveError;
+/// use sealed_session::tower::SaveFailed;
+///
+/// fn count_failures<B>(response: &http::Response<B>) -> bool {
+///     matches!(
+///         response.extensions().get::<SaveFailed>(),
+///         Some(SaveFailed(SaveError::TooLarge { .. }))
+///     )
+/// }
+/// assert!(!count_failures(&http::Response::new(())));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaveFailed(pub SaveError);
 
@@ -309,6 +336,31 @@ impl SessionHandle {
 /// [`SaveErrorPolicy`] (by default [`SaveErrorPolicy::ErrorStatus`], a 413
 /// for a session too large for one cookie) or a function, see
 /// [`OnSaveError`].
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use std::convert::Infallible;
+/// use http::{Request, Response};
+/// use sealed_session::tower::{SessionHandle, SessionLayer};
+/// use sealed_session::{Key, Keyring, SessionConfig};
+/// use tower::{ServiceBuilder, ServiceExt, service_fn};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let service = ServiceBuilder::new()
+///     .layer(SessionLayer::new(config))
+///     .service(service_fn(|request: Request<String>| async move {
+///         let session = request.extensions().get::<SessionHandle>().unwrap();
+///         session.insert("seen", &true).unwrap();
+///         Ok::<_, Infallible>(Response::new(String::from("hello")))
+///     }));
+/// let response = tokio::runtime::Builder::new_current_thread()
+///     .build()
+///     .unwrap()
+///     .block_on(service.oneshot(Request::new(String::new())))
+///     .unwrap();
+/// assert!(response.headers().contains_key("set-cookie"));
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct SessionLayer<P = SaveErrorPolicy> {
     config: SessionConfig,
@@ -353,6 +405,20 @@ impl<S, P: Clone> Layer<S> for SessionLayer<P> {
 }
 
 /// The service [`SessionLayer`] wraps around an inner service.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::tower::{SessionLayer, SessionService};
+/// use sealed_session::{Key, Keyring, SessionConfig};
+/// use tower::Layer as _;
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let inner = tower::service_fn(|_: http::Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+/// });
+/// let service: SessionService<_> = SessionLayer::new(config).layer(inner);
+/// # let _ = service; }
+/// ```
 #[derive(Debug, Clone)]
 pub struct SessionService<S, P = SaveErrorPolicy> {
     inner: S,
@@ -408,6 +474,15 @@ mod axum_extractor {
     /// The rejection when a handler asks for a [`SessionHandle`] but no
     /// [`SessionLayer`](super::SessionLayer) wraps the route: a server
     /// misconfiguration, answered with 500.
+    ///
+    /// ```
+    /// # #[cfg(feature = "axum")] {
+    /// use axum::response::IntoResponse;
+    /// use sealed_session::tower::MissingSessionLayer;
+    ///
+    /// assert_eq!(MissingSessionLayer.into_response().status(), 500);
+    /// # }
+    /// ```
     #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
     #[error("no SessionLayer wraps this route: add `.layer(SessionLayer::new(config))`")]
