@@ -47,6 +47,14 @@ use crate::cookie_header::{MAX_CANDIDATES, cookie_lifetime, cookie_values};
 use crate::seal::{self, MalformedReason, OpenError, SealError};
 
 /// A cookie could not be written or a sealed cookie not read.
+///
+/// ```
+/// use sealed_session::cookies::{self, CookieError};
+///
+/// let mut headers = http::HeaderMap::new();
+/// let bad = cookies::build("theme", "dark; Domain=evil.example").build();
+/// assert!(matches!(cookies::set(&mut headers, &bad), Err(CookieError::InvalidValue { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CookieError {

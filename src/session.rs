@@ -14,6 +14,19 @@ use crate::seal::{MalformedReason, OpenError};
 
 /// A session value could not be stored or read back. Neither variant quotes
 /// the value.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, SessionError};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("name", "ada")?;
+/// let wrong: Result<Option<u64>, SessionError> = session.get("name");
+/// let error = wrong.unwrap_err();
+/// assert!(error.to_string().contains("\"name\""));
+/// assert!(!error.to_string().contains("ada"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionError {
@@ -49,6 +62,21 @@ pub enum SessionError {
 /// The serialiser's reason behind a [`SessionError`]: a message that never
 /// quotes the value. Opaque, so the codec's own error type is not part of
 /// this crate's API.
+///
+/// ```
+/// use std::error::Error as _;
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("flag", &true)?;
+/// let error = session.get::<String>("flag").unwrap_err();
+/// // The codec's reason, if any, is the source: a message, never the bytes.
+/// if let Some(cause) = error.source() {
+///     assert!(!cause.to_string().is_empty());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct CodecError(postcard::Error);
@@ -126,6 +154,16 @@ pub(crate) enum SavePlan {
 }
 
 /// How the session came to be, as [`load`](crate::load) found it.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let session = sealed_session::load(&config, &http::Request::new(()));
+/// assert_eq!(session.status(), Status::New);
+/// assert_eq!(session.status().as_str(), "new");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Status {
@@ -174,6 +212,22 @@ impl fmt::Display for Status {
 }
 
 /// Why a session cookie was rejected.
+///
+/// ```
+/// use sealed_session::{InvalidReason, Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let other_app = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&other_app, &http::Request::new(()));
+/// session.insert("user", &1u8)?;
+/// let cookie = sealed_session::session_cookie(&other_app, &session)?.unwrap();
+/// let request = http::Request::builder()
+///     .header("cookie", format!("session={}", cookie.value()))
+///     .body(())?;
+/// let loaded = sealed_session::load(&config, &request);
+/// assert_eq!(loaded.status(), Status::Invalid(InvalidReason::UnknownKey));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidReason {
@@ -213,7 +267,18 @@ impl From<OpenError> for InvalidReason {
 }
 
 /// A per-session lifetime, overriding the configuration (Django's
-/// `set_expiry`).
+/// `set_expiry`). The README's "Which lifetime wins" has the precedence.
+///
+/// ```
+/// use sealed_session::time::Duration;
+/// use sealed_session::{Expiry, Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.set_expiry(Expiry::Idle(Duration::hours(1)));
+/// assert_eq!(session.expiry(), Expiry::Idle(Duration::hours(1)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
     /// Go back to the configured lifetime (Django's `set_expiry(None)`).
@@ -243,6 +308,17 @@ pub enum Expiry {
 /// A `Session` is `Send` but not `Sync` (it tracks reads in a `Cell` for
 /// `Vary: Cookie`): in an async handler, do not hold a `&Session` across an
 /// `.await`, or use the `tower` feature's shared handle.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("cart", &vec!["tea"])?;
+/// assert_eq!(session.get::<Vec<String>>("cart")?, Some(vec!["tea".to_owned()]));
+/// assert_eq!(session.keys().collect::<Vec<_>>(), ["cart"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Session {
     data: Data,
     created: i64,
