@@ -44,6 +44,7 @@ use crate::config::{
     is_valid_cookie_name,
 };
 use crate::cookie_header::{MAX_CANDIDATES, cookie_lifetime, cookie_values};
+use crate::log;
 use crate::seal::{self, MalformedReason, OpenError, SealError};
 
 /// A cookie could not be written or a sealed cookie not read.
@@ -322,6 +323,7 @@ pub fn open_sealed(
         let opened = match result {
             Ok(opened) => zeroize::Zeroizing::new(opened.plaintext),
             Err(source) => {
+                log::rejected_sealed_cookie(name, source);
                 first.get_or_insert(open_error(source));
                 continue;
             }

@@ -5,6 +5,7 @@
 //! | event | level | target |
 //! |---|---|---|
 //! | a session cookie that does not open (malformed, unsupported version, unknown key, tampered, bad payload) | `warn` | `sealed_session::security` |
+//! | a stand-alone sealed cookie (`cookies::open_sealed`) that does not open | `warn` | `sealed_session::security` |
 //! | a session cookie opened with a fallback key (rotation progress) | `info` | `sealed_session::rotation` |
 //! | a session too large for one cookie, with its size and the limit | `error` | `sealed_session::save` |
 //! | sealing failed (the OS random source) | `error` | `sealed_session::save` |
@@ -17,7 +18,7 @@
 
 #[cfg(feature = "tracing")]
 use crate::key::KeyIdHex;
-use crate::seal::SealError;
+use crate::seal::{OpenError, SealError};
 use crate::session::InvalidReason;
 #[cfg(feature = "axum")]
 use crate::session::SessionError;
@@ -41,6 +42,18 @@ pub(crate) fn rejected_cookie(cookie_name: &str, reason: InvalidReason) {
         cookie = cookie_name,
         %reason,
         "session cookie rejected"
+    );
+}
+
+/// A stand-alone sealed cookie ([`cookies::open_sealed`](crate::cookies::open_sealed))
+/// did not open.
+pub(crate) fn rejected_sealed_cookie(cookie_name: &str, reason: OpenError) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: SECURITY,
+        cookie = cookie_name,
+        %reason,
+        "sealed cookie rejected"
     );
 }
 

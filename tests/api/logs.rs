@@ -218,3 +218,17 @@ fn key_bytes_never_appear_even_in_hex_or_url_safe_base64() {
         }
     }
 }
+
+#[test]
+fn a_forged_stand_alone_sealed_cookie_is_a_security_warning() {
+    let config = config(Keyring::new(key(1)));
+    let mut request = http::HeaderMap::new();
+    request.insert("cookie", "prefs=forged-value-123".parse().unwrap());
+    let lines = capture(|| {
+        assert!(sealed_session::cookies::open_sealed(&request, &config, "prefs").is_err());
+    });
+    let line = one_line(&lines, &["forged-value-123", &key_b64(1)]);
+    assert!(line.contains("WARN sealed_session::security"), "{line}");
+    assert!(line.contains("sealed cookie rejected"), "{line}");
+    assert!(line.contains(r#"cookie="prefs""#), "{line}");
+}
