@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what tests/browser.rs needs: Debian's `chromium` at
+# Installs what tests/e2e/browser.rs needs: Debian's `chromium` at
 # /usr/bin/chromium. Idempotent and non-interactive: does nothing when
 # Chromium is already there. .ci/run calls it before `cargo test`.
 set -euo pipefail

@@ -47,7 +47,7 @@ fn router(config: SessionConfig) -> Router {
         .route("/logout", post(logout))
         // Loads the session into the request's extensions and saves it into
         // the response. With the default `SaveErrorPolicy`, a session too
-        // large for one cookie turns the response into an empty 500 with no
+        // large for one cookie turns the response into a 413 with no
         // `Set-Cookie`: the browser keeps its previous cookie and the client
         // is not told that a change was stored when it was not.
         .layer(SessionLayer::new(config))
@@ -67,14 +67,17 @@ async fn index() -> Html<&'static str> {
     Html(INDEX)
 }
 
-async fn session_json(session: SessionHandle) -> Result<Response, AppError> {
+async fn session_json(session: SessionHandle) -> Result<Response, SessionError> {
     let name: Option<String> = session.get(NAME)?;
     let cart: Vec<String> = session.get(CART)?.unwrap_or_default();
     let status = session.status().to_string();
     Ok(Json(serde_json::json!({ "name": name, "cart": cart, "status": status })).into_response())
 }
 
-async fn login(session: SessionHandle, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
+async fn login(
+    session: SessionHandle,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, SessionError> {
     let name = form.name.trim();
     if name.is_empty() {
         return Ok((StatusCode::BAD_REQUEST, "the name must not be empty\n").into_response());
@@ -89,7 +92,7 @@ async fn login(session: SessionHandle, Form(form): Form<LoginForm>) -> Result<Re
 async fn add_to_cart(
     session: SessionHandle,
     Form(form): Form<CartForm>,
-) -> Result<Response, AppError> {
+) -> Result<Response, SessionError> {
     let item = form.item.trim();
     if item.is_empty() {
         return Ok((StatusCode::BAD_REQUEST, "the item must not be empty\n").into_response());
@@ -107,28 +110,6 @@ async fn logout(session: SessionHandle) -> Redirect {
     // The data goes and the layer sends a removal `Set-Cookie`.
     session.flush();
     Redirect::to("/session.json")
-}
-
-/// A value in the session is not of the type stored there: only a holder of
-/// the key can cause that, so it is a server error.
-struct AppError(SessionError);
-
-impl From<SessionError> for AppError {
-    fn from(e: SessionError) -> Self {
-        Self(e)
-    }
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        // SessionError names the key, never the value.
-        eprintln!("session data unreadable: {}", self.0);
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "unexpected session data\n",
-        )
-            .into_response()
-    }
 }
 
 const INDEX: &str = index_page!("axum");

@@ -14,6 +14,16 @@ use crate::session::LoadRules;
 
 /// A session configuration broke a rule; [`SessionConfigBuilder::build`]
 /// returns it instead of a silently broken cookie.
+///
+/// ```
+/// use sealed_session::{ConfigError, Key, Keyring, SessionConfig};
+///
+/// let result = SessionConfig::builder(Keyring::new(Key::generate()))
+///     .cookie_name("__Host-session")
+///     .secure(false)
+///     .build();
+/// assert!(matches!(result, Err(ConfigError::PrefixRequiresSecure { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -133,6 +143,16 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::weeks(2);
 
 /// The `SameSite` attribute. It is always written explicitly, so browsers that
 /// default differently behave the same.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SameSite, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+///     .same_site(SameSite::Strict)
+///     .build()?;
+/// # let _ = config;
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SameSite {
     /// Sent on same-site requests only.
@@ -184,6 +204,17 @@ impl fmt::Debug for Clock {
 
 /// Everything the session layer needs, validated. Cheap to clone (an `Arc`),
 /// `Send + Sync`: build it once and share it.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+///     .cookie_name("__Host-session")
+///     .build()?;
+/// assert_eq!(config.cookie_name(), "__Host-session");
+/// assert_eq!(config.size_limit(), sealed_session::DEFAULT_SIZE_LIMIT);
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
 #[derive(Clone)]
 pub struct SessionConfig {
     inner: Arc<Inner>,
@@ -396,6 +427,18 @@ impl fmt::Debug for SessionConfig {
 
 /// Builds a [`SessionConfig`]; every setter is checked together in
 /// [`build`](Self::build).
+///
+/// ```
+/// use sealed_session::time::Duration;
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+///     .rolling(Duration::minutes(30))
+///     .absolute_timeout(Duration::hours(12))
+///     .build()?;
+/// # let _ = config;
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct SessionConfigBuilder {

@@ -44,9 +44,18 @@ use crate::config::{
     is_valid_cookie_name,
 };
 use crate::cookie_header::{MAX_CANDIDATES, cookie_lifetime, cookie_values};
+use crate::log;
 use crate::seal::{self, MalformedReason, OpenError, SealError};
 
 /// A cookie could not be written or a sealed cookie not read.
+///
+/// ```
+/// use sealed_session::cookies::{self, CookieError};
+///
+/// let mut headers = http::HeaderMap::new();
+/// let bad = cookies::build("theme", "dark; Domain=evil.example").build();
+/// assert!(matches!(cookies::set(&mut headers, &bad), Err(CookieError::InvalidValue { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CookieError {
@@ -327,6 +336,7 @@ pub fn open_sealed(
         let opened = match result {
             Ok(opened) => zeroize::Zeroizing::new(opened.plaintext),
             Err(source) => {
+                log::rejected_sealed_cookie(name, source);
                 first.get_or_insert(open_error(source));
                 continue;
             }

@@ -6,6 +6,7 @@
 //! | error | operation |
 //! |---|---|
 //! | [`KeyError`] | parsing or generating a [`Key`](crate::Key) or a key list |
+//! | [`EnvKeyError`] | [`Keyring::from_env`](crate::Keyring::from_env) |
 //! | [`SealError`] | sealing (the OS random source) |
 //! | [`OpenError`], [`MalformedReason`] | opening a sealed value |
 //! | [`ConfigError`] | [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build) |
@@ -20,7 +21,7 @@
 
 pub use crate::config::ConfigError;
 pub use crate::glue::SaveError;
-pub use crate::key::KeyError;
+pub use crate::key::{EnvKeyError, KeyError};
 pub use crate::revocation::RevocationError;
 pub use crate::seal::{MalformedReason, OpenError, SealError};
 pub use crate::session::{CodecError, SessionError};

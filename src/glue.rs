@@ -13,10 +13,26 @@ use crate::config::SessionConfig;
 use crate::cookie_header::{
     ATTRIBUTES_CAPACITY, MAX_CANDIDATES, cookie_lifetime, cookie_values, push_attributes,
 };
+use crate::log;
 use crate::seal::{self, MalformedReason, OpenError, SealError};
-use crate::session::{InvalidReason, Loader, SavePlan, Session};
+use crate::session::{InvalidReason, Loader, SavePlan, Session, Status};
 
 /// Saving a session failed; nothing but `Vary` was written to the response.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SaveError, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("notes", &"x".repeat(5_000))?;
+/// let mut response = http::Response::new(());
+/// match sealed_session::save(&config, &session, &mut response) {
+///     Err(SaveError::TooLarge { size, limit }) => assert!(size > limit), // answer 413
+///     other => panic!("{other:?}"),
+/// }
+/// assert!(!response.headers().contains_key("set-cookie"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SaveError {
@@ -35,7 +51,18 @@ pub enum SaveError {
     Seal(#[from] SealError),
 }
 
-/// Anything [`load`] can read request headers from.
+/// Anything [`load`] can read request headers from: an `http::Request`,
+/// its `Parts`, or a bare `HeaderMap`.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let (parts, _body) = http::Request::new(()).into_parts();
+/// assert_eq!(sealed_session::load(&config, &parts).status(), Status::New);
+/// assert_eq!(sealed_session::load(&config, &http::HeaderMap::new()).status(), Status::New);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait RequestHeaders {
     /// The request's headers.
     fn request_headers(&self) -> &HeaderMap;
@@ -59,7 +86,21 @@ impl RequestHeaders for HeaderMap {
     }
 }
 
-/// Anything [`save`] can write response headers into.
+/// Anything [`save`] can write response headers into: an `http::Response`,
+/// its `Parts`, or a bare `HeaderMap` (which has no status).
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("user", &1u8)?;
+/// let (mut parts, body) = http::Response::new("page").into_parts();
+/// sealed_session::save(&config, &session, &mut parts)?;
+/// let response = http::Response::from_parts(parts, body);
+/// assert!(response.headers().contains_key("set-cookie"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait ResponseHeaders {
     /// The response's headers.
     fn response_headers(&mut self) -> &mut HeaderMap;
@@ -126,7 +167,7 @@ pub fn load<R: RequestHeaders + ?Sized>(config: &SessionConfig, request: &R) -> 
             if values.is_truncated() {
                 loader.cut();
             }
-            loader.finish()
+            finish(config, loader)
         }
     }
 }
@@ -151,7 +192,7 @@ pub fn load_from_values<'a>(
     config: &SessionConfig,
     values: impl IntoIterator<Item = &'a [u8]>,
 ) -> Session {
-    try_candidates(config, values).unwrap_or_else(Loader::finish)
+    try_candidates(config, values).unwrap_or_else(|loader| finish(config, loader))
 }
 
 /// Tries the candidates in order: the first that opens and is live, or the
@@ -172,14 +213,37 @@ fn try_candidates<'a>(
             .and_then(|value| seal::open(config.keyring(), config.session_binding(), value));
         match opened {
             Ok(opened) => {
+                let (used_fallback, key_id) = (opened.used_fallback, opened.key_id);
                 if let Some(session) = loader.offer(opened.plaintext, opened.used_fallback) {
+                    if used_fallback {
+                        log::opened_with_fallback(config.cookie_name(), key_id);
+                    }
                     return Ok(session);
                 }
             }
-            Err(e) => loader.reject(InvalidReason::from(e)),
+            Err(e) => {
+                let reason = InvalidReason::from(e);
+                log::rejected_cookie(config.cookie_name(), reason);
+                loader.reject(reason);
+            }
         }
     }
     Err(loader)
+}
+
+/// The new session of a loader that found none, logged.
+fn finish(config: &SessionConfig, loader: Loader) -> Session {
+    let session = loader.finish();
+    log_bad_payload(config, &session);
+    session
+}
+
+/// An authenticated cookie that is not a session is found only by the
+/// loader; it is logged with the other rejected cookies.
+fn log_bad_payload(config: &SessionConfig, session: &Session) {
+    if let Status::Invalid(reason @ InvalidReason::BadPayload) = session.load_status() {
+        log::rejected_cookie(config.cookie_name(), reason);
+    }
 }
 
 /// Writes the session into a response, following the save rules (see the
@@ -272,7 +336,8 @@ pub fn set_cookie_header(
             expires,
             browser_session,
         } => {
-            let mut out = sealed_pair(config, session, now, expires)?;
+            let mut out = sealed_pair(config, session, now, expires)
+                .inspect_err(|e| log_save_error(config.cookie_name(), e))?;
             let max_age = (!browser_session).then(|| cookie_lifetime(now, expires));
             push_attributes(config.attributes(), max_age, &mut out);
             Ok(Some(header_value(out)))
@@ -347,6 +412,13 @@ fn sealed_pair(
         &mut out,
     )?;
     Ok(out)
+}
+
+fn log_save_error(cookie_name: &str, error: &SaveError) {
+    match error {
+        SaveError::TooLarge { size, limit } => log::too_large(cookie_name, *size, *limit),
+        SaveError::Seal(cause) => log::seal_failed(cookie_name, cause),
+    }
 }
 
 /// A `Set-Cookie` that deletes the session cookie.

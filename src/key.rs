@@ -20,7 +20,16 @@ use zeroize::{Zeroize, Zeroizing};
 
 use subtle::ConstantTimeEq as _;
 
-/// A key could not be built or parsed.
+/// A key could not be built or parsed. Messages give lengths and
+/// positions, never a character of a key.
+///
+/// ```
+/// use sealed_session::{Key, KeyError};
+///
+/// assert_eq!(Key::from_bytes(&[7; 16]), Err(KeyError::TooShort { len: 16, min: 32 }));
+/// let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+/// assert_eq!(Key::from_base64(hex), Err(KeyError::LooksLikeHex { text_len: 64 }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
@@ -51,6 +60,18 @@ pub enum KeyError {
     /// A key list held no key at all.
     #[error("the key list is empty")]
     EmptyList,
+    /// An entry of a key list is empty: a stray or trailing comma.
+    #[error("empty entry (a stray or trailing comma?)")]
+    EmptyEntry,
+    /// The text is all hexadecimal digits, which also read as base64 (into
+    /// a different, weaker key than intended): a key in hex was given where
+    /// base64 is expected. Convert it (`xxd -r -p | base64`) or generate one
+    /// in base64 (`cargo run --example keygen`).
+    #[error("key text ({text_len} characters) looks like hex; keys are base64")]
+    LooksLikeHex {
+        /// Length of the rejected text (after trimming whitespace).
+        text_len: usize,
+    },
     /// One key of a comma-separated list failed; the cause is the
     /// [`source`](std::error::Error::source).
     #[error("key #{index} of the list (0 is the primary) is invalid")]
@@ -64,6 +85,55 @@ pub enum KeyError {
     /// The operating system's random source failed.
     #[error("the operating system's random source failed")]
     Rng,
+}
+
+/// [`Keyring::from_env`] failed. Each variant names the variable; a bad key
+/// is named by its position, never quoted.
+///
+/// ```
+/// use sealed_session::{EnvKeyError, Keyring};
+///
+/// let err = Keyring::from_env("SEALED_SESSION_DOC_SURELY_UNSET").unwrap_err();
+/// assert_eq!(err, EnvKeyError::Missing { var: "SEALED_SESSION_DOC_SURELY_UNSET".into() });
+/// assert!(err.to_string().starts_with("environment variable SEALED_SESSION_DOC_SURELY_UNSET is not set"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvKeyError {
+    /// The variable is not set.
+    #[error(
+        "environment variable {var} is not set; set it to a base64 key, e.g. \
+         {var}=\"$(openssl rand -base64 32)\""
+    )]
+    Missing {
+        /// The variable's name.
+        var: String,
+    },
+    /// The variable is not valid UTF-8.
+    #[error("environment variable {var} is not valid UTF-8")]
+    NotUnicode {
+        /// The variable's name.
+        var: String,
+    },
+    /// The variable is set but holds no key.
+    #[error("environment variable {var} is empty")]
+    Empty {
+        /// The variable's name.
+        var: String,
+    },
+    /// One key of the list is invalid; the cause is the
+    /// [`source`](std::error::Error::source) (an empty entry, a hex key, bad
+    /// base64, too short, ...).
+    #[error("{var}: key #{index} of the list (0 is the primary) is invalid")]
+    Entry {
+        /// The variable's name.
+        var: String,
+        /// 0-based position in the list.
+        index: usize,
+        /// Why it failed.
+        #[source]
+        source: KeyError,
+    },
 }
 
 /// The smallest master secret accepted, in bytes.
@@ -146,10 +216,19 @@ impl Key {
     /// # Errors
     ///
     /// [`KeyError::InvalidBase64`] when the text does not decode (the error
-    /// carries only the text's length, never a character of it), or a length
-    /// error for the decoded bytes.
+    /// carries only the text's length, never a character of it),
+    /// [`KeyError::LooksLikeHex`] for text made of hex digits only, or a
+    /// length error for the decoded bytes.
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
         let text = text.trim();
+        // 64 hex digits are valid base64 for 48 bytes: without this check a
+        // hex key would load silently as another key than the one meant. A
+        // random base64 key is all hex digits with odds of about 2^-65.
+        if text.len() >= 2 * MIN_KEY_LEN && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(KeyError::LooksLikeHex {
+                text_len: text.len(),
+            });
+        }
         // The padding-indifferent engines accept both padded and unpadded
         // input; the alphabet is chosen by looking for its two distinct symbols.
         let engine = if text.contains(['-', '_']) {
@@ -284,6 +363,17 @@ impl DerivedKey {
 ///
 /// A cookie whose key id matches no key in the ring is rejected without a
 /// decryption attempt.
+///
+/// ```
+/// use sealed_session::{Key, Keyring};
+///
+/// let (old, new) = (Key::generate(), Key::generate());
+/// let list = format!("{},{}", new.to_base64(), old.to_base64());
+/// let keys = Keyring::from_base64_list(&list)?; // as from SESSION_KEYS
+/// assert_eq!(keys.len(), 2);
+/// assert_eq!(keys.primary_id(), new.id());
+/// # Ok::<(), sealed_session::KeyError>(())
+/// ```
 #[derive(Clone)]
 pub struct Keyring {
     inner: Arc<Inner>,
@@ -320,20 +410,77 @@ impl Keyring {
     ///
     /// [`KeyError::EmptyList`] for a list with no key, or
     /// [`KeyError::InList`] naming the 0-based position of the first key that
-    /// does not parse and why.
+    /// does not parse and why ([`KeyError::EmptyEntry`] for a stray comma).
     pub fn from_base64_list(list: &str) -> Result<Self, KeyError> {
         if list.trim().is_empty() {
             return Err(KeyError::EmptyList);
         }
         let mut keys = Vec::new();
         for (index, item) in list.split(',').enumerate() {
-            let key = Key::from_base64(item).map_err(|source| KeyError::InList {
+            let parsed = if item.trim().is_empty() {
+                Err(KeyError::EmptyEntry)
+            } else {
+                Key::from_base64(item)
+            };
+            let key = parsed.map_err(|source| KeyError::InList {
                 index,
                 source: Box::new(source),
             })?;
             keys.push(DerivedKey::new(&key));
         }
         Ok(Self::from_derived(keys))
+    }
+
+    /// Reads the keys from the environment variable `var`, a
+    /// comma-separated list of base64 keys, primary first (the format of
+    /// [`Keyring::from_base64_list`]; `cargo run --example keygen` prints a
+    /// key).
+    ///
+    /// # Errors
+    ///
+    /// An [`EnvKeyError`] that names the variable and, for a bad key, its
+    /// 0-based position in the list; never a character of a key.
+    ///
+    /// ```
+    /// use sealed_session::{EnvKeyError, Keyring};
+    ///
+    /// match Keyring::from_env("MY_APP_SESSION_KEYS") {
+    ///     Ok(keys) => println!("{} session keys", keys.len()),
+    ///     Err(EnvKeyError::Missing { var }) => println!("{var} is not set"),
+    ///     Err(e) => panic!("{e}"),
+    /// }
+    /// ```
+    pub fn from_env(var: &str) -> Result<Self, EnvKeyError> {
+        Self::from_env_value(var, std::env::var(var))
+    }
+
+    /// [`Keyring::from_env`] on a value already read (the seam the tests
+    /// use: setting a variable is `unsafe` in a multi-threaded test).
+    fn from_env_value(
+        var: &str,
+        value: Result<String, std::env::VarError>,
+    ) -> Result<Self, EnvKeyError> {
+        let var = var.to_owned();
+        let list = match value {
+            Ok(list) => list,
+            Err(std::env::VarError::NotPresent) => return Err(EnvKeyError::Missing { var }),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(EnvKeyError::NotUnicode { var });
+            }
+        };
+        Self::from_base64_list(&list).map_err(|e| match e {
+            KeyError::InList { index, source } => EnvKeyError::Entry {
+                var,
+                index,
+                source: *source,
+            },
+            KeyError::EmptyList => EnvKeyError::Empty { var },
+            other => EnvKeyError::Entry {
+                var,
+                index: 0,
+                source: other,
+            },
+        })
     }
 
     pub(crate) fn from_derived(keys: Vec<DerivedKey>) -> Self {
@@ -432,6 +579,52 @@ mod tests {
         let (id3, k3) = derive(&[8u8; 32]);
         assert_ne!(id1, id3);
         assert_ne!(*k1, *k3);
+    }
+
+    #[test]
+    fn from_env_names_the_variable_and_the_entry() {
+        use std::env::VarError;
+        let good = Key::from_bytes(&[5; 32]).unwrap().to_base64();
+        let ok = |v: &str| Keyring::from_env_value("K", Ok(v.to_owned()));
+        let entry = |v: &str| match ok(v) {
+            Err(EnvKeyError::Entry { var, index, source }) => {
+                assert_eq!(var, "K");
+                (index, source)
+            }
+            other => panic!("{v:?}: {other:?}"),
+        };
+        assert_eq!(ok(&format!("{good}, {good}")).unwrap().len(), 2);
+        assert_eq!(
+            Keyring::from_env_value("K", Err(VarError::NotPresent)).unwrap_err(),
+            EnvKeyError::Missing { var: "K".into() }
+        );
+        assert_eq!(
+            Keyring::from_env_value("K", Err(VarError::NotUnicode("\u{fffd}".into()))).unwrap_err(),
+            EnvKeyError::NotUnicode { var: "K".into() }
+        );
+        assert_eq!(ok(" ").unwrap_err(), EnvKeyError::Empty { var: "K".into() });
+        assert_eq!(entry(&format!("{good},")), (1, KeyError::EmptyEntry));
+        assert_eq!(entry(&format!("{good},,{good}")), (1, KeyError::EmptyEntry));
+        let hex = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            entry(&format!("{hex},{good}")),
+            (0, KeyError::LooksLikeHex { text_len: 64 })
+        );
+        assert_eq!(
+            entry(&format!("{good},c2hvcnQ=")),
+            (1, KeyError::TooShort { len: 5, min: 32 })
+        );
+        let err = ok(&format!("{good},{hex}")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "K: key #1 of the list (0 is the primary) is invalid"
+        );
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert_eq!(
+            cause,
+            "key text (64 characters) looks like hex; keys are base64"
+        );
+        assert!(!format!("{err:?}").contains(&hex[..16]));
     }
 
     #[test]

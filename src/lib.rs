@@ -41,14 +41,19 @@ mod key;
 
 mod error;
 
+mod log;
+
+#[cfg(feature = "axum")]
+mod responses;
+
 pub use config::{
     DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, MAX_SIZE_LIMIT, SameSite, SessionConfig,
     SessionConfigBuilder,
 };
 pub use cookie_header::{CookieValues, MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
 pub use error::{
-    CodecError, ConfigError, KeyError, MalformedReason, OpenError, RevocationError, SaveError,
-    SealError, SessionError,
+    CodecError, ConfigError, EnvKeyError, KeyError, MalformedReason, OpenError, RevocationError,
+    SaveError, SealError, SessionError,
 };
 pub use glue::{
     RequestHeaders, ResponseHeaders, load, load_from_values, removal_header, save, session_cookie,

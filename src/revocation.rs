@@ -72,14 +72,16 @@ impl SessionMeta {
 pub enum Revoke {
     /// One session, by id.
     Session(SessionId),
-    /// Every session of `subject` created before `before` (Unix seconds).
+    /// Every session of `subject` created at or before `before` (Unix
+    /// seconds: a session created in the same second as the revocation is
+    /// revoked too, since whole seconds cannot tell which came first).
     Subject {
         /// As given to [`Session::set_subject`].
         subject: String,
         /// Unix seconds.
         before: i64,
     },
-    /// Every session created before `before` (Unix seconds).
+    /// Every session created at or before `before` (Unix seconds).
     All {
         /// Unix seconds.
         before: i64,
@@ -377,9 +379,9 @@ impl MemoryRevocations {
                 .subject
                 .as_ref()
                 .and_then(|s| e.subjects.get(s))
-                .is_some_and(|(before, t)| live(t) && meta.created < *before)
+                .is_some_and(|(before, t)| live(t) && meta.created <= *before)
             || e.all
-                .is_some_and(|(before, t)| live(&t) && meta.created < before)
+                .is_some_and(|(before, t)| live(&t) && meta.created <= before)
     }
 
     fn insert(&self, entry: &Revoke, ttl: Duration) {

@@ -15,6 +15,19 @@ use crate::seal::{MalformedReason, OpenError};
 
 /// A session value could not be stored or read back. Neither variant quotes
 /// the value.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, SessionError};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("name", "ada")?;
+/// let wrong: Result<Option<u64>, SessionError> = session.get("name");
+/// let error = wrong.unwrap_err();
+/// assert!(error.to_string().contains("\"name\""));
+/// assert!(!error.to_string().contains("ada"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionError {
@@ -50,6 +63,21 @@ pub enum SessionError {
 /// The serialiser's reason behind a [`SessionError`]: a message that never
 /// quotes the value. Opaque, so the codec's own error type is not part of
 /// this crate's API.
+///
+/// ```
+/// use std::error::Error as _;
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("flag", &true)?;
+/// let error = session.get::<String>("flag").unwrap_err();
+/// // The codec's reason, if any, is the source: a message, never the bytes.
+/// if let Some(cause) = error.source() {
+///     assert!(!cause.to_string().is_empty());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct CodecError(postcard::Error);
@@ -161,6 +189,16 @@ pub(crate) enum SavePlan {
 }
 
 /// How the session came to be, as [`load`](crate::load) found it.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let session = sealed_session::load(&config, &http::Request::new(()));
+/// assert_eq!(session.status(), Status::New);
+/// assert_eq!(session.status().as_str(), "new");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Status {
@@ -225,6 +263,22 @@ impl fmt::Display for Status {
 }
 
 /// Why a session cookie was rejected.
+///
+/// ```
+/// use sealed_session::{InvalidReason, Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let other_app = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&other_app, &http::Request::new(()));
+/// session.insert("user", &1u8)?;
+/// let cookie = sealed_session::session_cookie(&other_app, &session)?.unwrap();
+/// let request = http::Request::builder()
+///     .header("cookie", format!("session={}", cookie.value()))
+///     .body(())?;
+/// let loaded = sealed_session::load(&config, &request);
+/// assert_eq!(loaded.status(), Status::Invalid(InvalidReason::UnknownKey));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidReason {
@@ -264,7 +318,18 @@ impl From<OpenError> for InvalidReason {
 }
 
 /// A per-session lifetime, overriding the configuration (Django's
-/// `set_expiry`).
+/// `set_expiry`). The README's "Which lifetime wins" has the precedence.
+///
+/// ```
+/// use sealed_session::time::Duration;
+/// use sealed_session::{Expiry, Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.set_expiry(Expiry::Idle(Duration::hours(1)));
+/// assert_eq!(session.expiry(), Expiry::Idle(Duration::hours(1)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
     /// Go back to the configured lifetime (Django's `set_expiry(None)`).
@@ -294,6 +359,17 @@ pub enum Expiry {
 /// A `Session` is `Send` but not `Sync` (it tracks reads in a `Cell` for
 /// `Vary: Cookie`): in an async handler, do not hold a `&Session` across an
 /// `.await`, or use the `tower` feature's shared handle.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("cart", &vec!["tea"])?;
+/// assert_eq!(session.get::<Vec<String>>("cart")?, Some(vec!["tea".to_owned()]));
+/// assert_eq!(session.keys().collect::<Vec<_>>(), ["cart"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Session {
     data: Data,
     created: i64,
@@ -868,5 +944,51 @@ impl postcard::ser_flavors::Flavor for Append<'_> {
 
     fn finalize(self) -> postcard::Result<()> {
         Ok(())
+    }
+}
+
+/// Sizes, before saving (issue 12).
+impl Session {
+    /// The length in bytes of the cookie *value* that
+    /// [`save`](crate::save) would write if it sealed the session now:
+    /// `name.len() + 1 + encoded_len()` is what the size limit counts, the
+    /// `size` of a [`SaveError::TooLarge`](crate::SaveError::TooLarge). The
+    /// session is encoded once to measure it, never sealed, so checking
+    /// before a large insert costs a copy of the data, not a seal.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("notes", &"x".repeat(5_000))?;
+    /// let size = config.cookie_name().len() + 1 + session.encoded_len();
+    /// if size > config.size_limit() {
+    ///     session.remove("notes"); // too large for a cookie: keep it elsewhere
+    /// }
+    /// # assert!(size > config.size_limit());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn encoded_len(&self) -> usize {
+        self.touch();
+        let expires = self.lifetimes.expires(self.created, self.now, self.expiry);
+        // Plaintext session data: wiped when measured.
+        let len = self
+            .encode_envelope(
+                self.now,
+                expires,
+                Vec::with_capacity(self.envelope_len_bound()),
+            )
+            .map_or(self.envelope_len_bound(), |envelope| {
+                Zeroizing::new(envelope).len()
+            });
+        crate::seal::sealed_len(len)
+    }
+
+    /// The load status without marking the session as read (for logs, which
+    /// must not add `Vary: Cookie`).
+    pub(crate) fn load_status(&self) -> Status {
+        self.status
     }
 }

@@ -22,6 +22,7 @@ use std::task::{Context, Poll};
 use http::{Request, Response, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -30,27 +31,140 @@ use crate::glue::{SaveError, load, save};
 use crate::session::{Expiry, Session, SessionError, Status};
 
 /// What the layer does when [`save`] fails (a session too large
-/// for one cookie). Either way the response carries no session cookie, so
-/// the browser keeps its previous one, and a [`SaveFailed`] is put in the
-/// response's extensions for outer layers (logging, metrics) to see.
+/// for one cookie). Whatever the policy, the response carries no session
+/// cookie, so the browser keeps its previous one, and a [`SaveFailed`] is put
+/// in the response's extensions for outer layers (logging, metrics) to see.
+/// With the `tracing` feature, the failure is also logged where it happens
+/// (an `error` event with the sizes; never a value).
+///
+/// For a response of the app's own making, pass a function or closure
+/// instead of a policy to [`SessionLayer::on_save_error`]: see
+/// [`OnSaveError`].
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::tower::{SaveErrorPolicy, SessionLayer};
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// // The handler's page goes out; the change to the session does not.
+/// let layer = SessionLayer::new(config).on_save_error(SaveErrorPolicy::KeepPreviousCookie);
+/// # let _ = layer; }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SaveErrorPolicy {
-    /// Replace the response with an empty `500 Internal Server Error`, so
-    /// the client never believes a change was stored (the default).
+    /// Replace the response with `413 Payload Too Large` for
+    /// [`SaveError::TooLarge`] and `500 Internal Server Error` for anything
+    /// else, with an empty body, so the client never believes a change was
+    /// stored (the default).
     #[default]
+    ErrorStatus,
+    /// Replace the response with an empty `500 Internal Server Error`,
+    /// whatever the error.
     InternalServerError,
     /// Send the handler's response unchanged, without the session cookie.
     KeepPreviousCookie,
 }
 
-/// Put in the response extensions when saving the session failed.
+/// What [`SessionLayer`] does with a response whose session could not be
+/// saved: a [`SaveErrorPolicy`], or any `Fn(&SaveError, Response<B>) ->
+/// Response<B>`, which sees the error and the handler's response and returns
+/// the response to send.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use http::{Response, StatusCode};
+/// use sealed_session::tower::SessionLayer;
+/// use sealed_session::{Key, Keyring, SaveError, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let layer = SessionLayer::new(config).on_save_error(
+///     |error: &SaveError, mut response: Response<String>| {
+///         if let SaveError::TooLarge { size, limit } = error {
+///             *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+///             *response.body_mut() = format!("{size} bytes is over the {limit}-byte limit");
+///         }
+///         response
+///     },
+/// );
+/// # let _ = layer; }
+/// ```
+pub trait OnSaveError<B> {
+    /// The response to send instead of `response`, whose session could not
+    /// be saved for `error`.
+    fn on_save_error(&self, error: &SaveError, response: Response<B>) -> Response<B>;
+}
+
+impl<B: Default> OnSaveError<B> for SaveErrorPolicy {
+    fn on_save_error(&self, error: &SaveError, response: Response<B>) -> Response<B> {
+        let status = match (self, error) {
+            (SaveErrorPolicy::KeepPreviousCookie, _) => return response,
+            (SaveErrorPolicy::ErrorStatus, SaveError::TooLarge { .. }) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut replaced = Response::new(B::default());
+        *replaced.status_mut() = status;
+        // The handler's `Vary` (with save rule 6's `Cookie`) still holds.
+        for vary in response.headers().get_all(http::header::VARY) {
+            replaced
+                .headers_mut()
+                .append(http::header::VARY, vary.clone());
+        }
+        replaced
+    }
+}
+
+impl<B, F> OnSaveError<B> for F
+where
+    F: Fn(&SaveError, Response<B>) -> Response<B>,
+{
+    fn on_save_error(&self, error: &SaveError, response: Response<B>) -> Response<B> {
+        self(error, response)
+    }
+}
+
+/// Put in the response extensions when saving the session failed, for
+/// outer layers (metrics, access logs) to see.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::SaveError;
+/// use sealed_session::tower::SaveFailed;
+///
+/// fn count_failures<B>(response: &http::Response<B>) -> bool {
+///     matches!(
+///         response.extensions().get::<SaveFailed>(),
+///         Some(SaveFailed(SaveError::TooLarge { .. }))
+///     )
+/// }
+/// assert!(!count_failures(&http::Response::new(())));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaveFailed(pub SaveError);
 
 /// A cheap, cloneable handle to the request's [`Session`], shared between
-/// the layer and the handler. Every method locks for the duration of the
-/// call only, so a handle is safe to use across `.await` points.
+/// the layer and the handler. It has every method of [`Session`]; each
+/// locks for the duration of the call only, so a handle is safe to use
+/// across `.await` points.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::tower::SessionHandle;
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
+/// handle.insert("user", &42u64)?;
+/// assert_eq!(handle.get::<u64>("user")?, Some(42));
+/// assert_eq!(handle.keys(), ["user"]);
+/// assert_eq!((handle.len(), handle.status()), (1, Status::New));
+/// # }
+/// # Ok::<(), sealed_session::SessionError>(())
+/// ```
 #[derive(Clone)]
 pub struct SessionHandle(Arc<Mutex<Session>>);
 
@@ -67,9 +181,22 @@ impl SessionHandle {
         Self(Arc::new(Mutex::new(session)))
     }
 
-    /// Locks the session. A handler that panicked while holding the lock
-    /// leaves a session that is still consistent (every method completes
-    /// its change or makes none), so poisoning is ignored.
+    /// Locks the session, for several operations under one lock.
+    ///
+    /// The guard is a [`std::sync::MutexGuard`]: it is not `Send`, so it
+    /// must not be held across an `.await`. A handler that does has a
+    /// future that is not `Send`, and axum refuses it at the route with an
+    /// error that does not name the guard (``the trait bound `fn(SessionHandle)
+    /// -> impl Future<Output = String> {handler}: Handler<_, _>` is not
+    /// satisfied``; `#[axum::debug_handler]` points at the guard). Drop the
+    /// guard before the `.await` (end its block), or use the handle's own
+    /// methods, which lock per call. While a guard is held, the handle's
+    /// other methods wait for it: do not call them with a guard alive, nor
+    /// from inside [`with`](Self::with).
+    ///
+    /// A handler that panicked while holding the lock leaves a session that
+    /// is still consistent (every method completes its change or makes
+    /// none), so poisoning is ignored.
     pub fn lock(&self) -> MutexGuard<'_, Session> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -146,17 +273,103 @@ impl SessionHandle {
     pub fn status(&self) -> Status {
         self.lock().status()
     }
+
+    /// [`Session::keys`], collected: the keys cannot borrow from a session
+    /// behind a lock.
+    #[must_use]
+    pub fn keys(&self) -> Vec<String> {
+        self.lock().keys().map(str::to_owned).collect()
+    }
+
+    /// [`Session::len`].
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// [`Session::is_empty`].
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// [`Session::created`].
+    #[must_use]
+    pub fn created(&self) -> OffsetDateTime {
+        self.lock().created()
+    }
+
+    /// [`Session::expiry`].
+    #[must_use]
+    pub fn expiry(&self) -> Expiry {
+        self.lock().expiry()
+    }
+
+    /// [`Session::expiry_date`].
+    #[must_use]
+    pub fn expiry_date(&self) -> OffsetDateTime {
+        self.lock().expiry_date()
+    }
+
+    /// [`Session::expires_at_browser_close`].
+    #[must_use]
+    pub fn expires_at_browser_close(&self) -> bool {
+        self.lock().expires_at_browser_close()
+    }
+
+    /// [`Session::is_modified`].
+    #[must_use]
+    pub fn is_modified(&self) -> bool {
+        self.lock().is_modified()
+    }
+
+    /// [`Session::encoded_len`].
+    #[must_use]
+    pub fn encoded_len(&self) -> usize {
+        self.lock().encoded_len()
+    }
 }
 
 /// Loads the session for each request and saves it into the response.
+///
+/// `P` is what happens when a session cannot be saved: a
+/// [`SaveErrorPolicy`] (by default [`SaveErrorPolicy::ErrorStatus`], a 413
+/// for a session too large for one cookie) or a function, see
+/// [`OnSaveError`].
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use std::convert::Infallible;
+/// use http::{Request, Response};
+/// use sealed_session::tower::{SessionHandle, SessionLayer};
+/// use sealed_session::{Key, Keyring, SessionConfig};
+/// use tower::{ServiceBuilder, ServiceExt, service_fn};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let service = ServiceBuilder::new()
+///     .layer(SessionLayer::new(config))
+///     .service(service_fn(|request: Request<String>| async move {
+///         let session = request.extensions().get::<SessionHandle>().unwrap();
+///         session.insert("seen", &true).unwrap();
+///         Ok::<_, Infallible>(Response::new(String::from("hello")))
+///     }));
+/// let response = tokio::runtime::Builder::new_current_thread()
+///     .build()
+///     .unwrap()
+///     .block_on(service.oneshot(Request::new(String::new())))
+///     .unwrap();
+/// assert!(response.headers().contains_key("set-cookie"));
+/// # }
+/// ```
 #[derive(Debug, Clone)]
-pub struct SessionLayer {
+pub struct SessionLayer<P = SaveErrorPolicy> {
     config: SessionConfig,
-    policy: SaveErrorPolicy,
+    policy: P,
 }
 
 impl SessionLayer {
-    /// A layer for `config`, answering 500 when a session cannot be saved.
+    /// A layer for `config`, answering `413 Payload Too Large` when a
+    /// session does not fit in one cookie and `500` when it cannot be sealed.
     #[must_use]
     pub fn new(config: SessionConfig) -> Self {
         Self {
@@ -164,40 +377,61 @@ impl SessionLayer {
             policy: SaveErrorPolicy::default(),
         }
     }
+}
 
-    /// Chooses what happens when a session cannot be saved.
+impl<P> SessionLayer<P> {
+    /// Chooses what happens when a session cannot be saved: a
+    /// [`SaveErrorPolicy`], or a function that sees the error and the
+    /// handler's response (see [`OnSaveError`]).
     #[must_use]
-    pub fn on_save_error(mut self, policy: SaveErrorPolicy) -> Self {
-        self.policy = policy;
-        self
+    pub fn on_save_error<Q>(self, policy: Q) -> SessionLayer<Q> {
+        SessionLayer {
+            config: self.config,
+            policy,
+        }
     }
 }
 
-impl<S> Layer<S> for SessionLayer {
-    type Service = SessionService<S>;
+impl<S, P: Clone> Layer<S> for SessionLayer<P> {
+    type Service = SessionService<S, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
         SessionService {
             inner,
             config: self.config.clone(),
-            policy: self.policy,
+            policy: self.policy.clone(),
         }
     }
 }
 
 /// The service [`SessionLayer`] wraps around an inner service.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::tower::{SessionLayer, SessionService};
+/// use sealed_session::{Key, Keyring, SessionConfig};
+/// use tower::Layer as _;
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let inner = tower::service_fn(|_: http::Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+/// });
+/// let service: SessionService<_> = SessionLayer::new(config).layer(inner);
+/// # let _ = service; }
+/// ```
 #[derive(Debug, Clone)]
-pub struct SessionService<S> {
+pub struct SessionService<S, P = SaveErrorPolicy> {
     inner: S,
     config: SessionConfig,
-    policy: SaveErrorPolicy,
+    policy: P,
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+impl<S, P, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, P>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
-    ResBody: Default + Send + 'static,
+    P: OnSaveError<ResBody> + Clone + Send + 'static,
+    ResBody: Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -212,7 +446,7 @@ where
         request.extensions_mut().insert(handle.clone());
         let future = self.inner.call(request);
         let config = self.config.clone();
-        let policy = self.policy;
+        let policy = self.policy.clone();
         Box::pin(async move {
             let mut response = future.await?;
             let result = {
@@ -220,10 +454,7 @@ where
                 save(&config, &session, &mut response)
             };
             if let Err(error) = result {
-                if policy == SaveErrorPolicy::InternalServerError {
-                    response = Response::new(ResBody::default());
-                    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                }
+                response = policy.on_save_error(&error, response);
                 response.extensions_mut().insert(SaveFailed(error));
             }
             Ok(response)
@@ -243,6 +474,16 @@ mod axum_extractor {
     /// The rejection when a handler asks for a [`SessionHandle`] but no
     /// [`SessionLayer`](super::SessionLayer) wraps the route: a server
     /// misconfiguration, answered with 500.
+    ///
+    /// ```
+    /// # #[cfg(feature = "axum")] {
+    /// use axum::response::IntoResponse;
+    /// use sealed_session::tower::MissingSessionLayer;
+    ///
+    /// assert_eq!(MissingSessionLayer.into_response().status(), 500);
+    /// # }
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
     #[error("no SessionLayer wraps this route: add `.layer(SessionLayer::new(config))`")]
     pub struct MissingSessionLayer;
@@ -253,6 +494,9 @@ mod axum_extractor {
         }
     }
 
+    /// The handle the [`SessionLayer`](super::SessionLayer) put in the
+    /// request's extensions.
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
         type Rejection = MissingSessionLayer;
 
@@ -270,4 +514,5 @@ mod axum_extractor {
 }
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use axum_extractor::MissingSessionLayer;

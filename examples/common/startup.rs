@@ -5,10 +5,9 @@
 //! runnable program while this code is written once.
 
 use std::env::VarError;
-
 use std::process::ExitCode;
 
-use sealed_session::{Key, Keyring, SessionConfig};
+use sealed_session::{EnvKeyError, Key, Keyring, SessionConfig};
 
 /// The first command-line argument, else `PORT`, else `default`; `0` asks
 /// the OS for a free port.
@@ -28,37 +27,47 @@ pub fn port(default: u16) -> Result<u16, String> {
 
 /// The keys from `SESSION_KEYS`, or a fresh key for this run only.
 pub fn keyring() -> Result<Keyring, String> {
-    match std::env::var("SESSION_KEYS") {
-        // KeyError's message names the key's position and length, never the
-        // secret, so it is safe to print.
-        Ok(list) => Keyring::from_base64_list(&list).map_err(|e| format!("SESSION_KEYS: {e}")),
-        Err(VarError::NotPresent) => {
+    match Keyring::from_env("SESSION_KEYS") {
+        Ok(keys) => Ok(keys),
+        Err(EnvKeyError::Missing { .. }) => {
             // The generated key is deliberately not printed: secrets never go
             // to logs.
             println!(
                 "SESSION_KEYS is not set: generated a random key for this run, so sessions \
                  will not survive a restart. To keep them, set SESSION_KEYS, e.g. \
-                 SESSION_KEYS=\"$(openssl rand -base64 32)\""
+                 SESSION_KEYS=\"$(cargo run -q --example keygen)\""
             );
             let key = Key::try_generate().map_err(|e| format!("generating a key: {e}"))?;
             Ok(Keyring::new(key))
         }
-        Err(VarError::NotUnicode(_)) => Err("SESSION_KEYS is not valid UTF-8".to_owned()),
+        // The error names the variable and the key's position, and its
+        // source says why; never a character of a key, so it is safe to print.
+        Err(e) => Err(match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        }),
     }
 }
 
-/// The session configuration for these plain-HTTP, localhost-only servers.
-/// A `Secure` cookie would not come back over http:// (from curl, say), so
-/// `Secure` is turned off, and the server says so. Anything served over HTTPS
-/// keeps the default, `secure(true)`.
+/// The cookie name of every example: `__Host-` makes browsers refuse it
+/// unless it is `Secure`, has `Path=/` and no `Domain`, so a sibling
+/// subdomain cannot plant its own session cookie (cookie tossing).
+pub const COOKIE_NAME: &str = "__Host-session";
+
+/// The session configuration for these localhost servers: the production
+/// settings, `Secure` and `__Host-` included. Browsers (Chromium, Firefox,
+/// Safari) and curl treat `http://127.0.0.1` and `http://localhost` as a
+/// secure context: they store `Secure` and `__Host-` cookies there and send
+/// them back over plain HTTP, so development needs no `secure(false)` that
+/// could slip into production.
 pub fn localhost_config() -> Result<SessionConfig, String> {
     let config = SessionConfig::builder(keyring()?)
-        .secure(false)
+        .cookie_name(COOKIE_NAME)
         .build()
         .map_err(|e| format!("session configuration: {e}"))?;
     println!(
-        "note: the session cookie is sent without `Secure` because this server speaks plain \
-         HTTP on localhost; keep `secure(true)` (the default) behind HTTPS"
+        "note: the {COOKIE_NAME} cookie is `Secure`, as in production: browsers accept \
+         `Secure` cookies from http://127.0.0.1 and http://localhost (a secure context)"
     );
     Ok(config)
 }

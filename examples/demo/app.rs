@@ -112,6 +112,12 @@ async fn add_to_cart(
     if let Err(e) = session.insert(CART, &cart) {
         return session_error(&e);
     }
+    // Measured before saving, without sealing: the size `save` would refuse
+    // with `SaveError::TooLarge` (the check in `finish` stays as the net).
+    let size = config.cookie_name().len() + 1 + session.encoded_len();
+    if size > config.size_limit() {
+        return too_large(size, config.size_limit());
+    }
     finish(&config, &session, Redirect::to("/").into_response())
 }
 
@@ -145,14 +151,7 @@ async fn session_json(State(config): State<SessionConfig>, headers: HeaderMap) -
 fn finish(config: &SessionConfig, session: &Session, mut response: Response) -> Response {
     match save(config, session, &mut response) {
         Ok(()) => response,
-        Err(SaveError::TooLarge { size, limit }) => {
-            let message = format!(
-                "The session would need a {size}-byte cookie, over the {limit}-byte limit \
-                 browsers accept, so this change was not saved. Your session is as it was \
-                 before; log out to start over."
-            );
-            (StatusCode::PAYLOAD_TOO_LARGE, Html(message_page(&message))).into_response()
-        }
+        Err(SaveError::TooLarge { size, limit }) => too_large(size, limit),
         Err(e) => {
             // Only the OS random source can fail here; the message holds no
             // secret.
@@ -164,6 +163,18 @@ fn finish(config: &SessionConfig, session: &Session, mut response: Response) -> 
                 .into_response()
         }
     }
+}
+
+/// A change that would make the cookie `size` bytes, over `limit`: no
+/// `Set-Cookie`, so the browser keeps its previous cookie and loses nothing
+/// but this request's change.
+fn too_large(size: usize, limit: usize) -> Response {
+    let message = format!(
+        "The session would need a {size}-byte cookie, over the {limit}-byte limit \
+         browsers accept, so this change was not saved. Your session is as it was \
+         before; log out to start over."
+    );
+    (StatusCode::PAYLOAD_TOO_LARGE, Html(message_page(&message))).into_response()
 }
 
 /// A value in the session is not of the type the demo stores there. Only a

@@ -141,7 +141,7 @@ impl Revocation for RedisRevocations {
                 return Ok(true);
             }
             // The subject's and the global "before" instants.
-            Ok(values.flatten().any(|before| meta.created < before))
+            Ok(values.flatten().any(|before| meta.created <= before))
         })
     }
 

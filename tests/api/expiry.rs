@@ -266,3 +266,61 @@ fn shortening_max_age_applies_to_cookies_already_issued() {
     assert_eq!(load_cookie(&short, &cookie).status(), Status::Expired);
     assert_eq!(load_cookie(&long, &cookie).status(), Status::Loaded);
 }
+
+/// The README's remember-me recipe: a 30-minute rolling default in a
+/// browser-session cookie, and a 30-day `Expiry::At` for "remember me",
+/// side by side under one configuration.
+#[test]
+fn remember_me_for_30_days_next_to_a_30_minute_default() {
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| {
+        b.rolling(Duration::minutes(30)).browser_session(true)
+    });
+    let login = |remember: bool| {
+        let mut s = load_cookie(&config, "");
+        s.renew();
+        s.insert("user", "ada").unwrap();
+        if remember {
+            let now = OffsetDateTime::from_unix_timestamp(clock.now()).unwrap();
+            s.set_expiry(Expiry::At(now + Duration::days(30)));
+        }
+        save_set_cookies(&config, &s).remove(0)
+    };
+    let short = login(false);
+    let remembered = login(true);
+    assert_eq!(max_age_of(&short), None, "ends with the browser: {short}");
+    assert_eq!(max_age_of(&remembered), Some(30 * 86_400), "{remembered}");
+    let (short, remembered) = (pair(&short).to_owned(), pair(&remembered).to_owned());
+
+    // 31 idle minutes end the default session, not the remembered one.
+    clock.advance(Duration::minutes(31));
+    assert_eq!(load_cookie(&config, &short).status(), Status::Expired);
+    assert_eq!(load_cookie(&config, &remembered).status(), Status::Loaded);
+
+    // Used or not, the remembered session is not re-sealed (nothing to
+    // push) and ends 30 days after the login.
+    clock.advance(Duration::days(29));
+    let s = load_cookie(&config, &remembered);
+    assert_eq!(s.status(), Status::Loaded);
+    assert!(save_set_cookies(&config, &s).is_empty());
+    clock.advance(Duration::minutes(60 * 24 - 31));
+    assert_eq!(load_cookie(&config, &remembered).status(), Status::Expired);
+}
+
+/// `refresh_after` is not capped at a minute: an hour between refreshes of a
+/// week-long rolling session, at the price of an idle window between
+/// `idle - t` and `idle`.
+#[test]
+fn refresh_after_can_be_an_hour() {
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| {
+        b.rolling(Duration::days(7))
+            .refresh_after(Duration::hours(1))
+    });
+    let cookie = issue(&config, &[("u", "ada")]);
+    clock.advance(Duration::minutes(59));
+    assert!(save_set_cookies(&config, &load_cookie(&config, &cookie)).is_empty());
+    clock.advance(Duration::minutes(1));
+    let set = save_set_cookies(&config, &load_cookie(&config, &cookie));
+    assert_eq!(max_age_of(&set[0]), Some(7 * 86_400));
+}

@@ -8,6 +8,8 @@ mod config;
 mod cookies;
 mod expiry;
 mod keys;
+#[cfg(feature = "tracing")]
+mod logs;
 mod revocation;
 mod rotation;
 mod seal;

@@ -218,3 +218,49 @@ fn a_value_that_fails_to_serialise_leaves_the_session_unchanged() {
     assert_eq!(s.get::<String>("user").unwrap().as_deref(), Some("ada"));
     assert!(save_set_cookies(&config, &s).is_empty());
 }
+
+/// `encoded_len` is exactly the value `save` writes, for sessions of every
+/// size and lifetime, and so predicts `TooLarge` without sealing.
+#[test]
+fn encoded_len_is_the_length_of_the_value_save_writes() {
+    use sealed_session::{Expiry, SaveError};
+    let clock = TestClock::new();
+    for rolling in [false, true] {
+        let config = config_with(&clock, |b| {
+            let b = b.cookie_name("__Host-s");
+            if rolling {
+                b.rolling(time::Duration::hours(1))
+            } else {
+                b
+            }
+        });
+        for (i, len) in [0usize, 1, 127, 128, 1_000, 2_900, 3_100, 5_000]
+            .into_iter()
+            .enumerate()
+        {
+            let mut session = sealed_session::load(&config, &http::Request::new(()));
+            session.insert("k", &"v".repeat(len)).unwrap();
+            match i % 3 {
+                0 => {}
+                1 => session.set_expiry(Expiry::Idle(time::Duration::minutes(5))),
+                _ => session.set_expiry(Expiry::At(
+                    time::OffsetDateTime::from_unix_timestamp(T0 + 86_400).unwrap(),
+                )),
+            }
+            let predicted = config.cookie_name().len() + 1 + session.encoded_len();
+            let mut response = http::Response::new(());
+            match sealed_session::save(&config, &session, &mut response) {
+                Ok(()) => {
+                    let written = set_cookies(response.headers());
+                    assert_eq!(pair(&written[0]).len(), predicted, "{len} bytes");
+                    assert!(predicted <= config.size_limit());
+                }
+                Err(SaveError::TooLarge { size, limit }) => {
+                    assert_eq!(size, predicted, "{len} bytes");
+                    assert!(predicted > limit);
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+}

@@ -6,13 +6,14 @@
 //! `Set-Cookie`) rather than dropped by the browser, and logs out.
 //!
 //! Needs Debian's `chromium` at `/usr/bin/chromium` (`.ci/browser-deps.sh`
-//! installs it). Without it the test fails; set
-//! `SEALED_SESSION_SKIP_BROWSER=1` to skip it on purpose.
+//! installs it; `SEALED_SESSION_CHROMIUM` names another executable). Under
+//! `CI=true` a missing Chromium fails the test; elsewhere the test is skipped
+//! with one line on stderr that says how to run it.
 #![forbid(unsafe_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -25,13 +26,17 @@ use tungstenite::{Message, WebSocket};
 
 use crate::app;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const SKIP_VAR: &str = "SEALED_SESSION_SKIP_BROWSER";
+/// Debian's Chromium, unless `SEALED_SESSION_CHROMIUM` names another.
+const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMIUM_VAR: &str = "SEALED_SESSION_CHROMIUM";
 
 /// The crate's default size limit for `name=value`.
 const LIMIT: u64 = 4_093;
 /// How close to the limit the grown cookie must get.
 const NEAR: u64 = 16;
+
+/// The demo's cookie name.
+const COOKIE: &str = "__Host-session";
 
 /// A fixed key, so a failure reproduces exactly (bytes 0 to 31).
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -67,7 +72,7 @@ impl Chromium {
                 .as_nanos()
         ));
         std::fs::create_dir_all(&profile).unwrap();
-        let mut command = Command::new(CHROMIUM);
+        let mut command = Command::new(chromium_path());
         command
             .args([
                 "--headless",
@@ -92,7 +97,7 @@ impl Chromium {
             Ok(child) => child,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&profile);
-                panic!("cannot start {CHROMIUM}: {e}");
+                panic!("cannot start {}: {e}", chromium_path().display());
             }
         };
         let mut chromium = Chromium {
@@ -362,7 +367,7 @@ impl Cdp {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| c["name"] == "session")
+            .filter(|c| c["name"] == COOKIE)
             .cloned()
             .collect::<Vec<_>>();
         assert!(found.len() <= 1, "more than one session cookie: {found:?}");
@@ -448,8 +453,9 @@ fn cookie_size(cookie: &Value) -> u64 {
 /// drop ends it.
 fn serve(runtime: &tokio::runtime::Runtime) -> Url {
     let config = SessionConfig::builder(Keyring::from_base64_list(KEY).unwrap())
-        // As the demo's main: plain HTTP on loopback.
-        .secure(false)
+        // As the demo's main: `Secure` and `__Host-` over plain HTTP on
+        // loopback, which Chromium treats as a secure context.
+        .cookie_name(COOKIE)
         .build()
         .unwrap();
     let listener = runtime
@@ -462,18 +468,35 @@ fn serve(runtime: &tokio::runtime::Runtime) -> Url {
     Url::parse(&format!("http://{addr}/")).unwrap()
 }
 
+fn chromium_path() -> PathBuf {
+    std::env::var_os(CHROMIUM_VAR).map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from)
+}
+
+/// Whether the browser test runs. In CI (`CI=true`) a missing Chromium is a
+/// failure, so a broken CI image cannot pass by skipping; elsewhere
+/// `cargo test --all-features` passes on a fresh machine and says, in one
+/// line, what it did not run and how to run it.
 fn chromium_or_skip() -> bool {
-    if std::env::var_os(SKIP_VAR).is_some_and(|v| v == "1") {
-        eprintln!("browser test skipped: {SKIP_VAR}=1");
-        return false;
+    let chromium = chromium_path();
+    if chromium.exists() {
+        return true;
     }
+    let strict = std::env::var("CI").is_ok_and(|v| v == "true");
     assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} not found: the browser test needs Debian's chromium \
-         (run `bash .ci/browser-deps.sh`, or `apt-get install chromium`), \
-         or set {SKIP_VAR}=1 to skip it on purpose"
+        !strict,
+        "{} not found and CI=true: the browser test needs Debian's chromium \
+         (`bash .ci/browser-deps.sh` installs it)",
+        chromium.display()
     );
-    true
+    // Straight to the process's stderr: libtest captures `eprintln!` of a
+    // passing test, and this line must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED browser test: {} not found; install it with 'bash .ci/browser-deps.sh' \
+         or run with CI=true to make this a failure",
+        chromium.display()
+    );
+    false
 }
 
 #[test]
@@ -510,7 +533,7 @@ fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_larg
         .session_cookie()
         .expect("Chromium stored the session cookie");
     assert_eq!(cookie["httpOnly"], true, "{cookie}");
-    assert_eq!(cookie["secure"], false, "{cookie}");
+    assert_eq!(cookie["secure"], true, "{cookie}");
     assert_eq!(cookie["sameSite"], "Lax", "{cookie}");
     assert_eq!(cookie["path"], "/", "{cookie}");
     assert_eq!(cookie["domain"], "127.0.0.1", "{cookie}");
@@ -558,7 +581,7 @@ fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_larg
         assert!(blocked.is_empty(), "Chromium refused {blocked:?}");
         let stored = cdp.session_cookie().expect("a session cookie");
         assert!(
-            set_cookie.starts_with(&format!("session={};", string(&stored, "value"))),
+            set_cookie.starts_with(&format!("{COOKIE}={};", string(&stored, "value"))),
             "Chromium stored the cookie it was sent"
         );
     };
@@ -582,7 +605,7 @@ fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_larg
     let id = cdp.request_id("GET", &base.join("/session.json").unwrap());
     let sent = header(&cdp.request_headers(&id), "cookie").expect("a Cookie header");
     assert!(
-        sent.split("; ").any(|c| c == format!("session={value}")),
+        sent.split("; ").any(|c| c == format!("{COOKIE}={value}")),
         "Chromium sent the {size}-byte cookie whole"
     );
 
@@ -621,4 +644,38 @@ fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_larg
 
     drop(cdp);
     drop(chromium);
+}
+
+/// The skip rule itself, on a Chromium that is not there: the browser test
+/// (run in a child process of this very test binary) passes with the loud
+/// line outside CI, and fails under `CI=true`.
+#[test]
+fn without_chromium_the_browser_test_skips_loudly_and_fails_under_ci() {
+    let run = |ci: Option<&str>| {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
+            .args([
+                "--exact",
+                "browser::chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_large",
+            ])
+            .env(CHROMIUM_VAR, "/nonexistent/chromium")
+            .env_remove("CI");
+        if let Some(ci) = ci {
+            command.env("CI", ci);
+        }
+        let out = command.stdin(Stdio::null()).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let skip_line = "SKIPPED browser test: /nonexistent/chromium not found; \
+                     install it with 'bash .ci/browser-deps.sh' or run with CI=true";
+    let (passed, text) = run(None);
+    assert!(passed, "{text}");
+    assert!(text.contains(skip_line), "{text}");
+    assert!(text.contains("1 passed"), "the test ran: {text}");
+    let (passed, text) = run(Some("true"));
+    assert!(!passed, "{text}");
+    assert!(text.contains("not found and CI=true"), "{text}");
+    assert!(!text.contains(skip_line), "{text}");
 }

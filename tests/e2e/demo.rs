@@ -13,8 +13,12 @@ use serde_json::{Value, json};
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 fn config_with(keys: Keyring) -> SessionConfig {
-    // As the demo's main: plain HTTP on loopback.
-    SessionConfig::builder(keys).secure(false).build().unwrap()
+    // As the demo's main: the production settings, `Secure` and `__Host-`
+    // included, even over plain HTTP on loopback (a secure context).
+    SessionConfig::builder(keys)
+        .cookie_name("__Host-session")
+        .build()
+        .unwrap()
 }
 
 fn config() -> SessionConfig {
@@ -102,15 +106,13 @@ async fn login_cart_and_logout_round_trip_through_the_cookie() {
     assert_eq!(login.headers()[LOCATION], "/");
     assert_eq!(login.headers()[VARY], "Cookie");
     let cookie = set_cookie(&login);
-    assert!(cookie.starts_with("session="), "{cookie}");
+    assert!(cookie.starts_with("__Host-session="), "{cookie}");
     let attrs = attributes(&cookie);
-    for expected in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+    // `Secure` even over http://127.0.0.1: the jar, as browsers do, treats
+    // loopback as a secure context and keeps sending the cookie.
+    for expected in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(attrs.contains(&expected), "{expected} missing: {cookie}");
     }
-    assert!(
-        !attrs.iter().any(|a| a.eq_ignore_ascii_case("Secure")),
-        "the demo serves plain HTTP, so no Secure: {cookie}"
-    );
     assert!(
         attrs
             .iter()
@@ -145,7 +147,7 @@ async fn login_cart_and_logout_round_trip_through_the_cookie() {
         .unwrap();
     assert_eq!(logout.status(), StatusCode::SEE_OTHER);
     let removal = set_cookie(&logout);
-    assert!(removal.starts_with("session=;"), "{removal}");
+    assert!(removal.starts_with("__Host-session=;"), "{removal}");
     assert!(attributes(&removal).contains(&"Max-Age=0"), "{removal}");
     assert_eq!(browser.cookie(), None, "the jar dropped the cookie");
 
@@ -241,7 +243,7 @@ async fn get_json_with_cookie(base: &Url, cookie: &str) -> (Value, Option<String
 async fn a_cookie_that_does_not_open_is_reported_and_removed() {
     let base = serve(config()).await;
 
-    let (json, set_cookie) = get_json_with_cookie(&base, "session=not-a-sealed-value").await;
+    let (json, set_cookie) = get_json_with_cookie(&base, "__Host-session=not-a-sealed-value").await;
     assert_eq!(json["name"], Value::Null);
     assert!(
         json["status"]

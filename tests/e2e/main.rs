@@ -13,3 +13,5 @@ mod browser;
 mod demo;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 mod examples;
+#[cfg(all(feature = "axum", feature = "tower"))]
+mod login;

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use crate::common::*;
 use http::{Request, Response, StatusCode};
 use sealed_session::tower::{SaveErrorPolicy, SaveFailed, SessionHandle, SessionLayer};
-use sealed_session::{SaveError, Status};
+use sealed_session::{Expiry, SaveError, Status};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 
 /// A handler that stores `?name=...` and reports what it saw.
@@ -70,7 +70,7 @@ async fn layer_loads_hands_over_and_saves() {
 }
 
 #[tokio::test]
-async fn too_large_answers_500_by_default_with_no_cookie() {
+async fn too_large_answers_413_by_default_with_no_cookie() {
     let clock = TestClock::new();
     let config = config_with(&clock, |b| b);
     let cookie = issue(&config, &[("name", "ada")]);
@@ -78,13 +78,56 @@ async fn too_large_answers_500_by_default_with_no_cookie() {
         .layer(SessionLayer::new(config.clone()))
         .service_fn(handler);
     let response = svc.oneshot(get("/big", Some(&cookie))).await.unwrap();
-    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(response.body().is_empty(), "the handler's body is not sent");
     assert!(set_cookies(response.headers()).is_empty());
+    assert_eq!(response.headers()["vary"], "Cookie", "save rule 6 holds");
     let failed = response.extensions().get::<SaveFailed>().unwrap();
     assert!(matches!(failed.0, SaveError::TooLarge { limit: 4093, .. }));
     // The previous cookie still holds the data.
     assert_eq!(load_cookie(&config, &cookie).status(), Status::Loaded);
+}
+
+#[tokio::test]
+async fn too_large_can_be_a_500_for_every_save_error() {
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| b);
+    let svc = ServiceBuilder::new()
+        .layer(SessionLayer::new(config).on_save_error(SaveErrorPolicy::InternalServerError))
+        .service_fn(handler);
+    let response = svc.oneshot(get("/big", None)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(response.body().is_empty());
+    assert!(set_cookies(response.headers()).is_empty());
+    assert!(response.extensions().get::<SaveFailed>().is_some());
+}
+
+#[tokio::test]
+async fn a_callback_sees_the_error_and_the_handlers_response() {
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| b);
+    let svc = ServiceBuilder::new()
+        .layer(SessionLayer::new(config).on_save_error(
+            |error: &SaveError, response: Response<String>| {
+                let SaveError::TooLarge { size, limit } = error else {
+                    panic!("{error:?}");
+                };
+                let mut answer = Response::new(format!(
+                    "{size} > {limit}; the handler said {}",
+                    response.body()
+                ));
+                *answer.status_mut() = StatusCode::INSUFFICIENT_STORAGE;
+                answer
+            },
+        ))
+        .service_fn(handler);
+    let response = svc.oneshot(get("/big", None)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let (size, rest) = response.body().split_once(" > ").unwrap();
+    assert!(size.parse::<usize>().unwrap() > 5000, "{}", response.body());
+    assert_eq!(rest, "4093; the handler said new|");
+    assert!(set_cookies(response.headers()).is_empty());
+    assert!(response.extensions().get::<SaveFailed>().is_some());
 }
 
 #[tokio::test]
@@ -116,6 +159,31 @@ async fn server_errors_from_the_handler_get_no_cookie() {
         });
     let response = svc.oneshot(get("/", None)).await.unwrap();
     assert!(set_cookies(response.headers()).is_empty());
+}
+
+#[tokio::test]
+async fn the_handle_has_every_read_method_of_the_session() {
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| b.browser_session(true));
+    let cookie = issue(&config, &[("a", "1"), ("b", "2")]);
+    let session = load_cookie(&config, &cookie);
+    let handle = SessionHandle::new(load_cookie(&config, &cookie));
+    assert_eq!(handle.keys(), session.keys().collect::<Vec<_>>());
+    assert_eq!(handle.keys(), ["a", "b"]);
+    assert_eq!((handle.len(), handle.is_empty()), (2, false));
+    assert!(handle.contains_key("a") && !handle.contains_key("c"));
+    assert_eq!(handle.status(), Status::Loaded);
+    assert_eq!(handle.created(), session.created());
+    assert_eq!(handle.created().unix_timestamp(), clock.now());
+    assert_eq!(handle.expiry_date(), session.expiry_date());
+    assert_eq!(handle.expiry(), Expiry::Default);
+    assert!(handle.expires_at_browser_close());
+    assert_eq!(handle.encoded_len(), session.encoded_len());
+    assert!(!handle.is_modified());
+    handle.set_expiry(Expiry::Idle(time::Duration::hours(1)));
+    assert_eq!(handle.expiry(), Expiry::Idle(time::Duration::hours(1)));
+    assert!(!handle.expires_at_browser_close());
+    assert!(handle.is_modified());
 }
 
 #[test]

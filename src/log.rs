@@ -1,0 +1,110 @@
+//! Log events (feature `tracing`), one function per event so the load and
+//! save paths call them in one line. Without the feature every function is
+//! empty and compiles away.
+//!
+//! | event | level | target |
+//! |---|---|---|
+//! | a session cookie that does not open (malformed, unsupported version, unknown key, tampered, bad payload) | `warn` | `sealed_session::security` |
+//! | a stand-alone sealed cookie (`cookies::open_sealed`) that does not open | `warn` | `sealed_session::security` |
+//! | a session cookie opened with a fallback key (rotation progress) | `info` | `sealed_session::rotation` |
+//! | a session too large for one cookie, with its size and the limit | `error` | `sealed_session::save` |
+//! | sealing failed (the OS random source) | `error` | `sealed_session::save` |
+//! | a [`SessionError`] turned into a response (feature `axum`) | `error` | `sealed_session::session` |
+//!
+//! Fields are the cookie's name, reasons, sizes and public key ids: never a
+//! cookie value, a key or a session value (tests in `tests/api/logs.rs`
+//! capture each event and check).
+#![cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+
+#[cfg(feature = "tracing")]
+use crate::key::KeyIdHex;
+use crate::seal::{OpenError, SealError};
+use crate::session::InvalidReason;
+#[cfg(feature = "axum")]
+use crate::session::SessionError;
+
+/// The target of security events: route it to your security log or alerts,
+/// as Django's `django.security.SuspiciousSession`.
+#[cfg(feature = "tracing")]
+const SECURITY: &str = "sealed_session::security";
+#[cfg(feature = "tracing")]
+const ROTATION: &str = "sealed_session::rotation";
+#[cfg(feature = "tracing")]
+const SAVE: &str = "sealed_session::save";
+#[cfg(all(feature = "tracing", feature = "axum"))]
+const SESSION: &str = "sealed_session::session";
+
+/// A candidate session cookie did not open.
+pub(crate) fn rejected_cookie(cookie_name: &str, reason: InvalidReason) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: SECURITY,
+        cookie = cookie_name,
+        %reason,
+        "session cookie rejected"
+    );
+}
+
+/// A stand-alone sealed cookie ([`cookies::open_sealed`](crate::cookies::open_sealed))
+/// did not open.
+pub(crate) fn rejected_sealed_cookie(cookie_name: &str, reason: OpenError) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: SECURITY,
+        cookie = cookie_name,
+        %reason,
+        "sealed cookie rejected"
+    );
+}
+
+/// A session cookie opened with a fallback key: it is re-sealed with the
+/// primary on save. Counting these shows when an old key can be retired.
+pub(crate) fn opened_with_fallback(cookie_name: &str, key_id: [u8; 4]) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        target: ROTATION,
+        cookie = cookie_name,
+        key_id = %KeyIdHex(key_id),
+        "session cookie opened with a fallback key"
+    );
+}
+
+/// A session did not fit in one cookie; no `Set-Cookie` was written.
+pub(crate) fn too_large(cookie_name: &str, size: usize, limit: usize) {
+    #[cfg(feature = "tracing")]
+    tracing::error!(
+        target: SAVE,
+        cookie = cookie_name,
+        size,
+        limit,
+        "session too large for one cookie: not saved"
+    );
+}
+
+/// Sealing a session failed (the OS random source).
+pub(crate) fn seal_failed(cookie_name: &str, error: &SealError) {
+    #[cfg(feature = "tracing")]
+    tracing::error!(
+        target: SAVE,
+        cookie = cookie_name,
+        %error,
+        "session could not be sealed: not saved"
+    );
+}
+
+/// A session value could not be stored or read and the app answered with a
+/// 500 (`SessionError`'s `IntoResponse`). The message names the key and the
+/// Rust type, never the value.
+#[cfg(feature = "axum")]
+pub(crate) fn session_error(error: &SessionError) {
+    #[cfg(feature = "tracing")]
+    {
+        let cause = std::error::Error::source(error).map(ToString::to_string);
+        tracing::error!(
+            target: SESSION,
+            %error,
+            cause = cause.as_deref(),
+            "session value error"
+        );
+    }
+}

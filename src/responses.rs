@@ -1,0 +1,83 @@
+//! The crate's errors as axum responses (feature `axum`), so a handler can
+//! return `Result<_, SessionError>` and use `?` on session calls.
+//!
+//! | error | status | body |
+//! |---|---|---|
+//! | [`SessionError`] | 500 | `session error` |
+//! | [`SaveError::TooLarge`] | 413 | `session too large` |
+//! | [`SaveError::Seal`] | 500 | `session not saved` |
+//!
+//! The body never quotes the error: it names session keys and Rust types,
+//! which are the server's business. With the `tracing` feature the cause is
+//! logged (a [`SessionError`] here, a [`SaveError`] where `save` failed);
+//! never a value.
+
+use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
+
+use crate::glue::SaveError;
+use crate::log;
+use crate::session::SessionError;
+
+/// A 500 whose cause is logged (feature `tracing`); the body is a short
+/// text that quotes nothing.
+///
+/// ```
+/// # #[cfg(feature = "axum")] {
+/// use axum::{Router, routing::get};
+/// use sealed_session::SessionError;
+/// use sealed_session::tower::{SessionHandle, SessionLayer};
+/// # use sealed_session::{Key, Keyring, SessionConfig};
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+///
+/// async fn visits(session: SessionHandle) -> Result<String, SessionError> {
+///     let visits: u64 = session.get("visits")?.unwrap_or(0) + 1;
+///     session.insert("visits", &visits)?;
+///     Ok(format!("visit {visits}"))
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/", get(visits))
+///     .layer(SessionLayer::new(config));
+/// # let _ = app; }
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl IntoResponse for SessionError {
+    fn into_response(self) -> Response {
+        log::session_error(&self);
+        (StatusCode::INTERNAL_SERVER_ERROR, "session error").into_response()
+    }
+}
+
+/// `413 Payload Too Large` for [`SaveError::TooLarge`] (the client keeps
+/// its previous cookie, so nothing is lost but this request's change), `500`
+/// otherwise; `save` has already logged the cause (feature `tracing`).
+///
+/// ```
+/// # #[cfg(feature = "axum")] {
+/// use axum::response::{IntoResponse, Response};
+/// use sealed_session::{SaveError, Session, SessionConfig};
+///
+/// fn finish(config: &SessionConfig, session: &Session, page: Response) -> Result<Response, SaveError> {
+///     let mut response = page;
+///     sealed_session::save(config, session, &mut response)?;
+///     Ok(response)
+/// }
+///
+/// let error = SaveError::TooLarge { size: 5_000, limit: 4_093 };
+/// assert_eq!(error.into_response().status(), 413);
+/// # let _ = finish; }
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl IntoResponse for SaveError {
+    fn into_response(self) -> Response {
+        match self {
+            SaveError::TooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "session too large").into_response()
+            }
+            SaveError::Seal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "session not saved").into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The log events of the `tracing` feature, captured through
+//! `tracing-subscriber`'s formatter: each is emitted once, at its level and
+//! target, and holds no secret (no key, no cookie value, no session value).
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use sealed_session::{Keyring, SessionConfig};
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::common::*;
+
+/// A session value that must never reach a log.
+const SECRET_VALUE: &str = "s3cr3t-session-value";
+
+/// What the formatter wrote, shared with the test.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Runs `f` with a subscriber that records every event of every level,
+/// and returns the formatted lines.
+fn capture(f: impl FnOnce()) -> Vec<String> {
+    let out = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(out.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    text.lines().map(str::to_owned).collect()
+}
+
+/// The one line logged, checked for every secret of the test.
+fn one_line(lines: &[String], secrets: &[&str]) -> String {
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    for secret in secrets {
+        assert!(!secret.is_empty());
+        assert!(!lines[0].contains(secret), "{secret:?} in {}", lines[0]);
+    }
+    lines[0].clone()
+}
+
+fn key_b64(byte: u8) -> String {
+    key(byte).to_base64()
+}
+
+fn config(keys: Keyring) -> SessionConfig {
+    SessionConfig::builder(keys).build().unwrap()
+}
+
+/// A valid session cookie (`session=...`) holding the secret value.
+fn cookie(config: &SessionConfig) -> String {
+    let cookie = issue(config, &[("note", SECRET_VALUE)]);
+    assert!(cookie.starts_with("session="));
+    cookie
+}
+
+#[test]
+fn a_tampered_cookie_is_a_warning_on_the_security_target() {
+    let config = config(Keyring::new(key(1)));
+    let good = cookie(&config);
+    let value = good.strip_prefix("session=").unwrap();
+    // Flip one character of the ciphertext.
+    let mut bytes = value.as_bytes().to_vec();
+    let i = bytes.len() / 2;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).unwrap();
+    let lines = capture(|| {
+        let session = load_cookie(&config, &format!("session={tampered}"));
+        assert!(session.is_empty());
+    });
+    let line = one_line(&lines, &[&tampered, &key_b64(1), SECRET_VALUE]);
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("sealed_session::security"), "{line}");
+    assert!(line.contains("session cookie rejected"), "{line}");
+    assert!(line.contains("reason=tampered"), "{line}");
+    assert!(line.contains(r#"cookie="session""#), "{line}");
+}
+
+#[test]
+fn unknown_key_malformed_and_bad_payload_are_warnings_with_their_reason() {
+    let config = config(Keyring::new(key(1)));
+    let foreign = cookie(&self::config(Keyring::new(key(2))));
+    let lines = capture(|| drop(load_cookie(&config, &foreign)));
+    let line = one_line(
+        &lines,
+        &[&foreign[8..], &key_b64(1), &key_b64(2), SECRET_VALUE],
+    );
+    assert!(line.contains("WARN sealed_session::security"), "{line}");
+    assert!(line.contains("reason=unknown key"), "{line}");
+
+    let lines = capture(|| drop(load_cookie(&config, "session=%%not-base64%%")));
+    let line = one_line(&lines, &["%%not-base64%%"]);
+    assert!(line.contains("WARN sealed_session::security"), "{line}");
+    assert!(line.contains("reason=malformed"), "{line}");
+
+    // Authenticated under the app's key, but not a session envelope.
+    let raw = config.seal_session_value(SECRET_VALUE.as_bytes()).unwrap();
+    let lines = capture(|| drop(load_cookie(&config, &format!("session={raw}"))));
+    let line = one_line(&lines, &[&raw, &key_b64(1), SECRET_VALUE]);
+    assert!(line.contains("WARN sealed_session::security"), "{line}");
+    assert!(
+        line.contains("reason=authenticated but not a session"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_fallback_key_open_is_info_with_the_public_key_id() {
+    let old = key(1);
+    let old_id: String = old.id().iter().map(|b| format!("{b:02x}")).collect();
+    let issued = cookie(&config(Keyring::new(old.clone())));
+    let rotated = config(Keyring::new(key(3)).with_fallback(old));
+    let lines = capture(|| {
+        let session = load_cookie(&rotated, &issued);
+        assert_eq!(session.len(), 1);
+    });
+    let line = one_line(
+        &lines,
+        &[&issued[8..], &key_b64(1), &key_b64(3), SECRET_VALUE],
+    );
+    assert!(line.contains("INFO sealed_session::rotation"), "{line}");
+    assert!(line.contains("opened with a fallback key"), "{line}");
+    assert!(line.contains(&format!("key_id={old_id}")), "{line}");
+
+    // The primary key opens without a word; no cookie at all neither.
+    let primary = cookie(&rotated);
+    assert_eq!(
+        capture(|| drop(load_cookie(&rotated, &primary))),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        capture(|| drop(sealed_session::load(&rotated, &http::Request::new(())))),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn too_large_is_an_error_with_the_sizes() {
+    let config = config(Keyring::new(key(1)));
+    let big = format!("{SECRET_VALUE}{}", "x".repeat(5_000));
+    let mut session = sealed_session::load(&config, &http::Request::new(()));
+    session.insert("big", &big).unwrap();
+    let expected = config.cookie_name().len() + 1 + session.encoded_len();
+    let lines = capture(|| {
+        let mut response = http::Response::new(());
+        let err = sealed_session::save(&config, &session, &mut response).unwrap_err();
+        assert_eq!(
+            err,
+            sealed_session::SaveError::TooLarge {
+                size: expected,
+                limit: 4093
+            }
+        );
+    });
+    let line = one_line(&lines, &[SECRET_VALUE, &key_b64(1)]);
+    assert!(line.contains("ERROR sealed_session::save"), "{line}");
+    assert!(line.contains("session too large for one cookie"), "{line}");
+    assert!(line.contains(&format!("size={expected}")), "{line}");
+    assert!(line.contains("limit=4093"), "{line}");
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn a_session_error_turned_into_a_response_is_logged_without_the_value() {
+    use axum::response::IntoResponse;
+
+    let config = config(Keyring::new(key(1)));
+    let mut session = sealed_session::load(&config, &http::Request::new(()));
+    session.insert("note", SECRET_VALUE).unwrap();
+    let err = session.get::<u64>("note").unwrap_err();
+    let lines = capture(|| {
+        assert_eq!(err.into_response().status(), 500);
+    });
+    let line = one_line(&lines, &[SECRET_VALUE]);
+    assert!(line.contains("ERROR sealed_session::session"), "{line}");
+    assert!(
+        line.contains(r#"session key "note" does not hold a u64"#),
+        "{line}"
+    );
+}
+
+#[test]
+fn key_bytes_never_appear_even_in_hex_or_url_safe_base64() {
+    // The same checks against other spellings of the key, on every event.
+    let k = key(1);
+    let ring = Keyring::new(k.clone());
+    let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([1u8; 32]);
+    let hex: String = [1u8; 32].iter().map(|b| format!("{b:02x}")).collect();
+    let config = config(ring);
+    let lines = capture(|| {
+        drop(load_cookie(&config, "session=AAAA"));
+        let mut s = sealed_session::load(&config, &http::Request::new(()));
+        s.insert("big", &"y".repeat(5_000)).unwrap();
+        let _ = sealed_session::save(&config, &s, &mut http::Response::new(()));
+    });
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    for line in &lines {
+        for secret in [url_safe.as_str(), hex.as_str(), &k.to_base64()] {
+            assert!(!line.contains(secret), "{line}");
+        }
+    }
+}
+
+#[test]
+fn a_forged_stand_alone_sealed_cookie_is_a_security_warning() {
+    let config = config(Keyring::new(key(1)));
+    let mut request = http::HeaderMap::new();
+    request.insert("cookie", "prefs=forged-value-123".parse().unwrap());
+    let lines = capture(|| {
+        assert!(sealed_session::cookies::open_sealed(&request, &config, "prefs").is_err());
+    });
+    let line = one_line(&lines, &["forged-value-123", &key_b64(1)]);
+    assert!(line.contains("WARN sealed_session::security"), "{line}");
+    assert!(line.contains("sealed cookie rejected"), "{line}");
+    assert!(line.contains(r#"cookie="prefs""#), "{line}");
+}
