@@ -12,6 +12,7 @@
 //! | [`SessionError`], [`CodecError`] | storing or reading a session value |
 //! | [`SaveError`] | [`save`](crate::save) |
 //! | [`CookieError`](crate::cookies::CookieError) | the [`cookies`](crate::cookies) helpers (kept in that module) |
+//! | [`CrossOriginError`](crate::csrf::CrossOriginError), [`TokenError`](crate::csrf::TokenError), [`TokenIssueError`](crate::csrf::TokenIssueError), [`CsrfConfigError`](crate::csrf::CsrfConfigError), [`OriginProblem`](crate::csrf::OriginProblem) | the [`csrf`](crate::csrf) checks and tokens (kept in that module) |
 //!
 //! Each error reports its cause once: in its message, or as its
 //! [`source`](std::error::Error::source), never both, so `anyhow`, `eyre`
