@@ -6,6 +6,8 @@ mod common;
 
 #[cfg(feature = "axum")]
 mod axum_extractor;
+#[cfg(feature = "tower")]
+mod csrf_layer;
 mod http;
 #[cfg(feature = "tower")]
 mod tower;
