@@ -1,9 +1,9 @@
 //! A small axum site whose whole session lives in one sealed cookie.
 //!
 //! ```text
-//! cargo run --example demo            # http://127.0.0.1:3000/
-//! cargo run --example demo -- 8080    # or PORT=8080
-//! SESSION_KEYS="$(openssl rand -base64 32)" cargo run --example demo
+//! cargo run --example demo --features tower            # http://127.0.0.1:3000/
+//! cargo run --example demo --features tower -- 8080    # or PORT=8080
+//! SESSION_KEYS="$(openssl rand -base64 32)" cargo run --example demo --features tower
 //! ```
 //!
 //! `SESSION_KEYS` is a comma-separated list of base64 keys, the primary
