@@ -107,7 +107,7 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let mut session = load(&config, &headers);
-    if let Err(refused) = check_token(&session, form.csrf_token.as_deref()) {
+    if let Some(refused) = refuse_bad_token(&session, form.csrf_token.as_deref()) {
         return refused;
     }
     let name = form.name.trim();
@@ -134,7 +134,7 @@ async fn add_to_cart(
     Form(form): Form<CartForm>,
 ) -> Response {
     let mut session = load(&config, &headers);
-    if let Err(refused) = check_token(&session, form.csrf_token.as_deref()) {
+    if let Some(refused) = refuse_bad_token(&session, form.csrf_token.as_deref()) {
         return refused;
     }
     let item = form.item.trim();
@@ -158,7 +158,7 @@ async fn logout(
     Form(form): Form<LogoutForm>,
 ) -> Response {
     let mut session = load(&config, &headers);
-    if let Err(refused) = check_token(&session, form.csrf_token.as_deref()) {
+    if let Some(refused) = refuse_bad_token(&session, form.csrf_token.as_deref()) {
         return refused;
     }
     // Removes the data (the CSRF secret too). The old cookie value itself
@@ -172,16 +172,16 @@ async fn logout(
     finish(&config, &session, Redirect::to("/").into_response())
 }
 
-/// The form's token must be a masking of this session's secret. The reason
-/// is named (it holds no secret), so a person knows to reload the page.
-fn check_token(session: &Session, submitted: Option<&str>) -> Result<(), Response> {
-    csrf::verify(session, submitted.unwrap_or_default()).map_err(|reason| {
-        let message = format!(
-            "This form has expired or did not come from this site ({reason}). \
-             Reload the page and try again."
-        );
-        (StatusCode::FORBIDDEN, Html(message_page(&message))).into_response()
-    })
+/// The form's token must be a masking of this session's secret: `None` when
+/// it is, else the 403 page. The reason is named (it holds no secret), so a
+/// person knows to reload the page.
+fn refuse_bad_token(session: &Session, submitted: Option<&str>) -> Option<Response> {
+    let reason = csrf::verify(session, submitted.unwrap_or_default()).err()?;
+    let message = format!(
+        "This form has expired or did not come from this site ({reason}). \
+         Reload the page and try again."
+    );
+    Some((StatusCode::FORBIDDEN, Html(message_page(&message))).into_response())
 }
 
 async fn session_json(State(config): State<SessionConfig>, headers: HeaderMap) -> Response {

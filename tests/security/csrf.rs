@@ -13,6 +13,9 @@ use sealed_session::{Key, Keyring, Session, SessionConfig};
 
 use CrossOriginError::{CrossSite, NullOrigin, OriginMismatch, SameSite, UnknownFetchSite};
 
+/// A verdict of the check.
+type Verdict = Result<(), CrossOriginError>;
+
 // ---------------------------------------------------------------------------
 // The cross-origin check
 // ---------------------------------------------------------------------------
@@ -43,7 +46,7 @@ fn opt(cell: &str) -> Option<&str> {
 }
 
 /// The check on a request and on its `Parts` agree; returns the verdict.
-fn verdict(check: &CrossOrigin, request: Request<()>) -> Result<(), CrossOriginError> {
+fn verdict(check: &CrossOrigin, request: Request<()>) -> Verdict {
     let by_request = check.check(&request);
     let (parts, ()) = request.into_parts();
     assert_eq!(
@@ -59,7 +62,7 @@ fn verdict(check: &CrossOrigin, request: Request<()>) -> Result<(), CrossOriginE
 fn go_sec_fetch_site_cases() {
     let check = CrossOrigin::default();
     #[rustfmt::skip]
-    let cases: &[(&str, &str, &str, &str, Result<(), CrossOriginError>)] = &[
+    let cases: &[(&str, &str, &str, &str, Verdict)] = &[
         ("same-origin allowed", "POST", "same-origin", "", Ok(())),
         ("none allowed", "POST", "none", "", Ok(())),
         ("cross-site blocked", "POST", "cross-site", "", Err(CrossSite)),
@@ -87,7 +90,7 @@ fn go_trusted_origin_cases() {
         .build()
         .unwrap();
     #[rustfmt::skip]
-    let cases: &[(&str, &str, &str, Result<(), CrossOriginError>)] = &[
+    let cases: &[(&str, &str, &str, Verdict)] = &[
         ("trusted origin without sec-fetch-site", "https://trusted.example", "", Ok(())),
         ("trusted origin with cross-site", "https://trusted.example", "cross-site", Ok(())),
         ("untrusted origin without sec-fetch-site", "https://attacker.example", "", Err(OriginMismatch)),
@@ -111,7 +114,7 @@ fn go_pattern_bypass_cases() {
         .build()
         .unwrap();
     #[rustfmt::skip]
-    let cases: &[(&str, &str, &str, Result<(), CrossOriginError>)] = &[
+    let cases: &[(&str, &str, &str, Verdict)] = &[
         ("bypass path without sec-fetch-site", "/bypass/", "", Ok(())),
         ("bypass path with cross-site", "/bypass/", "cross-site", Ok(())),
         ("non-bypass path without sec-fetch-site", "/api/", "", Err(OriginMismatch)),
@@ -181,7 +184,7 @@ fn go_server_cases() {
         .unwrap();
     let own = "http://example.com";
     #[rustfmt::skip]
-    let cases: &[(&str, &str, &str, &str, Result<(), CrossOriginError>)] = &[
+    let cases: &[(&str, &str, &str, &str, Verdict)] = &[
         ("cross-site", "/", "https://attacker.example", "cross-site", Err(CrossSite)),
         ("same-origin", "/", "", "same-origin", Ok(())),
         ("origin matches host", "/", own, "", Ok(())),
@@ -202,7 +205,7 @@ fn go_server_cases() {
 fn every_fetch_site_and_origin_for_every_method() {
     let check = CrossOrigin::default();
     // (Sec-Fetch-Site, its verdict when present; None = falls to Origin).
-    let sites: &[(Option<&str>, Option<Result<(), CrossOriginError>>)] = &[
+    let sites: &[(Option<&str>, Option<Verdict>)] = &[
         (None, None),
         (Some(""), None), // an empty value counts as absent, as in Go
         (Some("same-origin"), Some(Ok(()))),
@@ -212,7 +215,7 @@ fn every_fetch_site_and_origin_for_every_method() {
         (Some("Same-Origin"), Some(Err(UnknownFetchSite))), // tokens are lower case
         (Some("bogus"), Some(Err(UnknownFetchSite))),
     ];
-    let origins: &[(Option<&str>, Result<(), CrossOriginError>)] = &[
+    let origins: &[(Option<&str>, Verdict)] = &[
         (None, Ok(())),
         (Some("https://example.com"), Ok(())),
         (Some("http://example.com"), Ok(())), // scheme unknown: host only, as Go
