@@ -563,3 +563,124 @@ fn rejection_statuses() {
         assert_eq!(rejection.status().as_u16(), status, "{rejection}");
     }
 }
+
+/// The `tracing` feature: one `WARN` event per refusal, on the
+/// `sealed_session::csrf` target, naming the failed check and never the
+/// token.
+#[cfg(feature = "tracing")]
+#[test]
+fn a_refusal_is_a_tracing_event_without_the_token() {
+    use std::io::Write;
+
+    // tracing caches a callsite's interest process-wide, computed from the
+    // dispatcher of whichever thread hits it first: another test's thread
+    // could cache "never" for the layer's event. So the test runs alone, in
+    // a child process of this test binary.
+    const CHILD: &str = "SEALED_SESSION_TRACING_TEST_CHILD";
+    const NAME: &str = "csrf_layer::a_refusal_is_a_tracing_event_without_the_token";
+    if std::env::var_os(CHILD).is_none() {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", NAME, "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}\n{stderr}");
+        assert!(
+            stdout.contains("1 passed"),
+            "the child ran no test: {stdout}"
+        );
+        return;
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let token = tracing::subscriber::with_default(subscriber, || {
+        // The dispatcher registered before it became this thread's default:
+        // compute the interest of callsites seen so far with it in place.
+        tracing::callsite::rebuild_interest_cache();
+        runtime.block_on(async {
+            let c = client(layer()).await;
+            let forged = &c.token[..c.token.len() - 2];
+            let mut request = c.form("/cart", format!("csrf_token={forged}AA"));
+            request
+                .headers_mut()
+                .insert("sec-fetch-site", "same-origin".parse().unwrap());
+            c.refused(request, StatusCode::FORBIDDEN).await;
+            c.token.clone()
+        })
+    });
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let events: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("request refused"))
+        .collect();
+    assert_eq!(events.len(), 1, "log: {log:?}");
+    let event = events[0];
+    for expected in [
+        "WARN",
+        "sealed_session::csrf",
+        "CSRF token does not match the session",
+        "POST",
+        "/cart",
+    ] {
+        assert!(event.contains(expected), "{expected} missing: {event}");
+    }
+    assert!(!log.contains(&token[..20]), "a token in the log: {log}");
+}
+
+/// The handle's delegating helpers reach the same session state as the
+/// `flash` and `csrf` functions.
+#[tokio::test]
+async fn the_session_handle_offers_flash_and_csrf() {
+    use sealed_session::flash::Level;
+
+    let handle = SessionHandle::new(sealed_session::load(&config(), &HeaderMap::new()));
+    handle.add_flash(Level::Error, "Payment failed.").unwrap();
+    handle.add_flash(Level::Info, "Try another card.").unwrap();
+    let shown: Vec<(Level, String)> = handle
+        .take_flashes()
+        .into_iter()
+        .map(|m| (m.level, m.text))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (Level::Error, "Payment failed.".to_owned()),
+            (Level::Info, "Try another card.".to_owned())
+        ]
+    );
+    assert!(handle.take_flashes().is_empty());
+
+    let token = handle.csrf_token();
+    assert_eq!(
+        handle.with(|s| sealed_session::csrf::verify(s, &token)),
+        Ok(())
+    );
+    handle.renew_csrf();
+    assert_eq!(
+        handle.with(|s| sealed_session::csrf::verify(s, &token)),
+        Err(TokenError::Mismatch)
+    );
+}
