@@ -246,8 +246,8 @@ fn normalise_host(scheme: &str, host: &str) -> Option<String> {
         "https" | "wss" => Some(443),
         _ => None,
     };
-    // `Authority` accepts an empty or non-numeric port text only through
-    // `port()` returning `None` while the text has a colon after the host.
+    // A colon after the host with no usable port (empty, or over 65535)
+    // is refused rather than read as "no port".
     let port_text = authority
         .as_str()
         .strip_prefix(name)
@@ -345,11 +345,11 @@ impl CrossOriginBuilder {
 /// `..`, an empty segment, a backslash, a percent-encoded dot, whitespace
 /// or a control character.
 fn is_plain_path(path: &str) -> bool {
-    let lower_has_encoded_dot = path
+    let has_encoded_dot = path
         .as_bytes()
         .windows(3)
         .any(|w| w[0] == b'%' && w[1] == b'2' && (w[2] == b'e' || w[2] == b'E'));
-    if lower_has_encoded_dot
+    if has_encoded_dot
         || path.contains('\\')
         || path
             .bytes()
