@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::key::Keyring;
 use crate::lifetime::{Lifetimes, Rolling, default_refresh_after};
-use crate::seal::sealed_len;
+use crate::seal::{self, Binding, Kind, MAX_CONTEXT_LEN, OpenError, Opened, SealError, sealed_len};
 
 /// A session configuration broke a rule; [`SessionConfigBuilder::build`]
 /// returns it instead of a silently broken cookie.
@@ -108,6 +108,14 @@ pub enum ConfigError {
     /// `refresh_after` only applies to rolling sessions.
     #[error("refresh_after is set but rolling is not")]
     RefreshWithoutRolling,
+    /// The context is bound into every sealed value with a one-byte length.
+    #[error("context of {len} bytes is longer than the {max}-byte maximum")]
+    ContextTooLong {
+        /// The context's length, bytes.
+        len: usize,
+        /// 255.
+        max: usize,
+    },
 }
 
 /// The largest `name=value` a cookie may have: every major browser stores
@@ -183,6 +191,7 @@ pub struct SessionConfig {
 struct Inner {
     keyring: Keyring,
     cookie_name: String,
+    context: String,
     attributes: CookieAttributes,
     lifetimes: Lifetimes,
     size_limit: usize,
@@ -208,6 +217,7 @@ impl SessionConfig {
         SessionConfigBuilder {
             keyring,
             cookie_name: "session".to_owned(),
+            context: String::new(),
             secure: true,
             http_only: true,
             same_site: SameSite::Lax,
@@ -234,6 +244,91 @@ impl SessionConfig {
     #[must_use]
     pub fn cookie_name(&self) -> &str {
         &self.inner.cookie_name
+    }
+
+    /// The context every value sealed under this configuration is bound to
+    /// (see [`SessionConfigBuilder::context`]).
+    #[must_use]
+    pub fn context(&self) -> &str {
+        &self.inner.context
+    }
+
+    /// Opens the value of a session cookie sealed under this configuration
+    /// and returns the plaintext envelope (its layout is in the crate docs),
+    /// for tools and tests that inspect the wire format. Applications read
+    /// sessions with [`load`](crate::load), which also decodes and checks
+    /// the expiry.
+    ///
+    /// # Errors
+    ///
+    /// As [`Keyring::open`]; a raw [`Keyring::seal`] value or a stand-alone
+    /// sealed cookie is [`OpenError::Tampered`](crate::OpenError::Tampered)
+    /// here, as a session is there.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("n", &1u8)?;
+    /// let cookie = sealed_session::session_cookie(&config, &session)?.unwrap();
+    /// let opened = config.open_session_value(cookie.value())?;
+    /// assert!(opened.plaintext.ends_with(b"n\x01\x01"));
+    /// assert!(config.keyring().open(config.cookie_name(), cookie.value()).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_session_value(&self, value: &str) -> Result<Opened, OpenError> {
+        seal::open(&self.inner.keyring, self.session_binding(), value)
+    }
+
+    /// Seals `plaintext` as the value of this configuration's session
+    /// cookie, whatever its bytes: for tools and tests that craft session
+    /// cookies byte by byte (a plaintext that is not a valid envelope loads
+    /// as [`InvalidReason::BadPayload`](crate::InvalidReason::BadPayload)).
+    /// It grants nothing the keys do not: applications write sessions with
+    /// [`save`](crate::save).
+    ///
+    /// # Errors
+    ///
+    /// [`SealError`] if the OS random source fails.
+    ///
+    /// ```
+    /// use sealed_session::{InvalidReason, Key, Keyring, SessionConfig, Status};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let value = config.seal_session_value(b"not an envelope")?;
+    /// let request = http::Request::builder().header("cookie", format!("session={value}")).body(())?;
+    /// let session = sealed_session::load(&config, &request);
+    /// assert_eq!(session.status(), Status::Invalid(InvalidReason::BadPayload));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal_session_value(&self, plaintext: &[u8]) -> Result<String, SealError> {
+        let mut out = String::new();
+        seal::seal_append(
+            self.inner.keyring.primary(),
+            self.session_binding(),
+            plaintext,
+            &mut out,
+        )?;
+        Ok(out)
+    }
+
+    /// The AAD binding of this configuration's session cookie.
+    pub(crate) fn session_binding(&self) -> Binding<'_> {
+        Binding {
+            kind: Kind::Session,
+            context: &self.inner.context,
+            name: &self.inner.cookie_name,
+        }
+    }
+
+    /// The AAD binding of a stand-alone sealed cookie called `name`.
+    pub(crate) fn cookie_binding<'a>(&'a self, name: &'a str) -> Binding<'a> {
+        Binding {
+            kind: Kind::Cookie,
+            context: &self.inner.context,
+            name,
+        }
     }
 
     /// The limit on `name=value`, in bytes.
@@ -269,6 +364,7 @@ impl fmt::Debug for SessionConfig {
         f.debug_struct("SessionConfig")
             .field("keyring", &i.keyring)
             .field("cookie_name", &i.cookie_name)
+            .field("context", &i.context)
             .field("attributes", &i.attributes)
             .field("lifetimes", &i.lifetimes)
             .field("size_limit", &i.size_limit)
@@ -283,6 +379,7 @@ impl fmt::Debug for SessionConfig {
 pub struct SessionConfigBuilder {
     keyring: Keyring,
     cookie_name: String,
+    context: String,
     secure: bool,
     http_only: bool,
     same_site: SameSite,
@@ -303,6 +400,33 @@ impl SessionConfigBuilder {
     /// `Secure`, `Path=/` and no `Domain`; a `__Secure-` name requires `Secure`.
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
+        self
+    }
+
+    /// What this application, tenant or part of a site is (default empty),
+    /// bound into every session and stand-alone sealed cookie: two
+    /// configurations that share keys and a cookie name but differ in
+    /// context never accept each other's cookies (an `admin` role sealed for
+    /// one tenant does not open for another). At most 255 bytes.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig, Status};
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// let a = SessionConfig::builder(keys.clone()).context("tenant-a").build()?;
+    /// let b = SessionConfig::builder(keys).context("tenant-b").build()?;
+    /// let mut session = sealed_session::load(&a, &http::Request::new(()));
+    /// session.insert("role", &"admin")?;
+    /// let mut response = http::Response::new(());
+    /// sealed_session::save(&a, &session, &mut response)?;
+    /// let cookie = response.headers()["set-cookie"].to_str()?.split(';').next().unwrap().to_owned();
+    /// let request = http::Request::builder().header("cookie", cookie).body(())?;
+    /// assert!(sealed_session::load(&a, &request).status().is_loaded());
+    /// assert!(matches!(sealed_session::load(&b, &request).status(), Status::Invalid(_)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn context(mut self, context: impl Into<String>) -> Self {
+        self.context = context.into();
         self
     }
 
@@ -426,6 +550,12 @@ impl SessionConfigBuilder {
         }
         check_prefix(name, self.secure, self.domain.as_deref(), &self.path)?;
         check_secure_needs(self.same_site, self.partitioned, self.secure)?;
+        if self.context.len() > MAX_CONTEXT_LEN {
+            return Err(ConfigError::ContextTooLong {
+                len: self.context.len(),
+                max: MAX_CONTEXT_LEN,
+            });
+        }
         if self.size_limit > MAX_SIZE_LIMIT {
             return Err(ConfigError::SizeLimitTooLarge {
                 limit: self.size_limit,
@@ -488,6 +618,7 @@ impl SessionConfigBuilder {
             inner: Arc::new(Inner {
                 keyring: self.keyring,
                 cookie_name: self.cookie_name,
+                context: self.context,
                 attributes: CookieAttributes {
                     path: self.path,
                     domain: self.domain,

@@ -21,7 +21,10 @@ pub const MAX_SCAN_BYTES: usize = 64 * 1024;
 const MAX_COOKIE_LIFETIME: i64 = 400 * 86_400;
 
 /// The values of the cookies called `name`, in header order, within the scan
-/// budget. Works on bytes: a header that is not UTF-8 is still scanned.
+/// budget. Works on bytes: a header that is not UTF-8 is still scanned. A
+/// pair that the budget cuts in half is never yielded, and the iterator's
+/// [`is_truncated`](CookieValues::is_truncated) then says that not every
+/// cookie was examined.
 ///
 /// ```
 /// use http::HeaderMap;
@@ -29,42 +32,83 @@ const MAX_COOKIE_LIFETIME: i64 = 400 * 86_400;
 /// let mut headers = HeaderMap::new();
 /// headers.append("cookie", "a=1; session=x".parse().unwrap());
 /// headers.append("cookie", "session=\"y\"".parse().unwrap());
-/// let found: Vec<&[u8]> = sealed_session::cookie_values(&headers, "session").collect();
+/// let mut values = sealed_session::cookie_values(&headers, "session");
+/// let found: Vec<&[u8]> = values.by_ref().collect();
 /// assert_eq!(found, [&b"x"[..], &b"y"[..]]);
+/// assert!(!values.is_truncated());
 /// ```
-pub fn cookie_values<'a>(
-    headers: &'a http::HeaderMap,
-    name: &'a str,
-) -> impl Iterator<Item = &'a [u8]> {
-    let mut budget = MAX_SCAN_BYTES;
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .map_while(move |header| {
-            let bytes = header.as_bytes();
-            if budget == 0 {
-                return None;
-            }
-            let take = bytes.len().min(budget);
-            budget -= take;
-            Some(&bytes[..take])
-        })
-        .flat_map(split_pairs)
-        .filter_map(move |pair| pair_value(pair, name))
+pub fn cookie_values<'a>(headers: &'a http::HeaderMap, name: &'a str) -> CookieValues<'a> {
+    CookieValues {
+        headers: headers.get_all(http::header::COOKIE).into_iter(),
+        name,
+        budget: MAX_SCAN_BYTES,
+        current: None,
+        truncated: false,
+    }
 }
 
-/// `bytes` split at every `;`, found by `memchr` a word at a time.
-fn split_pairs(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut start = 0;
-    memchr::memchr_iter(b';', bytes)
-        .map(Some)
-        .chain(std::iter::once(None))
-        .map(move |end| {
-            let end = end.unwrap_or(bytes.len());
-            let pair = &bytes[start..end];
-            start = end + 1;
-            pair
-        })
+/// The iterator [`cookie_values`] returns.
+#[derive(Debug)]
+pub struct CookieValues<'a> {
+    headers: http::header::ValueIter<'a, http::HeaderValue>,
+    name: &'a str,
+    /// Bytes of `Cookie` headers still to be scanned.
+    budget: usize,
+    /// The unscanned rest of the current header, within the budget.
+    current: Option<&'a [u8]>,
+    truncated: bool,
+}
+
+impl<'a> CookieValues<'a> {
+    /// Whether the scan budget ([`MAX_SCAN_BYTES`]) cut the headers so far:
+    /// some cookie, perhaps the one sought, was not examined. Final once the
+    /// iterator has returned `None`.
+    #[must_use]
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// The next header's bytes that fit the budget, cut back to the last
+    /// whole pair if the budget ends inside one. Once the budget is spent,
+    /// no later header is scanned.
+    fn next_header(&mut self) -> Option<&'a [u8]> {
+        if self.truncated {
+            return None;
+        }
+        let bytes = self.headers.next()?.as_bytes();
+        if bytes.len() <= self.budget {
+            self.budget -= bytes.len();
+            return Some(bytes);
+        }
+        self.truncated = true;
+        let budget = std::mem::take(&mut self.budget);
+        if bytes[budget] == b';' {
+            return Some(&bytes[..budget]);
+        }
+        Some(memchr::memrchr(b';', &bytes[..budget]).map_or(&[][..], |i| &bytes[..i]))
+    }
+}
+
+impl<'a> Iterator for CookieValues<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let rest = match self.current {
+                Some(rest) => rest,
+                None => self.next_header()?,
+            };
+            // Pairs are split at every `;`, found by `memchr` a word at a time.
+            let (pair, after) = match memchr::memchr(b';', rest) {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
+            self.current = after;
+            if let Some(value) = pair_value(pair, self.name) {
+                return Some(value);
+            }
+        }
+    }
 }
 
 /// The value of one `name=value` pair if its name is `name`: whitespace
@@ -223,6 +267,44 @@ mod tests {
             [&b"a"[..]],
             "the second header is past the budget"
         );
+        let mut values = cookie_values(&h, "s");
+        values.by_ref().for_each(drop);
+        assert!(values.is_truncated());
+        let whole = headers(&[b"s=a", b"s=b"]);
+        let mut values = cookie_values(&whole, "s");
+        values.by_ref().for_each(drop);
+        assert!(!values.is_truncated());
+    }
+
+    /// Issue 10.3: padding cookies of other names must not cut the session
+    /// cookie in half and hand the half over as a candidate.
+    #[test]
+    fn a_pair_cut_by_the_budget_is_never_a_candidate() {
+        let real = b"sealedvalue0123456789";
+        for pad_len in MAX_SCAN_BYTES - 30..MAX_SCAN_BYTES + 2 {
+            let mut header = b"pad=".to_vec();
+            header.resize(pad_len, b'p');
+            header.extend_from_slice(b"; s=");
+            header.extend_from_slice(real);
+            let h = headers(&[&header]);
+            let mut values = cookie_values(&h, "s");
+            let got: Vec<&[u8]> = values.by_ref().collect();
+            let fits = header.len() <= MAX_SCAN_BYTES;
+            if fits {
+                assert_eq!(got, [&real[..]], "{pad_len}");
+            } else {
+                assert!(got.is_empty(), "{pad_len}: a cut value was yielded");
+            }
+            assert_eq!(values.is_truncated(), !fits, "{pad_len}");
+        }
+        // Cut exactly at a `;`: the pair before it is whole and kept.
+        let mut header = b"s=x".to_vec();
+        header.resize(MAX_SCAN_BYTES, b'x');
+        header.extend_from_slice(b";s=y");
+        let h = headers(&[&header]);
+        let mut values = cookie_values(&h, "s");
+        assert_eq!(values.by_ref().count(), 1);
+        assert!(values.is_truncated());
     }
 
     #[test]

@@ -64,7 +64,8 @@ pub enum CookieError {
         name: String,
     },
     /// A sealed cookie may not take the session cookie's name: a value
-    /// sealed by [`set_sealed`] must never be read as a session.
+    /// sealed by [`set_sealed`] must never be read as a session, nor a
+    /// session by [`open_sealed`].
     #[error("cookie {name:?} is the session cookie's name")]
     ReservedName {
         /// The rejected name.
@@ -265,7 +266,12 @@ pub fn set_sealed(
         });
     }
     let mut value = String::with_capacity(size);
-    seal::seal_append(config.keyring().primary(), name, &framed, &mut value)?;
+    seal::seal_append(
+        config.keyring().primary(),
+        config.cookie_binding(name),
+        &framed,
+        &mut value,
+    )?;
     let mut sealed = cookie.clone();
     sealed.set_value(value);
     if let Some((age, at)) = lifetime {
@@ -281,8 +287,10 @@ pub fn set_sealed(
 ///
 /// # Errors
 ///
-/// [`CookieError::Missing`], [`CookieError::Expired`], or
-/// [`CookieError::Open`] with the first candidate's reason.
+/// [`CookieError::ReservedName`] for the session cookie's name (a session
+/// is never read as a sealed cookie), [`CookieError::Missing`],
+/// [`CookieError::Expired`], or [`CookieError::Open`] with the first
+/// candidate's reason.
 ///
 /// ```
 /// use sealed_session::{Key, Keyring, SessionConfig, cookies};
@@ -301,6 +309,11 @@ pub fn open_sealed(
     config: &SessionConfig,
     name: &str,
 ) -> Result<String, CookieError> {
+    if name == config.cookie_name() {
+        return Err(CookieError::ReservedName {
+            name: name.to_owned(),
+        });
+    }
     let now = config.now_unix();
     let open_error = |source| CookieError::Open {
         name: name.to_owned(),
@@ -310,7 +323,7 @@ pub fn open_sealed(
     for raw in cookie_values(request, name).take(MAX_CANDIDATES) {
         let result = std::str::from_utf8(raw)
             .map_err(|_| OpenError::Malformed(MalformedReason::Base64))
-            .and_then(|v| config.keyring().open(name, v));
+            .and_then(|v| seal::open(config.keyring(), config.cookie_binding(name), v));
         let opened = match result {
             Ok(opened) => zeroize::Zeroizing::new(opened.plaintext),
             Err(source) => {

@@ -3,9 +3,20 @@
 //! ```text
 //! created: i64        Unix seconds when the session was first issued
 //! expires: i64        Unix seconds after which the server rejects it
+//! sealed:  i64        seconds from `created` to when this cookie was sealed
+//!                     (the last activity of a rolling session)
 //! expiry:  Option<..> the per-session override (Session::set_expiry)
 //! data:    map<String, bytes>  each value postcard-encoded on its own
 //! ```
+//!
+//! `sealed` is stored as an offset from `created`, so it costs one to four
+//! bytes instead of five: it lets the current rolling idle time be checked
+//! at load (a shortened idle time applies to cookies already issued).
+//!
+//! The plaintext buffers are wiped when dropped (`zeroize`): the opened
+//! plaintext a session borrows its values from, and a plaintext that failed
+//! to decode. A buffer that grows as values are inserted may leave copies in
+//! memory it gave back to the allocator.
 //!
 //! This is exactly postcard's encoding of that tuple (zigzag LEB128 varints,
 //! a `0`/`1` option tag, a varint enum tag, length-prefixed strings and
@@ -14,6 +25,8 @@
 //! ordered, so the same session always encodes to the same bytes.
 
 use std::ops::Range;
+
+use zeroize::{Zeroize, Zeroizing};
 
 /// A per-session lifetime, stored in the envelope (Django's `set_expiry`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +59,7 @@ struct Entry {
 /// plaintext, and inserted values are appended to the same buffer.
 #[derive(Clone, Default)]
 pub(crate) struct Data {
-    buf: Vec<u8>,
+    buf: Zeroizing<Vec<u8>>,
     /// Sorted by key bytes, keys unique.
     entries: Vec<Entry>,
 }
@@ -64,6 +77,19 @@ impl std::fmt::Debug for Data {
 /// the live bytes) it is compacted, so a handler that rewrites a key in a loop
 /// does not grow it without bound.
 const COMPACT_AT: usize = 16 * 1024;
+
+/// The owned slots hold session values too; the buffer wipes itself.
+impl Drop for Data {
+    fn drop(&mut self) {
+        for e in &mut self.entries {
+            for slot in [&mut e.key, &mut e.value] {
+                if let Slot::Owned(b) = slot {
+                    b.zeroize();
+                }
+            }
+        }
+    }
+}
 
 impl Data {
     fn bytes<'a>(&'a self, slot: &'a Slot) -> &'a [u8] {
@@ -177,7 +203,7 @@ impl Data {
             let value = copy(&e.value);
             entries.push(Entry { key, value });
         }
-        self.buf = buf;
+        *self.buf = buf;
         self.entries = entries;
     }
 
@@ -193,7 +219,9 @@ impl Data {
 
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
-        self.buf = Vec::new();
+        // Wiped, and its memory given back.
+        self.buf.zeroize();
+        self.buf.shrink_to_fit();
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -226,22 +254,26 @@ impl PartialEq for Data {
 pub(crate) struct Envelope {
     pub(crate) created: i64,
     pub(crate) expires: i64,
+    /// When the cookie was sealed, Unix seconds (stored relative to `created`).
+    pub(crate) sealed: i64,
     pub(crate) expiry: Option<ExpiryOverride>,
     pub(crate) data: Data,
 }
 
 /// Encodes an envelope, appending to `out`, exactly as postcard encodes
-/// `(i64, i64, Option<ExpiryOverride>, BTreeMap<String, ByteBuf>)` (a test
-/// holds it to that). Written by hand so that decoding can borrow.
+/// `(i64, i64, i64, Option<ExpiryOverride>, BTreeMap<String, ByteBuf>)` (a
+/// test holds it to that). Written by hand so that decoding can borrow.
 pub(crate) fn encode(
     created: i64,
     expires: i64,
+    sealed: i64,
     expiry: Option<ExpiryOverride>,
     data: &Data,
     mut out: Vec<u8>,
 ) -> Vec<u8> {
     put_i64(&mut out, created);
     put_i64(&mut out, expires);
+    put_i64(&mut out, sealed.wrapping_sub(created));
     match expiry {
         None => out.push(0),
         Some(ExpiryOverride::Idle(s)) => {
@@ -267,7 +299,7 @@ pub(crate) fn encode(
 /// Decodes an envelope, keeping `bytes` as the data's storage. Anything but
 /// the canonical encoding is rejected (trailing bytes, keys out of order or
 /// repeated, non-UTF-8 keys), so one plaintext has one meaning.
-pub(crate) fn decode(bytes: Vec<u8>) -> Option<Envelope> {
+pub(crate) fn decode(bytes: Zeroizing<Vec<u8>>) -> Option<Envelope> {
     // Offsets are stored as u32; a sealed cookie is a few KB.
     if u32::try_from(bytes.len()).is_err() {
         return None;
@@ -278,6 +310,7 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Option<Envelope> {
     };
     let created = r.i64()?;
     let expires = r.i64()?;
+    let sealed = created.wrapping_add(r.i64()?);
     let expiry = match r.byte()? {
         0 => None,
         1 => Some(match r.varint()? {
@@ -322,6 +355,7 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Option<Envelope> {
     Some(Envelope {
         created,
         expires,
+        sealed,
         expiry,
         data: Data {
             buf: bytes,
@@ -394,10 +428,10 @@ fn put_i64(out: &mut Vec<u8>, v: i64) {
     put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
-/// An upper bound on the encoded size of an envelope: three varints of at
+/// An upper bound on the encoded size of an envelope: four varints of at
 /// most 10 bytes, two tag bytes, then the map.
 pub(crate) fn encoded_len(data: &Data) -> usize {
-    let mut n = 10 + 10 + 2 + 10 + varint_len(data.len());
+    let mut n = 10 + 10 + 10 + 2 + 10 + varint_len(data.len());
     for (k, v) in data.iter() {
         n += varint_len(k.len()) + k.len() + varint_len(v.len()) + v.len();
     }
@@ -418,6 +452,10 @@ mod tests {
 
     use super::*;
 
+    fn dec(bytes: Vec<u8>) -> Option<Envelope> {
+        decode(Zeroizing::new(bytes))
+    }
+
     fn data(entries: &[(&str, &[u8])]) -> Data {
         let mut d = Data::default();
         for (k, v) in entries {
@@ -433,13 +471,20 @@ mod tests {
     #[test]
     fn round_trip_and_exact_bytes() {
         let d = data(&[("a", &[1, 2])]);
-        let bytes = encode(1, 2, Some(ExpiryOverride::BrowserSession), &d, Vec::new());
-        // created=1 (zigzag 2), expires=2 (zigzag 4), Some, variant 2,
-        // one entry: "a" -> [1, 2].
-        assert_eq!(bytes, [2, 4, 1, 2, 1, 1, b'a', 2, 1, 2]);
+        let bytes = encode(
+            1,
+            2,
+            3,
+            Some(ExpiryOverride::BrowserSession),
+            &d,
+            Vec::new(),
+        );
+        // created=1 (zigzag 2), expires=2 (zigzag 4), sealed=created+2
+        // (zigzag 4), Some, variant 2, one entry: "a" -> [1, 2].
+        assert_eq!(bytes, [2, 4, 4, 1, 2, 1, 1, b'a', 2, 1, 2]);
         assert!(bytes.len() <= encoded_len(&d));
-        let env = decode(bytes).unwrap();
-        assert_eq!((env.created, env.expires), (1, 2));
+        let env = dec(bytes).unwrap();
+        assert_eq!((env.created, env.expires, env.sealed), (1, 2, 3));
         assert_eq!(env.expiry, Some(ExpiryOverride::BrowserSession));
         assert_eq!(env.data, d);
     }
@@ -457,6 +502,7 @@ mod tests {
     struct WireEnvelope {
         created: i64,
         expires: i64,
+        sealed_age: i64,
         expiry: Option<WireExpiry>,
         data: BTreeMap<String, ByteBuf>,
     }
@@ -464,32 +510,36 @@ mod tests {
     #[test]
     fn codec_is_exactly_postcard() {
         let long = vec![7u8; 300];
-        let cases: [(i64, i64, Option<ExpiryOverride>, Data); 4] = [
-            (0, 0, None, Data::default()),
+        let cases: [(i64, i64, i64, Option<ExpiryOverride>, Data); 4] = [
+            (0, 0, 0, None, Data::default()),
             (
                 1_767_225_600,
                 1_768_435_200,
+                1_767_229_200,
                 Some(ExpiryOverride::Idle(1800)),
                 data(&[("user", b"\x03ada"), ("cart", &long), ("é", b"")]),
             ),
             (
                 -5,
                 i64::MAX,
+                i64::MIN,
                 Some(ExpiryOverride::At(i64::MIN)),
                 data(&[("k", b"v")]),
             ),
             (
                 i64::MIN,
                 -1,
+                i64::MAX,
                 Some(ExpiryOverride::BrowserSession),
                 Data::default(),
             ),
         ];
-        for (created, expires, expiry, d) in cases {
-            let ours = encode(created, expires, expiry, &d, Vec::new());
+        for (created, expires, sealed, expiry, d) in cases {
+            let ours = encode(created, expires, sealed, expiry, &d, Vec::new());
             let wire = WireEnvelope {
                 created,
                 expires,
+                sealed_age: sealed.wrapping_sub(created),
                 expiry: expiry.map(|e| match e {
                     ExpiryOverride::Idle(s) => WireExpiry::Idle(s),
                     ExpiryOverride::At(t) => WireExpiry::At(t),
@@ -507,10 +557,10 @@ mod tests {
             };
             assert_eq!(ours, postcard::to_allocvec(&wire).unwrap());
             assert_eq!(postcard::from_bytes::<WireEnvelope>(&ours).unwrap(), wire);
-            let back = decode(ours).unwrap();
+            let back = dec(ours).unwrap();
             assert_eq!(
-                (back.created, back.expires, back.expiry),
-                (created, expires, expiry)
+                (back.created, back.expires, back.sealed, back.expiry),
+                (created, expires, sealed, expiry)
             );
             assert_eq!(back.data, d);
         }
@@ -519,44 +569,45 @@ mod tests {
     #[test]
     fn trailing_bytes_truncations_and_disorder_are_rejected() {
         let d = data(&[("a", b"1"), ("b", b"2")]);
-        let bytes = encode(1, 2, None, &d, Vec::new());
+        let bytes = encode(1, 2, 1, None, &d, Vec::new());
         let mut long = bytes.clone();
         long.push(0);
-        assert!(decode(long).is_none());
+        assert!(dec(long).is_none());
         for n in 0..bytes.len() {
-            assert!(decode(bytes[..n].to_vec()).is_none(), "{n}");
+            assert!(dec(bytes[..n].to_vec()).is_none(), "{n}");
         }
         // Keys out of order, and repeated.
-        let swapped = [2, 4, 0, 2, 1, b'b', 1, b'2', 1, b'a', 1, b'1'];
-        assert!(decode(swapped.to_vec()).is_none());
-        let repeated = [2, 4, 0, 2, 1, b'a', 1, b'2', 1, b'a', 1, b'1'];
-        assert!(decode(repeated.to_vec()).is_none());
+        let swapped = [2, 4, 0, 0, 2, 1, b'b', 1, b'2', 1, b'a', 1, b'1'];
+        assert!(dec(swapped.to_vec()).is_none());
+        let repeated = [2, 4, 0, 0, 2, 1, b'a', 1, b'2', 1, b'a', 1, b'1'];
+        assert!(dec(repeated.to_vec()).is_none());
         // A key that is not UTF-8, an unknown Option or enum tag.
-        assert!(decode(vec![2, 4, 0, 1, 1, 0xff, 0]).is_none());
-        assert!(decode(vec![2, 4, 2, 0]).is_none());
-        assert!(decode(vec![2, 4, 1, 3, 0]).is_none());
+        assert!(dec(vec![2, 4, 0, 0, 1, 1, 0xff, 0]).is_none());
+        assert!(dec(vec![2, 4, 0, 2, 0]).is_none());
+        assert!(dec(vec![2, 4, 0, 1, 3, 0]).is_none());
         // Overlong varints: 0 as `80 00`, 1 as `81 00`.
-        assert!(decode(vec![0x80, 0x00, 4, 0, 0]).is_none());
-        assert!(decode(vec![2, 0x81, 0x00, 0, 0]).is_none());
-        assert!(decode(vec![0, 4, 0, 0]).is_some());
+        assert!(dec(vec![0x80, 0x00, 4, 0, 0, 0]).is_none());
+        assert!(dec(vec![2, 0x81, 0x00, 0, 0, 0]).is_none());
+        assert!(dec(vec![2, 4, 0x80, 0x00, 0, 0]).is_none());
+        assert!(dec(vec![0, 4, 0, 0, 0]).is_some());
         // An 11-byte varint, and a 10th byte with bits beyond 64.
-        assert!(decode([0x80; 10].iter().copied().chain([0, 4, 0, 0]).collect()).is_none());
+        assert!(dec([0x80; 10].iter().copied().chain([0, 4, 0, 0, 0]).collect()).is_none());
         let mut over = vec![0xff; 9];
         over.push(0x02);
-        over.extend([4, 0, 0]);
-        assert!(decode(over).is_none());
+        over.extend([4, 0, 0, 0]);
+        assert!(dec(over).is_none());
     }
 
     #[test]
     fn huge_length_prefixes_do_not_allocate() {
-        // created, expires, None, then a map claiming u64::MAX entries.
+        // created, expires, sealed, None, then a map claiming u64::MAX entries.
         let bytes = [
-            2, 4, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+            2, 4, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
         ];
-        assert!(decode(bytes.to_vec()).is_none());
+        assert!(dec(bytes.to_vec()).is_none());
         // One entry whose key claims 2^32 bytes.
-        let bytes = [2, 4, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f];
-        assert!(decode(bytes.to_vec()).is_none());
+        let bytes = [2, 4, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f];
+        assert!(dec(bytes.to_vec()).is_none());
     }
 
     fn put(d: &mut Data, k: &str, v: &[u8]) {
@@ -576,7 +627,8 @@ mod tests {
         assert!(d.remove("a") && !d.remove("a"));
         assert_eq!(d.len(), 1);
         // Loaded entries borrow the buffer; changes on top of them work.
-        let env = decode(encode(
+        let env = dec(encode(
+            0,
             0,
             0,
             None,

@@ -119,15 +119,23 @@ impl ResponseHeaders for HeaderMap {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load<R: RequestHeaders + ?Sized>(config: &SessionConfig, request: &R) -> Session {
-    load_from_values(
-        config,
-        cookie_values(request.request_headers(), config.cookie_name()),
-    )
+    let mut values = cookie_values(request.request_headers(), config.cookie_name());
+    match try_candidates(config, &mut values) {
+        Ok(session) => session,
+        Err(mut loader) => {
+            if values.is_truncated() {
+                loader.cut();
+            }
+            loader.finish()
+        }
+    }
 }
 
 /// Loads the session from cookie values already picked out of a request, for
 /// frameworks that parse cookies themselves. At most
-/// [`MAX_CANDIDATES`](crate::MAX_CANDIDATES) are tried.
+/// [`MAX_CANDIDATES`](crate::MAX_CANDIDATES) are tried; if more are offered
+/// and none of those tried loads, the status is [`Status::Truncated`] and the
+/// cookie is not removed on save (it was not examined).
 ///
 /// ```
 /// use sealed_session::{Key, Keyring, SessionConfig, Status};
@@ -137,33 +145,51 @@ pub fn load<R: RequestHeaders + ?Sized>(config: &SessionConfig, request: &R) -> 
 /// assert!(matches!(session.status(), Status::Invalid(_)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// [`Status::Truncated`]: crate::Status::Truncated
 pub fn load_from_values<'a>(
     config: &SessionConfig,
     values: impl IntoIterator<Item = &'a [u8]>,
 ) -> Session {
+    try_candidates(config, values).unwrap_or_else(Loader::finish)
+}
+
+/// Tries the candidates in order: the first that opens and is live, or the
+/// loader that knows why none did.
+fn try_candidates<'a>(
+    config: &SessionConfig,
+    values: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Session, Loader> {
     let mut loader = Loader::new(config.now_unix(), config.lifetimes());
-    for raw in values.into_iter().take(MAX_CANDIDATES) {
+    for (i, raw) in values.into_iter().enumerate() {
+        if i == MAX_CANDIDATES {
+            // One more than we examine: the real cookie may be among them.
+            loader.cut();
+            break;
+        }
         let opened = std::str::from_utf8(raw)
             .map_err(|_| OpenError::Malformed(MalformedReason::Base64))
-            .and_then(|value| config.keyring().open(config.cookie_name(), value));
+            .and_then(|value| seal::open(config.keyring(), config.session_binding(), value));
         match opened {
             Ok(opened) => {
                 if let Some(session) = loader.offer(opened.plaintext, opened.used_fallback) {
-                    return session;
+                    return Ok(session);
                 }
             }
             Err(e) => loader.reject(InvalidReason::from(e)),
         }
     }
-    loader.finish()
+    Err(loader)
 }
 
 /// Writes the session into a response, following the save rules (see the
 /// README's "Save rules"):
 ///
-/// 1. Flushed, or empty while the request carried a session cookie: a
-///    removal `Set-Cookie` (empty value, `Max-Age=0`, past `Expires`, same
-///    `Path`/`Domain`).
+/// 1. Flushed, or empty while the request carried a session cookie and
+///    every candidate was examined: a removal `Set-Cookie` (empty value,
+///    `Max-Age=0`, past `Expires`, same `Path`/`Domain`). A cookie that was
+///    not examined (cut by the scan budget, or past the candidate limit) is
+///    never deleted.
 /// 2. Modified, renewed, loaded with a fallback key, or due for a rolling
 ///    refresh: the sealed session, with the configured attributes.
 /// 3. Otherwise nothing.
@@ -246,7 +272,7 @@ pub fn set_cookie_header(
             expires,
             browser_session,
         } => {
-            let mut out = sealed_pair(config, session, expires)?;
+            let mut out = sealed_pair(config, session, now, expires)?;
             let max_age = (!browser_session).then(|| cookie_lifetime(now, expires));
             push_attributes(config.attributes(), max_age, &mut out);
             Ok(Some(header_value(out)))
@@ -291,6 +317,7 @@ pub fn session_cookie(
 fn sealed_pair(
     config: &SessionConfig,
     session: &Session,
+    now: i64,
     expires: i64,
 ) -> Result<String, SaveError> {
     let name = config.cookie_name();
@@ -298,7 +325,7 @@ fn sealed_pair(
     // sealed in place. Until sealing it holds plaintext: wiped on drop.
     let mut frame = Vec::with_capacity(seal::OVERHEAD + session.envelope_len_bound());
     frame.resize(seal::HEADER_LEN, 0);
-    let mut frame = Zeroizing::new(session.encode_envelope(expires, frame));
+    let mut frame = Zeroizing::new(session.encode_envelope(now, expires, frame));
     let size = name.len() + 1 + seal::sealed_len(frame.len() - seal::HEADER_LEN);
     let limit = config.size_limit();
     if size > limit {
@@ -310,7 +337,7 @@ fn sealed_pair(
     let nonce = seal::fresh_nonce()?;
     seal::seal_frame(
         config.keyring().primary(),
-        name,
+        config.session_binding(),
         &mut frame,
         &nonce,
         &mut out,

@@ -41,7 +41,7 @@ pub use config::{
     DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, MAX_SIZE_LIMIT, SameSite, SessionConfig,
     SessionConfigBuilder,
 };
-pub use cookie_header::{MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
+pub use cookie_header::{CookieValues, MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
 pub use error::{
     CodecError, ConfigError, KeyError, MalformedReason, OpenError, SaveError, SealError,
     SessionError,

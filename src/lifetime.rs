@@ -72,35 +72,36 @@ impl Lifetimes {
         }
     }
 
-    /// Whether a loaded envelope is still valid at `now`. Besides its sealed
-    /// `expires`, the current configuration's limits apply: the absolute
-    /// timeout, and for fixed-lifetime sessions `created + max_age`. So
-    /// shortening either takes effect on cookies already issued, and a
+    /// Whether a loaded envelope, sealed at `sealed`, is still valid at
+    /// `now`. Besides its sealed `expires`, the current configuration's
+    /// limits apply: the absolute timeout, for fixed-lifetime sessions
+    /// `created + max_age`, and for rolling ones `sealed + idle`. So
+    /// shortening any of them takes effect on cookies already issued, and a
     /// session that loads can always be sealed again.
     pub(crate) fn is_live(
         &self,
         created: i64,
         expires: i64,
+        sealed: i64,
         expiry: Option<ExpiryOverride>,
         now: i64,
     ) -> bool {
-        let fixed = match expiry {
-            Some(ExpiryOverride::At(t)) => Some(t),
-            _ if self.idle(expiry).is_some() => None,
-            _ => Some(created.saturating_add(self.max_age)),
+        let limit = match (expiry, self.idle(expiry)) {
+            (Some(ExpiryOverride::At(t)), _) => t,
+            (_, Some(idle)) => sealed.saturating_add(idle),
+            (_, None) => created.saturating_add(self.max_age),
         };
-        now < expires
-            && self.deadline(created).is_none_or(|d| now < d)
-            && fixed.is_none_or(|f| now < f)
+        now < expires && now < limit && self.deadline(created).is_none_or(|d| now < d)
     }
 
     /// Whether a rolling session loaded at `now` should be re-sealed to push
     /// its expiry forward: once `refresh_after` has passed since it was last
-    /// sealed, and only if pushing is still possible.
+    /// sealed (at `sealed`), and only if pushing is still possible.
     pub(crate) fn due_for_refresh(
         &self,
         created: i64,
         expires: i64,
+        sealed: i64,
         expiry: Option<ExpiryOverride>,
         now: i64,
     ) -> bool {
@@ -114,7 +115,6 @@ impl Lifetimes {
             (Some(ExpiryOverride::Idle(_)), _) | (_, None) => default_refresh_after(idle),
             (_, Some(r)) => r.refresh_after,
         };
-        let sealed_at = expires.saturating_sub(idle);
-        now.saturating_sub(sealed_at) >= refresh_after
+        now.saturating_sub(sealed) >= refresh_after
     }
 }

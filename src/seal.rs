@@ -1,10 +1,15 @@
-//! The v1 wire format: XAES-256-GCM with the header and cookie name as AAD,
-//! encoded as unpadded base64url.
+//! The v1 wire format: XAES-256-GCM with the header, the kind of value, the
+//! context and the cookie name as AAD, encoded as unpadded base64url.
 //!
 //! ```text
 //! value = base64url_no_pad( version:u8=1 | key_id:[u8;4] | nonce:[u8;24] | ciphertext | tag:[u8;16] )
-//! AAD   = version | key_id | cookie name (UTF-8)
+//! AAD   = version | key_id | kind:u8 | len(context):u8 | context (UTF-8) | cookie name (UTF-8)
 //! ```
+//!
+//! `kind` is 1 for a session, 2 for a stand-alone sealed cookie
+//! (`cookies::set_sealed`), 3 for a raw [`Keyring::seal`] value, so no value
+//! of one kind opens as another. The context is at most 255 bytes and
+//! length-prefixed, so no two `(context, name)` pairs give the same AAD.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,6 +17,8 @@ use xaes_256_gcm::aead::AeadInOut;
 use xaes_256_gcm::{Nonce, Tag, Xaes256Gcm};
 
 use std::fmt;
+
+use zeroize::Zeroizing;
 
 use crate::key::{DerivedKey, KEY_ID_LEN, KeyIdHex, Keyring};
 
@@ -81,11 +88,47 @@ pub enum MalformedReason {
     },
 }
 
+/// What a sealed value is: bound into the AAD, so a value sealed as one
+/// kind never opens as another, whatever its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A session envelope (`save`).
+    Session = 1,
+    /// A stand-alone sealed cookie (`cookies::set_sealed`).
+    Cookie = 2,
+    /// A raw [`Keyring::seal`] value.
+    Raw = 3,
+}
+
+/// The longest context the AAD's one-byte length prefix can carry.
+pub(crate) const MAX_CONTEXT_LEN: usize = 255;
+
+/// Everything a sealed value is bound to besides its key: the authenticated
+/// data. A value opens only under the same kind, context and cookie name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Binding<'a> {
+    pub(crate) kind: Kind,
+    /// At most [`MAX_CONTEXT_LEN`] bytes (checked by `SessionConfigBuilder::build`).
+    pub(crate) context: &'a str,
+    pub(crate) name: &'a str,
+}
+
+impl<'a> Binding<'a> {
+    /// A raw [`Keyring::seal`] value: empty context.
+    fn raw(name: &'a str) -> Self {
+        Self {
+            kind: Kind::Raw,
+            context: "",
+            name,
+        }
+    }
+}
+
 /// What [`Keyring::open`] returns: the plaintext, and which key opened it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Opened {
-    /// The authenticated plaintext.
-    pub plaintext: Vec<u8>,
+    /// The authenticated plaintext, wiped from memory when dropped.
+    pub plaintext: Zeroizing<Vec<u8>>,
     /// `true` when a fallback key (not the primary) opened the value, so the
     /// caller should re-seal it with the primary.
     pub used_fallback: bool,
@@ -107,7 +150,10 @@ impl fmt::Debug for Opened {
 
 impl Keyring {
     /// Seals `plaintext` for the cookie called `cookie_name` with the primary
-    /// key, in the v1 wire format (see the crate docs).
+    /// key, in the v1 wire format (see the crate docs). The value is of the
+    /// raw kind: it never opens as a session or as a
+    /// [`cookies::set_sealed`](crate::cookies::set_sealed) cookie, nor they
+    /// as it.
     ///
     /// # Panics
     ///
@@ -119,7 +165,7 @@ impl Keyring {
     ///
     /// let ring = Keyring::new(Key::generate());
     /// let value = ring.seal("prefs", b"dark");
-    /// assert_eq!(ring.open("prefs", &value).unwrap().plaintext, b"dark");
+    /// assert_eq!(*ring.open("prefs", &value).unwrap().plaintext, b"dark");
     /// ```
     #[must_use]
     pub fn seal(&self, cookie_name: &str, plaintext: &[u8]) -> String {
@@ -135,7 +181,12 @@ impl Keyring {
     /// [`SealError::Rng`] when the OS gives no nonce.
     pub fn try_seal(&self, cookie_name: &str, plaintext: &[u8]) -> Result<String, SealError> {
         let mut out = String::new();
-        seal_append(self.primary(), cookie_name, plaintext, &mut out)?;
+        seal_append(
+            self.primary(),
+            Binding::raw(cookie_name),
+            plaintext,
+            &mut out,
+        )?;
         Ok(out)
     }
 
@@ -159,7 +210,7 @@ impl Keyring {
     /// assert_eq!(ring.open("other", &value), Err(OpenError::Tampered));
     /// ```
     pub fn open(&self, cookie_name: &str, value: &str) -> Result<Opened, OpenError> {
-        open(self, cookie_name, value)
+        open(self, Binding::raw(cookie_name), value)
     }
 }
 
@@ -193,18 +244,18 @@ pub const fn sealed_len(plaintext_len: usize) -> usize {
 /// `Set-Cookie` line is built in one buffer).
 pub(crate) fn seal_append(
     key: &DerivedKey,
-    cookie_name: &str,
+    binding: Binding<'_>,
     plaintext: &[u8],
     out: &mut String,
 ) -> Result<(), SealError> {
-    seal_with_nonce(key, cookie_name, plaintext, &fresh_nonce()?, out)
+    seal_with_nonce(key, binding, plaintext, &fresh_nonce()?, out)
 }
 
 /// The deterministic core of sealing; the golden test drives it with a fixed
 /// nonce.
 pub(crate) fn seal_with_nonce(
     key: &DerivedKey,
-    cookie_name: &str,
+    binding: Binding<'_>,
     plaintext: &[u8],
     nonce: &[u8; NONCE_LEN],
     out: &mut String,
@@ -214,7 +265,7 @@ pub(crate) fn seal_with_nonce(
     let mut frame = Vec::with_capacity(OVERHEAD + plaintext.len());
     frame.resize(HEADER_LEN, 0);
     frame.extend_from_slice(plaintext);
-    seal_frame(key, cookie_name, &mut frame, nonce, out)
+    seal_frame(key, binding, &mut frame, nonce, out)
 }
 
 /// Seals a frame laid out as `[HEADER_LEN bytes of room | plaintext]` in
@@ -224,7 +275,7 @@ pub(crate) fn seal_with_nonce(
 /// ciphertext, so it can be kept for reuse.
 pub(crate) fn seal_frame(
     key: &DerivedKey,
-    cookie_name: &str,
+    binding: Binding<'_>,
     frame: &mut Vec<u8>,
     nonce: &[u8; NONCE_LEN],
     out: &mut String,
@@ -233,7 +284,7 @@ pub(crate) fn seal_frame(
     frame[0] = VERSION;
     frame[1..1 + KEY_ID_LEN].copy_from_slice(&key.id);
     frame[1 + KEY_ID_LEN..HEADER_LEN].copy_from_slice(nonce);
-    let tag = with_aad(key.id, cookie_name, |aad| {
+    let tag = with_aad(key.id, binding, |aad| {
         xaes_encrypt(&key.cipher, nonce, aad, &mut frame[HEADER_LEN..])
     })?;
     frame.extend_from_slice(&tag);
@@ -278,37 +329,54 @@ pub(crate) fn xaes_decrypt(
         .is_ok()
 }
 
-/// Calls `f` with `version | key_id | cookie_name`, on the stack for the
-/// cookie names anyone uses.
-fn with_aad<R>(key_id: [u8; KEY_ID_LEN], cookie_name: &str, f: impl FnOnce(&[u8]) -> R) -> R {
+/// Calls `f` with the AAD, `version | key_id | kind | len(context) | context
+/// | name`, on the stack for the contexts and names anyone uses.
+fn with_aad<R>(key_id: [u8; KEY_ID_LEN], binding: Binding<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
     const STACK: usize = 128;
-    let len = 1 + KEY_ID_LEN + cookie_name.len();
-    if len <= STACK {
-        let mut buf = [0u8; STACK];
+    let context = binding.context.as_bytes();
+    // `build()` caps the context; clamping keeps the prefix honest if a
+    // caller ever skipped that check (the value then simply fails to open
+    // anywhere else).
+    let context = &context[..context.len().min(MAX_CONTEXT_LEN)];
+    let name = binding.name.as_bytes();
+    let fixed = 1 + KEY_ID_LEN + 2;
+    let len = fixed + context.len() + name.len();
+    let fill = |buf: &mut [u8]| {
         buf[0] = VERSION;
         buf[1..1 + KEY_ID_LEN].copy_from_slice(&key_id);
-        buf[1 + KEY_ID_LEN..len].copy_from_slice(cookie_name.as_bytes());
+        buf[1 + KEY_ID_LEN] = binding.kind as u8;
+        // Fits: clamped above.
+        buf[2 + KEY_ID_LEN] = context.len() as u8;
+        buf[fixed..fixed + context.len()].copy_from_slice(context);
+        buf[fixed + context.len()..].copy_from_slice(name);
+    };
+    if len <= STACK {
+        let mut buf = [0u8; STACK];
+        fill(&mut buf[..len]);
         f(&buf[..len])
     } else {
-        let mut buf = Vec::with_capacity(len);
-        buf.push(VERSION);
-        buf.extend_from_slice(&key_id);
-        buf.extend_from_slice(cookie_name.as_bytes());
+        let mut buf = vec![0u8; len];
+        fill(&mut buf);
         f(&buf)
     }
 }
 
 /// Opens a v1 value. Work and allocation are bounded by the value's length,
 /// which is itself capped before anything is decoded.
-pub(crate) fn open(keyring: &Keyring, cookie_name: &str, value: &str) -> Result<Opened, OpenError> {
-    let max = MAX_COOKIE_LEN.saturating_sub(cookie_name.len() + 1);
+pub(crate) fn open(
+    keyring: &Keyring,
+    binding: Binding<'_>,
+    value: &str,
+) -> Result<Opened, OpenError> {
+    let max = MAX_COOKIE_LEN.saturating_sub(binding.name.len() + 1);
     if value.len() > max {
         return Err(OpenError::Malformed(MalformedReason::TooLong {
             len: value.len(),
             max,
         }));
     }
-    let mut raw = Vec::with_capacity(value.len().div_ceil(4) * 3);
+    // Wiped on drop: after a successful open it holds the plaintext.
+    let mut raw = Zeroizing::new(Vec::with_capacity(value.len().div_ceil(4) * 3));
     URL_SAFE_NO_PAD
         .decode_vec(value, &mut raw)
         .map_err(|_| OpenError::Malformed(MalformedReason::Base64))?;
@@ -334,7 +402,7 @@ pub(crate) fn open(keyring: &Keyring, cookie_name: &str, value: &str) -> Result<
     let mut any_key = false;
     for (index, key) in keyring.candidates(key_id) {
         any_key = true;
-        let ok = with_aad(key_id, cookie_name, |aad| {
+        let ok = with_aad(key_id, binding, |aad| {
             xaes_decrypt(&key.cipher, &nonce, aad, &mut raw[HEADER_LEN..tag_at], &tag)
         });
         if ok {
@@ -411,7 +479,7 @@ mod tests {
         let mut out = String::new();
         seal_with_nonce(
             ring.primary(),
-            "session",
+            session("", "session"),
             b"{\"user\":\"ada\"}",
             &nonce,
             &mut out,
@@ -424,10 +492,11 @@ mod tests {
         assert_eq!(raw[0], 1);
         assert_eq!(raw[1..5], ring.primary_id());
         assert_eq!(raw[5..29], nonce);
-        // And it opens through the public path.
-        let opened = ring.open("session", GOLDEN).unwrap();
-        assert_eq!(opened.plaintext, b"{\"user\":\"ada\"}");
+        // And it opens as a session for that name, and as nothing else.
+        let opened = open(&ring, session("", "session"), GOLDEN).unwrap();
+        assert_eq!(*opened.plaintext, b"{\"user\":\"ada\"}");
         assert!(!opened.used_fallback);
+        assert_eq!(ring.open("session", GOLDEN), Err(OpenError::Tampered));
     }
 
     #[test]
@@ -437,15 +506,16 @@ mod tests {
         let ring = Keyring::from_derived(vec![a.clone(), b.clone()]);
         let mut by_a = String::new();
         let mut by_b = String::new();
-        seal_with_nonce(&a, "s", b"from a", &[1; NONCE_LEN], &mut by_a).unwrap();
-        seal_with_nonce(&b, "s", b"from b", &[2; NONCE_LEN], &mut by_b).unwrap();
+        let raw = Binding::raw("s");
+        seal_with_nonce(&a, raw, b"from a", &[1; NONCE_LEN], &mut by_a).unwrap();
+        seal_with_nonce(&b, raw, b"from b", &[2; NONCE_LEN], &mut by_b).unwrap();
         let opened_a = ring.open("s", &by_a).unwrap();
-        assert_eq!(opened_a.plaintext, b"from a");
+        assert_eq!(*opened_a.plaintext, b"from a");
         assert!(!opened_a.used_fallback);
         // The primary is tried first, fails, and must leave the buffer intact
         // for the fallback.
         let opened_b = ring.open("s", &by_b).unwrap();
-        assert_eq!(opened_b.plaintext, b"from b");
+        assert_eq!(*opened_b.plaintext, b"from b");
         assert!(opened_b.used_fallback);
         // Neither key opens a tampered value.
         let mut bad = by_b.into_bytes();
@@ -461,10 +531,83 @@ mod tests {
         fn assert_zod<T: zeroize::ZeroizeOnDrop>() {}
         assert_zod::<Xaes256Gcm>();
         assert_zod::<crate::key::Key>();
+        // The opened plaintext (session data, sealed cookie values).
+        assert_zod::<Zeroizing<Vec<u8>>>();
+        // HKDF's HMAC keeps two SHA-256 states keyed by the pseudo-random
+        // key: wiped on drop only with sha2's `zeroize` feature (and its
+        // buffers with hmac's), both enabled in Cargo.toml.
+        assert_zod::<sha2::block_api::Sha256VarCore>();
+    }
+
+    fn session<'a>(context: &'a str, name: &'a str) -> Binding<'a> {
+        Binding {
+            kind: Kind::Session,
+            context,
+            name,
+        }
+    }
+
+    /// Issue 10, points 5 and 6: a value opens only under the kind, context
+    /// and name it was sealed for. Before the kind and context were in the
+    /// AAD, every row below opened.
+    #[test]
+    fn kind_and_context_are_bound() {
+        let ring = Keyring::new(crate::key::Key::from_bytes(&[9; 32]).unwrap());
+        let bindings = [
+            session("", "session"),
+            session("tenant-a", "session"),
+            session("tenant-b", "session"),
+            Binding {
+                kind: Kind::Cookie,
+                context: "",
+                name: "session",
+            },
+            Binding::raw("session"),
+            // Length-prefixed context: ("ab", "c") and ("a", "bc") differ.
+            session("ab", "c"),
+            session("a", "bc"),
+            session("", "abc"),
+        ];
+        for (i, sealed_for) in bindings.iter().enumerate() {
+            let mut value = String::new();
+            seal_append(ring.primary(), *sealed_for, b"role=admin", &mut value).unwrap();
+            for (j, opened_as) in bindings.iter().enumerate() {
+                let got = open(&ring, *opened_as, &value);
+                if i == j {
+                    assert_eq!(*got.unwrap().plaintext, b"role=admin");
+                } else {
+                    assert_eq!(
+                        got,
+                        Err(OpenError::Tampered),
+                        "{sealed_for:?} as {opened_as:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn long_contexts_and_names_use_the_heap_path() {
+        let ring = Keyring::new(crate::key::Key::from_bytes(&[9; 32]).unwrap());
+        let context = "c".repeat(MAX_CONTEXT_LEN);
+        let name = "n".repeat(200);
+        let mut value = String::new();
+        seal_append(ring.primary(), session(&context, &name), b"x", &mut value).unwrap();
+        assert_eq!(
+            *open(&ring, session(&context, &name), &value)
+                .unwrap()
+                .plaintext,
+            b"x"
+        );
+        let shorter = &context[1..];
+        assert_eq!(
+            open(&ring, session(shorter, &name), &value),
+            Err(OpenError::Tampered)
+        );
     }
 
     const GOLDEN: &str =
-        "AUgG75AAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcL9Qjs19ZRrFWPQBZ3tHbCJuaaMCGX2lrlIrIcjv0";
+        "AUgG75AAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcL9Qjs19ZRrFWPQBZ3tKwVKIyh44F-0e81COlAQ64";
 
     #[test]
     fn sizes() {

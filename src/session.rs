@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
 
 use crate::envelope::{self, Data, Envelope, ExpiryOverride};
 use crate::lifetime::Lifetimes;
@@ -59,6 +60,8 @@ pub(crate) struct Loader {
     lifetimes: Lifetimes,
     seen: bool,
     expired: bool,
+    /// Not every cookie was examined (scan budget or candidate limit).
+    cut: bool,
     first_error: Option<InvalidReason>,
 }
 
@@ -69,6 +72,7 @@ impl Loader {
             lifetimes,
             seen: false,
             expired: false,
+            cut: false,
             first_error: None,
         }
     }
@@ -79,8 +83,18 @@ impl Loader {
         self.first_error.get_or_insert(reason);
     }
 
+    /// Not every cookie of the request was examined: the scan budget cut a
+    /// header, or more candidates came than are tried.
+    pub(crate) fn cut(&mut self) {
+        self.cut = true;
+    }
+
     /// An opened candidate: the session if its envelope decodes and is live.
-    pub(crate) fn offer(&mut self, plaintext: Vec<u8>, used_fallback: bool) -> Option<Session> {
+    pub(crate) fn offer(
+        &mut self,
+        plaintext: Zeroizing<Vec<u8>>,
+        used_fallback: bool,
+    ) -> Option<Session> {
         self.seen = true;
         let Some(env) = envelope::decode(plaintext) else {
             self.first_error.get_or_insert(InvalidReason::BadPayload);
@@ -88,7 +102,7 @@ impl Loader {
         };
         if !self
             .lifetimes
-            .is_live(env.created, env.expires, env.expiry, self.now)
+            .is_live(env.created, env.expires, env.sealed, env.expiry, self.now)
         {
             self.expired = true;
             return None;
@@ -102,14 +116,17 @@ impl Loader {
     }
 
     /// No candidate gave a session: a new, empty one whose status says why.
+    /// A cookie that was not examined is never deleted, so after a cut the
+    /// session does not count as having had one (save rule 1).
     pub(crate) fn finish(self) -> Session {
-        let status = match (self.seen, self.expired, self.first_error) {
-            (false, _, _) => Status::New,
-            (true, true, _) => Status::Expired,
-            (true, false, Some(reason)) => Status::Invalid(reason),
-            (true, false, None) => Status::New,
+        let status = match (self.cut, self.seen, self.expired, self.first_error) {
+            (true, ..) => Status::Truncated,
+            (false, false, _, _) => Status::New,
+            (false, true, true, _) => Status::Expired,
+            (false, true, false, Some(reason)) => Status::Invalid(reason),
+            (false, true, false, None) => Status::New,
         };
-        Session::fresh(self.now, self.lifetimes, status, self.seen)
+        Session::fresh(self.now, self.lifetimes, status, self.seen && !self.cut)
     }
 }
 
@@ -141,11 +158,19 @@ pub enum Status {
     Expired,
     /// The cookie could not be used: the session starts empty.
     Invalid(InvalidReason),
+    /// No valid cookie was found, but not every cookie was examined: the
+    /// `Cookie` headers exceeded the scan budget
+    /// ([`MAX_SCAN_BYTES`](crate::MAX_SCAN_BYTES)), or more cookies bore the
+    /// session's name than are tried
+    /// ([`MAX_CANDIDATES`](crate::MAX_CANDIDATES)). The session starts
+    /// empty, and `save` never removes a cookie it did not examine (only an
+    /// explicit [`Session::flush`] does).
+    Truncated,
 }
 
 impl Status {
     /// A short, stable name for logs and metrics: `new`, `loaded`,
-    /// `loaded-with-fallback`, `expired`, `invalid`.
+    /// `loaded-with-fallback`, `expired`, `invalid`, `truncated`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -154,6 +179,7 @@ impl Status {
             Status::LoadedWithFallback => "loaded-with-fallback",
             Status::Expired => "expired",
             Status::Invalid(_) => "invalid",
+            Status::Truncated => "truncated",
         }
     }
 
@@ -247,8 +273,8 @@ pub struct Session {
     data: Data,
     created: i64,
     expiry: Option<ExpiryOverride>,
-    /// `expires` of the loaded cookie.
-    loaded_expires: Option<i64>,
+    /// `expires` and `sealed` of the loaded cookie.
+    loaded_expires: Option<(i64, i64)>,
     status: Status,
     /// The request time, Unix seconds.
     now: i64,
@@ -291,7 +317,7 @@ impl Session {
             data: env.data,
             created: env.created,
             expiry: env.expiry,
-            loaded_expires: Some(env.expires),
+            loaded_expires: Some((env.expires, env.sealed)),
             status: if used_fallback {
                 Status::LoadedWithFallback
             } else {
@@ -321,9 +347,9 @@ impl Session {
             || self.renewed
             || self.flushed
             || self.status == Status::LoadedWithFallback
-            || self
-                .loaded_expires
-                .is_some_and(|e| lt.due_for_refresh(self.created, e, self.expiry, now));
+            || self.loaded_expires.is_some_and(|(e, sealed)| {
+                lt.due_for_refresh(self.created, e, sealed, self.expiry, now)
+            });
         if !due {
             return SavePlan::Nothing;
         }
@@ -339,9 +365,9 @@ impl Session {
         }
     }
 
-    /// Appends the envelope sealed with `expires` to `out`.
-    pub(crate) fn encode_envelope(&self, expires: i64, out: Vec<u8>) -> Vec<u8> {
-        envelope::encode(self.created, expires, self.expiry, &self.data, out)
+    /// Appends the envelope sealed at `now` with `expires` to `out`.
+    pub(crate) fn encode_envelope(&self, now: i64, expires: i64, out: Vec<u8>) -> Vec<u8> {
+        envelope::encode(self.created, expires, now, self.expiry, &self.data, out)
     }
 
     /// An upper bound on [`encode_envelope`](Self::encode_envelope)'s output.
@@ -518,8 +544,10 @@ impl Session {
         let expires = if self.is_due_to_seal() {
             self.lifetimes.expires(self.created, self.now, self.expiry)
         } else {
-            self.loaded_expires
-                .unwrap_or_else(|| self.lifetimes.expires(self.created, self.now, self.expiry))
+            self.loaded_expires.map_or_else(
+                || self.lifetimes.expires(self.created, self.now, self.expiry),
+                |(e, _)| e,
+            )
         };
         unix(expires)
     }

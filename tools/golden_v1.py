@@ -15,6 +15,7 @@ k1=k1.to_bytes(16,'big')
 nonce=bytes(range(24))
 m1=bytes([0,1,ord('X'),0])+nonce[:12]; m2=bytes([0,2,ord('X'),0])+nonce[:12]
 kx=aes(key,bytes(a^b for a,b in zip(m1,k1)))+aes(key,bytes(a^b for a,b in zip(m2,k1)))
-aad=bytes([1])+kid+b"session"
+# AAD = version | key_id | kind (1 = session) | len(context) = 0 | context "" | name
+aad=bytes([1])+kid+bytes([1,0])+b"session"
 ct=AESGCM(kx).encrypt(nonce[12:],b'{"user":"ada"}',aad)
 print(base64.urlsafe_b64encode(bytes([1])+kid+nonce+ct).rstrip(b'=').decode())

@@ -102,7 +102,13 @@ fn main() {
 
     // envelope: the plaintexts of real session cookies.
     let dir = corpus("envelope");
-    let plain = |value: &str| session_keyring().open(NAME, value).unwrap().plaintext;
+    let plain = |value: &str| {
+        config()
+            .open_session_value(value)
+            .unwrap()
+            .plaintext
+            .to_vec()
+    };
     write(&dir, "one-key", &plain(&valid));
     write(&dir, "two-keys", &plain(&old));
     write(&dir, "expired", &plain(&expired));

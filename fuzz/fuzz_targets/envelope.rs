@@ -5,10 +5,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{SaveError, InvalidReason, Status};
+use sealed_session::{InvalidReason, SaveError, Status};
 use sealed_session_fuzz::{
-    MirrorEnvelope, NAME, NOW, Written, config, cookie_header, cookie_len, mirror_decode,
-    normalize_varints, session_keyring, written,
+    MirrorEnvelope, NOW, Written, config, cookie_header, cookie_len, mirror_decode,
+    normalize_varints, written,
 };
 
 /// Known deviation (reported): the crate reads overlong varints (`80 00`
@@ -25,8 +25,7 @@ const MAX_PLAINTEXT: usize = 3020;
 fuzz_target!(|data: &[u8]| {
     let data = &data[..data.len().min(MAX_PLAINTEXT)];
     let config = config();
-    let keyring = session_keyring();
-    let value = keyring.seal(NAME, data);
+    let value = config.seal_session_value(data).unwrap();
     let session = sealed_session::load(config, &cookie_header(&value));
     let mirror = mirror_decode(data).or_else(|| {
         if ALLOW_OVERLONG_VARINTS {
@@ -59,10 +58,11 @@ fuzz_target!(|data: &[u8]| {
                 check_resealed(&env, v, None);
             }
         }
-        // Re-encoding changes at most `expires` (up to 10 bytes longer).
+        // Re-encoding changes at most `expires` and `sealed` (up to 10
+        // bytes longer each).
         Err(SaveError::TooLarge { size, limit }) => {
             assert!(size > limit);
-            assert!(cookie_len(data.len() + 10) > limit, "{} bytes", data.len());
+            assert!(cookie_len(data.len() + 20) > limit, "{} bytes", data.len());
         }
         Err(e) => panic!("{e:?}"),
     }
@@ -86,8 +86,9 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(SaveError::TooLarge { size, limit }) => {
             assert!(size > limit);
-            // One entry of 16 bytes, a longer map length and `expires`.
-            assert!(cookie_len(data.len() + 32) > limit, "{} bytes", data.len());
+            // One entry of 16 bytes, a longer map length, `expires` and
+            // `sealed`.
+            assert!(cookie_len(data.len() + 42) > limit, "{} bytes", data.len());
         }
         Err(e) => panic!("{e:?}"),
     }
@@ -96,8 +97,7 @@ fuzz_target!(|data: &[u8]| {
 /// A re-sealed cookie opens with the primary key, carries the same data
 /// (plus `inserted`), creation time and expiry override, and loads back.
 fn check_resealed(env: &MirrorEnvelope, value: &str, inserted: Option<&str>) {
-    let keyring = session_keyring();
-    let opened = keyring.open(NAME, value).unwrap();
+    let opened = config().open_session_value(value).unwrap();
     assert!(!opened.used_fallback);
     let new = mirror_decode(&opened.plaintext).expect("the crate wrote a valid envelope");
     let mut want = env.map();
@@ -108,6 +108,7 @@ fn check_resealed(env: &MirrorEnvelope, value: &str, inserted: Option<&str>) {
     assert_eq!(new.created, env.created);
     assert_eq!(new.expiry, env.expiry);
     assert!(new.expires > NOW);
+    assert_eq!(new.sealed(), NOW);
     let again = sealed_session::load(config(), &cookie_header(value));
     assert_eq!(again.status(), Status::Loaded);
     assert!(again.keys().eq(want.keys().map(String::as_str)));

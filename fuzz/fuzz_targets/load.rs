@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use sealed_session::{MAX_CANDIDATES, MAX_SCAN_BYTES, Status};
 use sealed_session_fuzz::{
-    NAME, Written, classify, config, cookie_header, cookie_headers, session_keyring, written,
+    NAME, Written, classify, config, cookie_header, cookie_headers, written,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -15,8 +15,13 @@ fuzz_target!(|data: &[u8]| {
     let session = sealed_session::load(config, &headers);
     let status = session.status();
 
-    // Candidates, as the public parser picks them.
-    let candidates: Vec<&[u8]> = sealed_session::cookie_values(&headers, NAME).collect();
+    // Candidates, as the public parser picks them; a pair cut by the scan
+    // budget is none.
+    let mut values = sealed_session::cookie_values(&headers, NAME);
+    let candidates: Vec<&[u8]> = values.by_ref().collect();
+    let truncated = values.is_truncated();
+    // Not every cookie examined: past the budget, or past the candidates.
+    let cut = truncated || candidates.len() > MAX_CANDIDATES;
     let scanned: usize = candidates.iter().map(|c| c.len()).sum();
     assert!(scanned <= MAX_SCAN_BYTES);
     for c in &candidates {
@@ -30,18 +35,25 @@ fuzz_target!(|data: &[u8]| {
             .any(|w| w == NAME.as_bytes())
     });
     if !mentions_name {
-        assert_eq!(status, Status::New);
+        assert!(
+            matches!(status, Status::New | Status::Truncated),
+            "{status:?}"
+        );
     }
-    assert_eq!(status == Status::New, candidates.is_empty(), "{status:?}");
+    assert_eq!(
+        status == Status::New,
+        candidates.is_empty() && !truncated,
+        "{status:?}"
+    );
 
     // The status is that of the first loadable candidate among the first
-    // MAX_CANDIDATES, else Expired if one was expired, else the first error.
-    let keyring = session_keyring();
+    // MAX_CANDIDATES, else Truncated if not every cookie was examined, else
+    // Expired if one was expired, else the first error.
     let mut first_error = None;
     let mut expired = false;
     let mut loaded = None;
     for c in candidates.iter().take(MAX_CANDIDATES) {
-        match classify(&keyring, c) {
+        match classify(config, c) {
             Ok(found) => {
                 loaded = Some(found);
                 break;
@@ -52,12 +64,13 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let want = match (&loaded, expired, first_error) {
-        (Some((_, false)), _, _) => Status::Loaded,
-        (Some((_, true)), _, _) => Status::LoadedWithFallback,
-        (None, true, _) => Status::Expired,
-        (None, false, Some(e)) => e,
-        (None, false, None) => Status::New,
+    let want = match (&loaded, cut, expired, first_error) {
+        (Some((_, false)), ..) => Status::Loaded,
+        (Some((_, true)), ..) => Status::LoadedWithFallback,
+        (None, true, ..) => Status::Truncated,
+        (None, false, true, _) => Status::Expired,
+        (None, false, false, Some(e)) => e,
+        (None, false, false, None) => Status::New,
     };
     assert_eq!(status, want);
 
@@ -68,9 +81,10 @@ fuzz_target!(|data: &[u8]| {
     let w = written(&response);
     match &loaded {
         None => {
-            // No valid cookie: a new, empty session, never sealed.
+            // No valid cookie: a new, empty session, never sealed; a cookie
+            // that was not examined is never deleted.
             assert!(session.is_empty());
-            let want = if candidates.is_empty() {
+            let want = if candidates.is_empty() || cut {
                 Written::Nothing
             } else {
                 Written::Removal
@@ -87,7 +101,7 @@ fuzz_target!(|data: &[u8]| {
                 let Written::Sealed(v) = &w else {
                     panic!("fallback cookie not re-sealed: {w:?}")
                 };
-                let opened = keyring.open(NAME, v).unwrap();
+                let opened = config.open_session_value(v).unwrap();
                 assert!(!opened.used_fallback);
                 let again = sealed_session::load(config, &cookie_header(v));
                 assert_eq!(again.status(), Status::Loaded);

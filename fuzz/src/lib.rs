@@ -141,6 +141,8 @@ pub struct MirrorEnvelope {
     pub created: i64,
     /// Unix seconds.
     pub expires: i64,
+    /// When the cookie was sealed, seconds after `created`.
+    pub sealed_age: i64,
     /// Override.
     pub expiry: Option<MirrorExpiry>,
     /// Key to postcard bytes, in the order stored.
@@ -151,16 +153,22 @@ impl MirrorEnvelope {
     /// Whether the crate must load this envelope at `now` under [`config`]
     /// (fixed two-week `max_age`, no rolling, no absolute timeout): before
     /// its sealed `expires`, and, as the configuration is rechecked at load,
-    /// before `created + max_age` for fixed-lifetime sessions or before the
-    /// instant of an `At` override.
+    /// before `created + max_age` for fixed-lifetime sessions, before the
+    /// instant of an `At` override, or within the idle time of an `Idle`
+    /// override counted from when the cookie was sealed.
     pub fn is_live(&self, now: i64) -> bool {
         const MAX_AGE: i64 = 14 * 86_400;
-        let fixed = match self.expiry {
-            Some(MirrorExpiry::At(t)) => Some(t),
-            Some(MirrorExpiry::Idle(_)) => None,
-            _ => Some(self.created.saturating_add(MAX_AGE)),
+        let limit = match self.expiry {
+            Some(MirrorExpiry::At(t)) => t,
+            Some(MirrorExpiry::Idle(idle)) => self.sealed().saturating_add(idle),
+            _ => self.created.saturating_add(MAX_AGE),
         };
-        now < self.expires && fixed.is_none_or(|f| now < f)
+        now < self.expires && now < limit
+    }
+
+    /// When the cookie was sealed, Unix seconds.
+    pub fn sealed(&self) -> i64 {
+        self.created.wrapping_add(self.sealed_age)
     }
 
     /// The data as a map.
@@ -222,7 +230,8 @@ pub fn normalize_varints(bytes: &[u8]) -> Option<Vec<u8>> {
     }
     let mut pos = 0;
     let mut out = Vec::with_capacity(bytes.len());
-    for _ in 0..2 {
+    // created, expires, sealed.
+    for _ in 0..3 {
         put(&mut out, varint(bytes, &mut pos)?);
     }
     let tag = *bytes.get(pos)?;
@@ -325,18 +334,19 @@ pub fn written(headers: &HeaderMap) -> Written {
 }
 
 /// The status a single candidate value yields when it is the only one, from
-/// the public `open` and the envelope mirror: `Ok(env)` when it loads.
-pub fn classify(keyring: &Keyring, raw: &[u8]) -> Result<(MirrorEnvelope, bool), Status> {
+/// the public `open_session_value` and the envelope mirror: `Ok(env)` when
+/// it loads.
+pub fn classify(config: &SessionConfig, raw: &[u8]) -> Result<(MirrorEnvelope, bool), Status> {
     let Ok(value) = std::str::from_utf8(raw) else {
         return Err(Status::Invalid(InvalidReason::Malformed(
             MalformedReason::Base64,
         )));
     };
-    let opened = keyring
-        .open(NAME, value)
+    let opened = config
+        .open_session_value(value)
         .map_err(|e| Status::Invalid(InvalidReason::from(e)))?;
     let env = mirror_decode(&opened.plaintext).ok_or(Status::Invalid(InvalidReason::BadPayload))?;
-    if NOW < env.expires {
+    if env.is_live(NOW) {
         Ok((env, opened.used_fallback))
     } else {
         Err(Status::Expired)
@@ -458,7 +468,7 @@ impl Value {
 }
 
 /// Bounds on the postcard size of an envelope holding `model`: the
-/// timestamps and the expiry override take between 3 and 32 bytes.
+/// timestamps and the expiry override take between 4 and 42 bytes.
 pub fn envelope_len_bounds(model: &BTreeMap<String, Value>) -> (usize, usize) {
     let data: usize = varint_len(model.len() as u64)
         + model
@@ -468,7 +478,7 @@ pub fn envelope_len_bounds(model: &BTreeMap<String, Value>) -> (usize, usize) {
                 varint_len(k.len() as u64) + k.len() + varint_len(enc as u64) + enc
             })
             .sum::<usize>();
-    (3 + data, 32 + data)
+    (4 + data, 42 + data)
 }
 
 /// Length of `name=value` for a plaintext of `n` bytes: 45 bytes of seal,
@@ -492,7 +502,7 @@ pub fn assert_matches_model(session: &sealed_session::Session, model: &BTreeMap<
 /// panics at the first divergence.
 pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
     use sealed_session::time::Duration;
-    use sealed_session::{SaveError, Expiry};
+    use sealed_session::{Expiry, SaveError};
 
     let now = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
     let mut session = sealed_session::load(config, &HeaderMap::new());

@@ -13,7 +13,7 @@ fn fallback_opens_and_reports_it_then_retirement_rejects() {
 
     let rotated = Keyring::new(k(2)).with_fallback(k(1));
     let opened = rotated.open("session", &value).unwrap();
-    assert_eq!(opened.plaintext, b"cart=3");
+    assert_eq!(*opened.plaintext, b"cart=3");
     assert!(opened.used_fallback);
     assert_eq!(opened.key_id, k(1).id());
 
@@ -41,7 +41,7 @@ fn oldest_of_many_fallbacks_opens() {
     assert_eq!(ring.len(), 17);
     let opened = ring.open("session", &value).unwrap();
     assert!(opened.used_fallback);
-    assert_eq!(opened.plaintext, b"old");
+    assert_eq!(*opened.plaintext, b"old");
 }
 
 #[test]

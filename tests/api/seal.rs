@@ -15,7 +15,7 @@ fn round_trip_at_every_size_the_issue_names() {
         let value = ring.seal("session", &plaintext);
         assert_eq!(value.len(), sealed_len(n), "length formula for {n}");
         let opened = ring.open("session", &value).unwrap();
-        assert_eq!(opened.plaintext, plaintext, "plaintext of {n} bytes");
+        assert_eq!(*opened.plaintext, plaintext, "plaintext of {n} bytes");
         assert!(!opened.used_fallback);
         assert_eq!(opened.key_id, ring.primary_id());
     }
