@@ -684,3 +684,47 @@ async fn the_session_handle_offers_flash_and_csrf() {
         Err(TokenError::Mismatch)
     );
 }
+
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any form body, with or without a valid token in front: a clear
+        /// answer (200, 400, 403 or 413), never a panic; a refusal never
+        /// reaches the handler nor changes the session; only a body with
+        /// the token passes.
+        #[test]
+        fn any_form_body_gets_a_clear_answer(
+            tail in proptest::collection::vec(any::<u8>(), 0..1100),
+            with_token in any::<bool>(),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            runtime.block_on(async {
+                let c = client(layer()).await;
+                let mut body = if with_token {
+                    format!("csrf_token={}&", c.token).into_bytes()
+                } else {
+                    Vec::new()
+                };
+                body.extend_from_slice(&tail);
+                let response = c.send(c.form("/cart", body.clone())).await;
+                let status = response.status();
+                if status == StatusCode::OK {
+                    assert!(with_token, "passed without a token");
+                    assert_eq!(*c.seen.body.lock().unwrap(), body, "body handed on");
+                } else {
+                    assert!(
+                        [400, 403, 413].contains(&status.as_u16()),
+                        "status {status}"
+                    );
+                    assert!(response.headers().get("set-cookie").is_none());
+                    assert_eq!(c.seen.calls.load(Ordering::SeqCst), 0);
+                    assert_eq!(c.note().await, "/before");
+                }
+            });
+        }
+    }
+}

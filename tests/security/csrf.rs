@@ -680,3 +680,79 @@ fn no_token_or_secret_reaches_debug_output_or_errors() {
         assert!(!text.contains(&token[..8]), "{text}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Arbitrary client input
+// ---------------------------------------------------------------------------
+
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Bytes a header value may hold (visible ASCII, tab, obs-text).
+    fn header_bytes() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                8 => 0x20u8..0x7f,
+                1 => 0x80u8..=0xff,
+                1 => Just(b'\t'),
+            ],
+            0..64,
+        )
+    }
+
+    /// A mix of meaningful and arbitrary values for one header.
+    fn header() -> impl Strategy<Value = Option<Vec<u8>>> {
+        proptest::option::of(prop_oneof![
+            Just(b"same-origin".to_vec()),
+            Just(b"cross-site".to_vec()),
+            Just(b"null".to_vec()),
+            Just(b"https://example.com".to_vec()),
+            Just(b"https://example.com:443".to_vec()),
+            header_bytes(),
+        ])
+    }
+
+    proptest! {
+        /// Any headers: a verdict, never a panic; safe methods always pass;
+        /// `Sec-Fetch-Site: cross-site` never passes on an unsafe one.
+        #[test]
+        fn the_check_judges_any_headers(
+            method in prop_oneof![Just("GET"), Just("POST"), Just("DELETE"), Just("PATCH")],
+            site in header(),
+            origin in header(),
+            host in header(),
+        ) {
+            let check = CrossOrigin::builder()
+                .trusted_origin("https://sso.example")
+                .exempt_path("/hooks/")
+                .build()
+                .unwrap();
+            let mut request = Request::builder().method(method).uri("/cart");
+            for (name, value) in [("sec-fetch-site", &site), ("origin", &origin), ("host", &host)] {
+                if let Some(v) = value {
+                    request = request.header(name, http::HeaderValue::from_bytes(v).unwrap());
+                }
+            }
+            let request = request.body(()).unwrap();
+            let result = check.check(&request);
+            if method == "GET" {
+                prop_assert_eq!(result, Ok(()));
+            }
+            if site.as_deref() == Some(b"cross-site".as_slice()) && method != "GET" {
+                prop_assert_eq!(result, Err(CrossSite));
+            }
+        }
+
+        /// Any submitted string: refused (only a masking of the secret
+        /// passes, and a random 64 bytes is one with probability 2^-256),
+        /// never a panic.
+        #[test]
+        fn verify_refuses_any_other_string(submitted in "\\PC{0,120}|[A-Za-z0-9_-]{86}") {
+            let config = config();
+            let mut session = new_session(&config);
+            let _ = csrf::token(&mut session);
+            prop_assert!(csrf::verify(&session, &submitted).is_err());
+        }
+    }
+}
