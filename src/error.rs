@@ -14,6 +14,7 @@
 //! | [`SaveError`] | [`save`](crate::save) |
 //! | [`RevocationError`] | a [`Revocation`](crate::Revocation) store |
 //! | [`CookieError`](crate::cookies::CookieError) | the [`cookies`](crate::cookies) helpers (kept in that module) |
+//! | [`CrossOriginError`](crate::csrf::CrossOriginError), [`TokenError`](crate::csrf::TokenError), [`TokenIssueError`](crate::csrf::TokenIssueError), [`CsrfConfigError`](crate::csrf::CsrfConfigError), [`OriginProblem`](crate::csrf::OriginProblem) | the [`csrf`](crate::csrf) checks and tokens (kept in that module) |
 //!
 //! Each error reports its cause once: in its message, or as its
 //! [`source`](std::error::Error::source), never both, so `anyhow`, `eyre`

@@ -7,7 +7,8 @@
 
 // Layers, top to bottom (DESIGN.md §1). Modules are private: every public
 // item has one path, at the crate root, except the helper namespaces
-// `cookies` and `tower`, whose items are reached only through them.
+// `cookies`, `csrf`, `flash` and `tower`, whose items are reached only
+// through them.
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
@@ -20,6 +21,10 @@ pub mod actix;
 mod actix_bridge;
 
 pub mod cookies;
+
+pub mod csrf;
+
+pub mod flash;
 
 mod revocation;
 

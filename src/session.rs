@@ -992,3 +992,71 @@ impl Session {
         self.status
     }
 }
+
+/// The test cookie's key and value, as Django's `TEST_COOKIE_NAME` and
+/// `TEST_COOKIE_VALUE`.
+const TEST_COOKIE_KEY: &str = "testcookie";
+const TEST_COOKIE_VALUE: &str = "worked";
+
+// The rest of Django's session API (issue 13).
+impl Session {
+    /// The value under `key`, or `default()` stored there first when the
+    /// key is absent (Django's `setdefault`). The session is modified only
+    /// when the default is stored.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// # let mut session = sealed_session::load(&config, &http::HeaderMap::new());
+    /// let theme: String = session.get_or_insert_with("theme", || "light".to_owned())?;
+    /// assert_eq!(theme, "light");
+    /// let theme: String = session.get_or_insert_with("theme", || "dark".to_owned())?;
+    /// assert_eq!(theme, "light"); // already there
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Decode`] when the stored bytes are not a `T` (the
+    /// value stays, `default` is not called); [`SessionError::Encode`] when
+    /// the default cannot be serialised.
+    pub fn get_or_insert_with<T: Serialize + DeserializeOwned>(
+        &mut self,
+        key: &str,
+        default: impl FnOnce() -> T,
+    ) -> Result<T, SessionError> {
+        if let Some(value) = self.get(key)? {
+            return Ok(value);
+        }
+        let value = default();
+        self.insert(key, &value)?;
+        Ok(value)
+    }
+
+    /// How long until the session expires on the server if it is saved now
+    /// (Django's `get_expiry_age`): [`expiry_date`](Self::expiry_date) minus
+    /// the request time, never negative (an expiry in the past gives zero).
+    #[must_use]
+    pub fn expiry_age(&self) -> Duration {
+        (self.expiry_date() - unix(self.now)).max(Duration::ZERO)
+    }
+
+    /// Stores a marker to find out, on the next request, whether the
+    /// browser sends the session cookie back (Django's `set_test_cookie`).
+    pub fn set_test_cookie(&mut self) {
+        // A `&str` always serialises; the result carries no information.
+        let _ = self.insert(TEST_COOKIE_KEY, TEST_COOKIE_VALUE);
+    }
+
+    /// Whether the marker of [`set_test_cookie`](Self::set_test_cookie)
+    /// came back with this request (Django's `test_cookie_worked`).
+    #[must_use]
+    pub fn test_cookie_worked(&self) -> bool {
+        matches!(self.get::<String>(TEST_COOKIE_KEY), Ok(Some(v)) if v == TEST_COOKIE_VALUE)
+    }
+
+    /// Removes the marker (Django's `delete_test_cookie`).
+    pub fn delete_test_cookie(&mut self) {
+        self.remove(TEST_COOKIE_KEY);
+    }
+}

@@ -30,6 +30,12 @@ use crate::config::SessionConfig;
 use crate::glue::{SaveError, load, save};
 use crate::session::{Expiry, Session, SessionError, Status};
 
+mod csrf;
+mod helpers;
+pub use csrf::{
+    CSRF_BODY_LIMIT, CSRF_FORM_FIELD, CSRF_HEADER, CsrfLayer, CsrfRejection, CsrfService,
+};
+
 /// What the layer does when [`save`] fails (a session too large
 /// for one cookie). Whatever the policy, the response carries no session
 /// cookie, so the browser keeps its previous one, and a [`SaveFailed`] is put

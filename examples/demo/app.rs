@@ -3,15 +3,24 @@
 //! [`sealed_session::load`] on the request headers and [`sealed_session::save`]
 //! on the response itself, so the whole integration is visible here.
 //!
+//! CSRF: the framework-free [`CrossOrigin`] check refuses cross-origin POSTs
+//! (Go's `CrossOriginProtection`; the `tower` feature's `CsrfLayer` does the
+//! same as a layer), and every form carries a session-bound token that its
+//! handler verifies with [`csrf::verify`]. Flash messages
+//! greet a login and confirm a logout.
+//!
 //! `tests/demo.rs` includes this file with `#[path]`, so the test drives the
 //! very router that `cargo run --example demo` serves.
 #![forbid(unsafe_code)]
 
-use axum::extract::{Form, State};
+use axum::extract::{Form, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use sealed_session::csrf::{self, CrossOrigin};
+use sealed_session::flash::{self, Level, Message};
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{SaveError, Session, SessionConfig, SessionError, Status, load, save};
 use serde::Deserialize;
@@ -23,9 +32,11 @@ const CART: &str = "cart";
 
 /// The demo's routes, sharing `config` (cheap to clone: an `Arc`).
 ///
-/// The state-changing routes are POSTs only: with the default `SameSite=Lax`
-/// a browser does not send the cookie on cross-site POSTs, which is the
-/// demo's CSRF defence. A real application adds CSRF tokens on top.
+/// The state-changing routes are POSTs only, and defended three times: the
+/// cross-origin check refuses a POST another site's page makes the browser send
+/// (`Sec-Fetch-Site`, or `Origin` against `Host`); each form's token must
+/// match the session's secret; and with the default `SameSite=Lax` the
+/// browser does not send the cookie on cross-site POSTs anyway.
 pub fn router(config: SessionConfig) -> Router {
     Router::new()
         .route("/", get(index))
@@ -34,18 +45,39 @@ pub fn router(config: SessionConfig) -> Router {
         .route("/logout", post(logout))
         .route("/session.json", get(session_json))
         .with_state(config)
+        .layer(middleware::from_fn(cross_origin))
 }
+
+/// Refuses an unsafe request another site's page made the browser send,
+/// with a 403 that says which check failed.
+async fn cross_origin(request: Request, next: Next) -> Response {
+    match CrossOrigin::default().check(&request) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => (StatusCode::FORBIDDEN, refused.to_string()).into_response(),
+    }
+}
+
+/// The form field carrying the CSRF token.
+const TOKEN_FIELD: &str = "csrf_token";
 
 /// The body of `POST /login`.
 #[derive(Deserialize)]
 struct LoginForm {
     name: String,
+    csrf_token: Option<String>,
 }
 
 /// The body of `POST /cart`.
 #[derive(Deserialize)]
 struct CartForm {
     item: String,
+    csrf_token: Option<String>,
+}
+
+/// The body of `POST /logout`.
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf_token: Option<String>,
 }
 
 /// What the pages show, read out of the session.
@@ -64,12 +96,16 @@ impl View {
 }
 
 async fn index(State(config): State<SessionConfig>, headers: HeaderMap) -> Response {
-    let session = load(&config, &headers);
+    let mut session = load(&config, &headers);
     let view = match View::read(&session) {
         Ok(view) => view,
         Err(e) => return session_error(&e),
     };
-    let page = Html(render_index(&view, &session)).into_response();
+    // Shown once: reading removes them.
+    let messages = flash::take_all(&mut session);
+    // A fresh masking per page; the first one creates the session's secret.
+    let token = csrf::token(&mut session);
+    let page = Html(render_index(&view, &session, &messages, &token)).into_response();
     // Saving on reads too: it re-seals a cookie opened with a fallback key and
     // removes one that did not open, so a stale cookie is not sent forever.
     finish(&config, &session, page)
@@ -80,17 +116,25 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let mut session = load(&config, &headers);
+    if let Some(refused) = refuse_bad_token(&session, form.csrf_token.as_deref()) {
+        return refused;
+    }
     let name = form.name.trim();
     if name.is_empty() {
         return bad_request("The name must not be empty.");
     }
-    let mut session = load(&config, &headers);
     if let Err(e) = session.insert(NAME, name) {
         return session_error(&e);
     }
+    if let Err(e) = flash::add(&mut session, Level::Success, format!("Welcome, {name}!")) {
+        return session_error(&e);
+    }
     // A change of privilege: start the session anew (fresh creation time and
-    // cookie) while keeping the cart, as Django's `cycle_key` does.
+    // cookie) while keeping the cart, as Django's `cycle_key` does, and
+    // rotate the CSRF secret, as Django's `login()` does.
     session.renew();
+    csrf::renew(&mut session);
     finish(&config, &session, Redirect::to("/").into_response())
 }
 
@@ -99,11 +143,14 @@ async fn add_to_cart(
     headers: HeaderMap,
     Form(form): Form<CartForm>,
 ) -> Response {
+    let mut session = load(&config, &headers);
+    if let Some(refused) = refuse_bad_token(&session, form.csrf_token.as_deref()) {
+        return refused;
+    }
     let item = form.item.trim();
     if item.is_empty() {
         return bad_request("The item must not be empty.");
     }
-    let mut session = load(&config, &headers);
     let mut cart: Vec<String> = match session.get(CART) {
         Ok(cart) => cart.unwrap_or_default(),
         Err(e) => return session_error(&e),
@@ -121,13 +168,36 @@ async fn add_to_cart(
     finish(&config, &session, Redirect::to("/").into_response())
 }
 
-async fn logout(State(config): State<SessionConfig>, headers: HeaderMap) -> Response {
+async fn logout(
+    State(config): State<SessionConfig>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
     let mut session = load(&config, &headers);
-    // Removes the data and makes `save` send a removal `Set-Cookie`. The old
-    // cookie value itself stays valid until it expires (nothing is stored on
-    // the server to revoke), which is why the lifetime should stay short.
+    if let Some(refused) = refuse_bad_token(&session, form.csrf_token.as_deref()) {
+        return refused;
+    }
+    // Removes the data (the CSRF secret too). The old cookie value itself
+    // stays valid until it expires (nothing is stored on the server to
+    // revoke), which is why the lifetime should stay short.
     session.flush();
+    // The message starts a new, otherwise empty session for the next page.
+    if let Err(e) = flash::add(&mut session, Level::Info, "You have been logged out.") {
+        return session_error(&e);
+    }
     finish(&config, &session, Redirect::to("/").into_response())
+}
+
+/// The form's token must be a masking of this session's secret: `None` when
+/// it is, else the 403 page. The reason is named (it holds no secret), so a
+/// person knows to reload the page.
+fn refuse_bad_token(session: &Session, submitted: Option<&str>) -> Option<Response> {
+    let reason = csrf::verify(session, submitted.unwrap_or_default()).err()?;
+    let message = format!(
+        "This form has expired or did not come from this site ({reason}). \
+         Reload the page and try again."
+    );
+    Some((StatusCode::FORBIDDEN, Html(message_page(&message))).into_response())
 }
 
 async fn session_json(State(config): State<SessionConfig>, headers: HeaderMap) -> Response {
@@ -206,20 +276,33 @@ fn status_label(status: Status) -> String {
     }
 }
 
-fn render_index(view: &View, session: &Session) -> String {
+fn render_index(view: &View, session: &Session, messages: &[Message], token: &str) -> String {
     let mut body = String::new();
+    for message in messages {
+        body.push_str(&format!(
+            r#"<p class="flash {}">{}</p>"#,
+            message.level,
+            escape(&message.text)
+        ));
+    }
+    // The same hidden field in every form (a token is base64url: nothing to
+    // escape, but escaping costs nothing).
+    let hidden = format!(
+        r#"<input type="hidden" name="{TOKEN_FIELD}" value="{}">"#,
+        escape(token)
+    );
     match &view.name {
         Some(name) => {
             body.push_str(&format!("<p>Logged in as <b>{}</b>.</p>", escape(name)));
-            body.push_str(
-                r#"<form method="post" action="/logout"><button>Log out</button></form>"#,
-            );
+            body.push_str(&format!(
+                r#"<form method="post" action="/logout">{hidden}<button>Log out</button></form>"#
+            ));
         }
-        None => body.push_str(concat!(
-            "<p>Not logged in.</p>",
-            r#"<form method="post" action="/login">"#,
-            r#"<label>Name <input name="name" required></label> <button>Log in</button>"#,
-            "</form>",
+        None => body.push_str(&format!(
+            "<p>Not logged in.</p>\
+             <form method=\"post\" action=\"/login\">\
+             <label>Name <input name=\"name\" required></label>{hidden} <button>Log in</button>\
+             </form>",
         )),
     }
     body.push_str("<h2>Cart</h2>");
@@ -232,10 +315,10 @@ fn render_index(view: &View, session: &Session) -> String {
         }
         body.push_str("</ul>");
     }
-    body.push_str(concat!(
-        r#"<form method="post" action="/cart">"#,
-        r#"<label>Item <input name="item" required></label> <button>Add</button>"#,
-        "</form>",
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"/cart\">\
+         <label>Item <input name=\"item\" required></label>{hidden} <button>Add</button>\
+         </form>",
     ));
     body.push_str("<h2>Session</h2><ul>");
     body.push_str(&format!(

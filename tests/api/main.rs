@@ -6,6 +6,7 @@ mod common;
 
 mod config;
 mod cookies;
+mod django_helpers;
 mod expiry;
 mod keys;
 #[cfg(feature = "tracing")]

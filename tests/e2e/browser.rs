@@ -53,16 +53,16 @@ const CDP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A headless Chromium with a fresh profile. Dropping it kills its whole
 /// process group (browser, renderers, utilities) and removes the profile.
-struct Chromium {
+pub(crate) struct Chromium {
     child: Child,
     profile: PathBuf,
-    ws_url: String,
+    pub(crate) ws_url: String,
     /// Chromium's last lines on stderr, for failure messages.
     stderr_tail: Arc<Mutex<Vec<String>>>,
 }
 
 impl Chromium {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let profile = std::env::temp_dir().join(format!(
             "sealed-session-chromium-{}-{}",
             std::process::id(),
@@ -159,7 +159,7 @@ impl Drop for Chromium {
 // A minimal CDP client over a blocking WebSocket
 // ---------------------------------------------------------------------------
 
-struct Cdp {
+pub(crate) struct Cdp {
     ws: WebSocket<TcpStream>,
     next_id: u64,
     /// The page's flat-mode session.
@@ -171,7 +171,7 @@ struct Cdp {
 impl Cdp {
     /// Connects to the browser and opens a page, with the `Page` and
     /// `Network` domains enabled.
-    fn connect(ws_url: &str) -> Self {
+    pub(crate) fn connect(ws_url: &str) -> Self {
         let url = Url::parse(ws_url).unwrap();
         let addr = (url.host_str().unwrap(), url.port().unwrap())
             .to_socket_addrs()
@@ -262,7 +262,7 @@ impl Cdp {
     }
 
     /// Waits for the first event (buffered or new) that `matches`.
-    fn wait_event(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_event(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.events.iter().position(&matches) {
             return self.events.remove(i);
         }
@@ -280,7 +280,7 @@ impl Cdp {
 
     /// Evaluates `expression` in the page, awaiting a promise, and returns
     /// its value as JSON.
-    fn eval(&mut self, expression: &str) -> Value {
+    pub(crate) fn eval(&mut self, expression: &str) -> Value {
         let result = self.call(
             "Runtime.evaluate",
             json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
@@ -293,7 +293,7 @@ impl Cdp {
 
     /// Runs `action` (which starts a navigation) and waits for the new
     /// page's `load` event.
-    fn navigating(&mut self, what: &str, action: impl FnOnce(&mut Self)) {
+    pub(crate) fn navigating(&mut self, what: &str, action: impl FnOnce(&mut Self)) {
         self.events.retain(|e| e["method"] != "Page.loadEventFired");
         action(self);
         let session = self.session.clone();
@@ -302,7 +302,7 @@ impl Cdp {
         });
     }
 
-    fn navigate(&mut self, url: &Url) {
+    pub(crate) fn navigate(&mut self, url: &Url) {
         self.navigating(&format!("navigating to {url}"), |cdp| {
             let result = cdp.call("Page.navigate", json!({"url": url.as_str()}));
             assert!(
@@ -314,9 +314,12 @@ impl Cdp {
 
     /// Fills the input of the form posting to `action` (if `value` is
     /// given) and clicks its button, as a person would.
-    fn submit_form(&mut self, action: &str, value: Option<&str>) {
+    pub(crate) fn submit_form(&mut self, action: &str, value: Option<&str>) {
         let fill = value.map_or(String::new(), |v| {
-            format!("form.querySelector('input').value = {};", js_string(v))
+            format!(
+                "form.querySelector('input:not([type=hidden])').value = {};",
+                js_string(v)
+            )
         });
         let script = format!(
             "(() => {{ const form = document.querySelector('form[action=\"{action}\"]'); \
@@ -328,7 +331,7 @@ impl Cdp {
         });
     }
 
-    fn body_text(&mut self) -> String {
+    pub(crate) fn body_text(&mut self) -> String {
         self.eval("document.body.innerText")
             .as_str()
             .unwrap()
@@ -336,19 +339,21 @@ impl Cdp {
     }
 
     /// `GET /session.json` from the page, with the browser's cookies.
-    fn session_json(&mut self) -> Value {
+    pub(crate) fn session_json(&mut self) -> Value {
         self.eval(
             "fetch('/session.json').then(r => { \
              if (!r.ok) throw new Error('status ' + r.status); return r.json(); })",
         )
     }
 
-    /// `POST /cart` from the page with `fetch`; returns the final status,
-    /// whether a redirect was followed, and the body.
+    /// `POST /cart` from the page with `fetch`, with the page's CSRF token;
+    /// returns the final status, whether a redirect was followed, and the
+    /// body.
     fn post_cart(&mut self, item: &str) -> (u64, bool, String) {
         let result = self.eval(&format!(
             "(async () => {{ const r = await fetch('/cart', {{method: 'POST', \
-             body: new URLSearchParams({{item: {}}})}}); \
+             body: new URLSearchParams({{item: {}, csrf_token: \
+             document.querySelector('input[name=csrf_token]').value}})}}); \
              return {{status: r.status, redirected: r.redirected, text: await r.text()}}; }})()",
             js_string(item)
         ));
@@ -361,7 +366,7 @@ impl Cdp {
 
     /// The browser's `session` cookie, if it holds one (CDP sees HttpOnly
     /// cookies, which the page cannot).
-    fn session_cookie(&mut self) -> Option<Value> {
+    pub(crate) fn session_cookie(&mut self) -> Option<Value> {
         let all = self.browser_call("Storage.getCookies", json!({}));
         let mut found = all["cookies"]
             .as_array()
@@ -375,7 +380,7 @@ impl Cdp {
     }
 
     /// Forgets the network events seen so far.
-    fn clear_network_events(&mut self) {
+    pub(crate) fn clear_network_events(&mut self) {
         self.events.retain(|e| {
             !e["method"]
                 .as_str()
@@ -385,7 +390,7 @@ impl Cdp {
 
     /// The id of the request to `url` with `method`, seen since the last
     /// [`Cdp::clear_network_events`].
-    fn request_id(&mut self, method: &str, url: &Url) -> String {
+    pub(crate) fn request_id(&mut self, method: &str, url: &Url) -> String {
         let event = self.wait_event(&format!("{method} {url} to be sent"), |e| {
             e["method"] == "Network.requestWillBeSent"
                 && e["params"]["request"]["url"] == url.as_str()
@@ -396,7 +401,7 @@ impl Cdp {
 
     /// The raw headers of the response with `status` to request `id`, and
     /// the cookies the browser refused from it.
-    fn response_headers(&mut self, id: &str, status: u64) -> (Value, Vec<Value>) {
+    pub(crate) fn response_headers(&mut self, id: &str, status: u64) -> (Value, Vec<Value>) {
         let event = self.wait_event(&format!("the {status} response's headers"), |e| {
             e["method"] == "Network.responseReceivedExtraInfo"
                 && e["params"]["requestId"] == id
@@ -410,7 +415,7 @@ impl Cdp {
     }
 
     /// The raw headers the browser sent with request `id`.
-    fn request_headers(&mut self, id: &str) -> Value {
+    pub(crate) fn request_headers(&mut self, id: &str) -> Value {
         let event = self.wait_event("the request's headers", |e| {
             e["method"] == "Network.requestWillBeSentExtraInfo" && e["params"]["requestId"] == id
         });
@@ -425,14 +430,14 @@ fn js_string(s: &str) -> String {
 
 /// A header from CDP's raw header object (name case as sent; repeated
 /// headers are joined with newlines).
-fn header(headers: &Value, name: &str) -> Option<String> {
+pub(crate) fn header(headers: &Value, name: &str) -> Option<String> {
     headers.as_object().unwrap().iter().find_map(|(k, v)| {
         k.eq_ignore_ascii_case(name)
             .then(|| v.as_str().unwrap().to_owned())
     })
 }
 
-fn string(cookie: &Value, field: &str) -> String {
+pub(crate) fn string(cookie: &Value, field: &str) -> String {
     cookie[field].as_str().unwrap().to_owned()
 }
 
@@ -513,10 +518,14 @@ fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_larg
     let chromium = Chromium::start();
     let mut cdp = Cdp::connect(&chromium.ws_url);
 
-    // The demo's page, not logged in, no cookie.
+    // The demo's page, not logged in; its forms' CSRF token created the
+    // session (the secret only).
     cdp.navigate(&base);
     assert!(cdp.body_text().contains("Not logged in"));
-    assert_eq!(cdp.session_cookie(), None);
+    assert_eq!(
+        cdp.session_json(),
+        json!({"name": null, "cart": [], "status": "loaded"})
+    );
 
     // Log in and add two items through the page's forms.
     cdp.submit_form("/login", Some("Ada"));
@@ -632,14 +641,22 @@ fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_larg
     assert_eq!(string(&kept, "value"), value, "Chromium kept its cookie");
     assert_eq!(cdp.session_json(), full, "the session is intact");
 
-    // Log out through the page's form: the cookie and the data are gone.
+    // Log out through the page's form: the data is gone, and the next page
+    // says so once (a flash message).
     cdp.navigate(&base);
     cdp.submit_form("/logout", None);
-    assert!(cdp.body_text().contains("Not logged in"));
-    assert_eq!(cdp.session_cookie(), None, "Chromium removed the cookie");
+    let page = cdp.body_text();
+    assert!(page.contains("Not logged in"), "{page}");
+    assert!(page.contains("You have been logged out."), "{page}");
+    let cookie = cdp.session_cookie().expect("the new page's CSRF secret");
+    assert_ne!(
+        string(&cookie, "value"),
+        value,
+        "the old cookie was replaced"
+    );
     assert_eq!(
         cdp.session_json(),
-        json!({"name": null, "cart": [], "status": "new"})
+        json!({"name": null, "cart": [], "status": "loaded"})
     );
 
     drop(cdp);

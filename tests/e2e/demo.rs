@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use crate::app;
-use crate::client::{Browser, attributes, set_cookie};
+use crate::client::{Browser, attributes, form, set_cookie};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE, VARY};
 use reqwest::{Client, Response, StatusCode, Url};
 use sealed_session::{Key, Keyring, SessionConfig, load, save};
@@ -41,7 +41,10 @@ async fn serve(config: SessionConfig) -> Url {
 /// `impl Browser`: the e2e binary's modules share `client::Browser`, and
 /// `examples` has steps of the same names with other signatures.
 trait DemoSteps {
-    /// `POST` and stop at the redirect.
+    /// The CSRF token of a fresh `GET /` (which also shows, and so
+    /// consumes, any flash message).
+    async fn token(&self) -> String;
+    /// `POST` with a fresh token and stop at the redirect.
     async fn submit(&self, path: &str, field: &str, value: &str) -> Response;
     /// `POST`, follow the redirect, and return the page it lands on.
     async fn submit_and_follow(&self, path: &str, field: &str, value: &str) -> String;
@@ -52,12 +55,26 @@ trait DemoSteps {
 }
 
 impl DemoSteps for Browser {
+    async fn token(&self) -> String {
+        token_in(&self.page().await)
+    }
+
     async fn submit(&self, path: &str, field: &str, value: &str) -> Response {
-        self.post_form(&self.manual, path, field, value).await
+        let body = format!(
+            "{}&{}",
+            form(field, value),
+            form("csrf_token", &self.token().await)
+        );
+        self.post(&self.manual, path, body).await
     }
 
     async fn submit_and_follow(&self, path: &str, field: &str, value: &str) -> String {
-        let response = self.post_form(&self.follow, path, field, value).await;
+        let body = format!(
+            "{}&{}",
+            form(field, value),
+            form("csrf_token", &self.token().await)
+        );
+        let response = self.post(&self.follow, path, body).await;
         assert_eq!(response.status(), StatusCode::OK, "POST {path}");
         assert_eq!(response.url().path(), "/", "POST {path} lands on /");
         response.text().await.unwrap()
@@ -79,6 +96,16 @@ impl DemoSteps for Browser {
         assert_eq!(response.status(), StatusCode::OK);
         serde_json::from_str(&response.text().await.unwrap()).unwrap()
     }
+}
+
+/// The value of the first `csrf_token` field in a page.
+fn token_in(page: &str) -> String {
+    let start = page
+        .find(r#"name="csrf_token" value=""#)
+        .unwrap_or_else(|| panic!("no token in {page}"))
+        + r#"name="csrf_token" value=""#.len();
+    let len = page[start..].find('"').unwrap();
+    page[start..start + len].to_owned()
 }
 
 #[tokio::test]
@@ -139,22 +166,20 @@ async fn login_cart_and_logout_round_trip_through_the_cookie() {
         json!({"name": name, "cart": ["tea", script], "status": "loaded"})
     );
 
-    let logout = browser
-        .manual
-        .post(browser.url("/logout"))
-        .send()
-        .await
-        .unwrap();
+    let before_logout = browser.cookie().unwrap();
+    let logout = browser.submit("/logout", "x", "").await;
     assert_eq!(logout.status(), StatusCode::SEE_OTHER);
-    let removal = set_cookie(&logout);
-    assert!(removal.starts_with("__Host-session=;"), "{removal}");
-    assert!(attributes(&removal).contains(&"Max-Age=0"), "{removal}");
-    assert_eq!(browser.cookie(), None, "the jar dropped the cookie");
-
+    // The data is gone; the new cookie holds only the "logged out" message.
+    let after = set_cookie(&logout);
+    assert!(after.starts_with("__Host-session="), "{after}");
+    assert_ne!(browser.cookie().unwrap(), before_logout);
     assert_eq!(
         browser.session_json().await,
-        json!({"name": null, "cart": [], "status": "new"})
+        json!({"name": null, "cart": [], "status": "loaded"})
     );
+    let page = browser.page().await;
+    assert!(page.contains("You have been logged out."), "{page}");
+    assert!(page.contains("Not logged in"), "{page}");
 }
 
 #[tokio::test]
@@ -210,7 +235,121 @@ async fn an_empty_name_or_item_is_a_bad_request() {
         browser.submit("/cart", "item", "").await.status(),
         StatusCode::BAD_REQUEST
     );
-    assert_eq!(browser.cookie(), None);
+    assert_eq!(
+        browser.session_json().await,
+        json!({"name": null, "cart": [], "status": "loaded"}),
+        "nothing stored (the cookie holds the CSRF secret only)"
+    );
+}
+
+/// Django's messages through the demo: a message added before a 303 shows
+/// on the next page, once.
+#[tokio::test]
+async fn a_flash_message_shows_once_after_the_redirect() {
+    let browser = Browser::new(serve(config()).await);
+    let login = browser.submit("/login", "name", "Ada <i>").await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let welcome = "Welcome, Ada &lt;i&gt;!";
+    assert!(!login.text().await.unwrap().contains("Welcome"));
+
+    let next = browser.page().await;
+    assert_eq!(next.matches(welcome).count(), 1, "{next}");
+    assert!(next.contains(r#"<p class="flash success">"#), "{next}");
+    let after = browser.page().await;
+    assert!(!after.contains("Welcome"), "shown twice: {after}");
+
+    // Through a followed redirect too (the way a browser sees it).
+    let page = browser.submit_and_follow("/logout", "x", "").await;
+    assert_eq!(
+        page.matches("You have been logged out.").count(),
+        1,
+        "{page}"
+    );
+    assert!(!browser.page().await.contains("logged out"));
+}
+
+/// The demo's own CSRF defences, from a client that keeps cookies: every
+/// refusal is a 403 and leaves the session as it was.
+#[tokio::test]
+async fn forged_or_tokenless_posts_are_refused_and_change_nothing() {
+    let browser = Browser::new(serve(config()).await);
+    browser.submit_and_follow("/login", "name", "ada").await;
+    let token = browser.token().await;
+    let cookie = browser.cookie().unwrap();
+    let unchanged = json!({"name": "ada", "cart": [], "status": "loaded"});
+
+    let refused = |response: Response| async move {
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(response.headers().get(SET_COOKIE).is_none());
+        response.text().await.unwrap()
+    };
+
+    // No token, an empty one, a wrong one: the handler's check.
+    for body in [
+        form("item", "tea"),
+        format!("{}&csrf_token=", form("item", "tea")),
+        format!("{}&csrf_token={}", form("item", "tea"), "A".repeat(86)),
+    ] {
+        let text = refused(browser.post(&browser.manual, "/cart", body).await).await;
+        assert!(text.contains("CSRF token"), "{text}");
+    }
+    // The valid token, from another site's page: the layer's check, before
+    // the handler (reqwest sends no Sec-Fetch-Site, so Origin decides).
+    for origin in ["http://evil.example", "null"] {
+        let response = browser
+            .manual
+            .post(browser.url("/cart"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", origin)
+            .body(format!("{}&csrf_token={token}", form("item", "evil")))
+            .send()
+            .await
+            .unwrap();
+        let text = refused(response).await;
+        assert!(text.contains("Origin"), "{text}");
+    }
+    let response = browser
+        .manual
+        .post(browser.url("/logout"))
+        .header("sec-fetch-site", "cross-site")
+        .body(format!("csrf_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(refused(response).await.contains("cross-site"));
+
+    assert_eq!(browser.cookie().unwrap(), cookie, "the jar kept its cookie");
+    assert_eq!(browser.session_json().await, unchanged);
+
+    // The same token from the demo's own origin works.
+    let own = browser.url("/").origin().ascii_serialization();
+    let response = browser
+        .manual
+        .post(browser.url("/cart"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", own)
+        .body(format!("{}&csrf_token={token}", form("item", "tea")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        browser.session_json().await,
+        json!({"name": "ada", "cart": ["tea"], "status": "loaded"})
+    );
+}
+
+/// Logging in rotates the CSRF secret: a token from before the login (one
+/// an attacker could have planted or seen) no longer works.
+#[tokio::test]
+async fn a_token_from_before_the_login_stops_working() {
+    let browser = Browser::new(serve(config()).await);
+    let before = browser.token().await;
+    browser.submit_and_follow("/login", "name", "ada").await;
+    let body = format!("{}&csrf_token={before}", form("item", "tea"));
+    let response = browser.post(&browser.manual, "/cart", body).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("does not match"));
 }
 
 /// The `name=value` part of a session sealed under `config` holding `name`.

@@ -3,13 +3,14 @@
 //! binary, one module per concern.
 #![forbid(unsafe_code)]
 
-// The demo's router, shared by `demo` and `browser`.
+// The demo's router, shared by `demo`, `browser` and `csrf_browser`.
 #[path = "../../examples/demo/app.rs"]
 mod app;
 #[path = "../client/mod.rs"]
 mod client;
 
 mod browser;
+mod csrf_browser;
 mod demo;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 mod examples;

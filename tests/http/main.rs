@@ -9,6 +9,8 @@ mod common;
 mod actix;
 #[cfg(feature = "axum")]
 mod axum_extractor;
+#[cfg(feature = "tower")]
+mod csrf_layer;
 mod http;
 #[cfg(feature = "tower")]
 mod tower;

@@ -1,6 +1,6 @@
 //! What a client can send, tamper with or race: adversarial cookies,
-//! tampered values, `open`'s allocation bound, properties, concurrency and
-//! the hardening of issue 10.
+//! tampered values, `open`'s allocation bound, properties, concurrency, the
+//! hardening of issue 10, and cross-site request forgery.
 //! One integration-test binary, one module per threat.
 //!
 //! A binary has one global allocator: `counting` is it, and `adversarial`
@@ -11,6 +11,7 @@ mod counting;
 
 mod adversarial;
 mod concurrency;
+mod csrf;
 mod hardening;
 mod open_bounds;
 mod properties;
