@@ -290,15 +290,15 @@ pub fn save<T: ResponseHeaders + ?Sized>(
     let is_server_error = response
         .response_status()
         .is_some_and(|s| s.is_server_error());
-    let header = match set_cookie_header(config, session) {
+    let header = if is_server_error {
         // Rule 5: a server error gets no new session cookie, but a removal
-        // still goes out, so a logout is never undone by a 5xx.
-        Ok(Some(_))
-            if is_server_error && session.save_plan(config.now_unix()) != SavePlan::Remove =>
-        {
-            Ok(None)
-        }
-        other => other,
+        // still goes out, so a logout is never undone by a 5xx. Decided
+        // before sealing: nothing is sealed, and no `TooLarge` replaces the
+        // handler's own error.
+        Ok((session.save_plan(config.now_unix()) == SavePlan::Remove)
+            .then(|| removal_header(config)))
+    } else {
+        set_cookie_header(config, session)
     };
     let headers = response.response_headers();
     // Rule 6, whether or not the save succeeded: the handler may still send
@@ -580,6 +580,20 @@ mod tests {
         session.insert("more", &1u8).unwrap();
         let mut response = http::Response::new(());
         *response.status_mut() = StatusCode::BAD_GATEWAY;
+        save(&config, &session, &mut response).unwrap();
+        assert!(!response.headers().contains_key(SET_COOKIE));
+        assert_eq!(response.headers()[VARY], "Cookie");
+    }
+
+    /// A 5xx is decided before sealing: a session too large for a cookie
+    /// does not turn the handler's error into a `TooLarge`.
+    #[test]
+    fn a_5xx_with_a_too_large_session_saves_nothing_and_fails_nothing() {
+        let config = config();
+        let mut session = load(&config, &HeaderMap::new());
+        session.insert("big", &"x".repeat(5000)).unwrap();
+        let mut response = http::Response::new(());
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         save(&config, &session, &mut response).unwrap();
         assert!(!response.headers().contains_key(SET_COOKIE));
         assert_eq!(response.headers()[VARY], "Cookie");
