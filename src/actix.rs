@@ -60,31 +60,8 @@ use time::OffsetDateTime;
 
 use crate::actix_bridge::{load_session, save_session};
 use crate::config::SessionConfig;
-use crate::glue::SaveError;
+use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
 use crate::session::{Expiry, Session as Inner, SessionError, Status};
-
-/// What [`SessionMiddleware`] answers when a session cannot be saved (too
-/// large for one cookie, or the OS random source failed). Whatever the
-/// policy, the response carries no session cookie, so the browser keeps its
-/// previous one, and a [`SaveFailed`] is put in the response's extensions
-/// for outer middleware (logging, metrics) to see.
-///
-/// For a response of the app's own making, pass a function instead: see
-/// [`OnSaveError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum SaveErrorPolicy {
-    /// Replace the response with an empty `413 Payload Too Large` for
-    /// [`SaveError::TooLarge`] and `500 Internal Server Error` for anything
-    /// else, so the client never believes a change was stored (the default).
-    #[default]
-    ErrorStatus,
-    /// Replace the response with an empty `500 Internal Server Error`,
-    /// whatever the error.
-    InternalServerError,
-    /// Send the handler's response unchanged, without the session cookie.
-    KeepPreviousCookie,
-}
 
 /// What [`SessionMiddleware`] does with a response whose session could not
 /// be saved: a [`SaveErrorPolicy`], or any `Fn(&SaveError, HttpResponse) ->
@@ -116,14 +93,10 @@ pub trait OnSaveError {
 
 impl OnSaveError for SaveErrorPolicy {
     fn on_save_error(&self, error: &SaveError, response: HttpResponse) -> HttpResponse {
-        let status = match (self, error) {
-            (SaveErrorPolicy::KeepPreviousCookie, _) => return response,
-            (SaveErrorPolicy::ErrorStatus, SaveError::TooLarge { .. }) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        let Some(status) = self.replacement(error) else {
+            return response;
         };
-        let mut replaced = HttpResponse::new(status);
+        let mut replaced = HttpResponse::new(bridge_status(status));
         // The handler's `Vary` (with save rule 6's `Cookie`) still holds.
         for vary in response.headers().get_all(actix_web::http::header::VARY) {
             replaced
@@ -134,6 +107,11 @@ impl OnSaveError for SaveErrorPolicy {
     }
 }
 
+/// An `http` 1 status as actix-web's `http` 0.2 one (same number).
+fn bridge_status(status: http::StatusCode) -> StatusCode {
+    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 impl<F> OnSaveError for F
 where
     F: Fn(&SaveError, HttpResponse) -> HttpResponse,
@@ -142,10 +120,6 @@ where
         self(error, response)
     }
 }
-
-/// Put in the response extensions when saving the session failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SaveFailed(pub SaveError);
 
 /// The request's session, as a handler argument (an actix-web
 /// [`FromRequest`] extractor) under a [`SessionMiddleware`]. It has the
@@ -347,10 +321,7 @@ impl ResponseError for SessionError {
 /// otherwise; the body quotes nothing.
 impl ResponseError for SaveError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            SaveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        bridge_status(self.status())
     }
 
     fn error_response(&self) -> HttpResponse {

@@ -51,6 +51,86 @@ pub enum SaveError {
     Seal(#[from] SealError),
 }
 
+impl SaveError {
+    /// The status a framework adapter answers with: `413 Payload Too Large`
+    /// for [`TooLarge`](SaveError::TooLarge) (the request was fine, its
+    /// result does not fit a cookie), `500` otherwise.
+    ///
+    /// ```
+    /// let e = sealed_session::SaveError::TooLarge { size: 5_000, limit: 4_093 };
+    /// assert_eq!(e.status(), http::StatusCode::PAYLOAD_TOO_LARGE);
+    /// ```
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            SaveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            SaveError::Seal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// What a framework adapter (the tower `SessionLayer`, the actix-web
+/// `SessionMiddleware`) answers when the session cannot be saved (too large
+/// for one cookie, or the OS random source failed). Whatever the policy,
+/// the response carries no session cookie, so the browser keeps its
+/// previous one, and a [`SaveFailed`] is put in the response's extensions
+/// for outer layers (logging, metrics) to see. For a response of the app's
+/// own making, the adapters also take a function that sees the error.
+///
+/// ```
+/// use sealed_session::{SaveError, SaveErrorPolicy};
+///
+/// let too_large = SaveError::TooLarge { size: 5_000, limit: 4_093 };
+/// let policy = SaveErrorPolicy::default();
+/// assert_eq!(policy.replacement(&too_large), Some(http::StatusCode::PAYLOAD_TOO_LARGE));
+/// assert_eq!(SaveErrorPolicy::KeepPreviousCookie.replacement(&too_large), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SaveErrorPolicy {
+    /// Replace the response with an empty one of the error's
+    /// [status](SaveError::status): 413 for [`SaveError::TooLarge`], 500
+    /// otherwise, so the client never believes a change was stored (the
+    /// default).
+    #[default]
+    ErrorStatus,
+    /// Replace the response with an empty `500 Internal Server Error`,
+    /// whatever the error.
+    InternalServerError,
+    /// Send the handler's response unchanged, without the session cookie.
+    KeepPreviousCookie,
+}
+
+impl SaveErrorPolicy {
+    /// The status of the empty response that replaces the handler's, or
+    /// `None` to send the handler's response (without the cookie).
+    #[must_use]
+    pub fn replacement(self, error: &SaveError) -> Option<StatusCode> {
+        match self {
+            SaveErrorPolicy::ErrorStatus => Some(error.status()),
+            SaveErrorPolicy::InternalServerError => Some(StatusCode::INTERNAL_SERVER_ERROR),
+            SaveErrorPolicy::KeepPreviousCookie => None,
+        }
+    }
+}
+
+/// Put in the response extensions by a framework adapter when saving the
+/// session failed, for outer layers (metrics, access logs) to see.
+///
+/// ```
+/// use sealed_session::{SaveError, SaveFailed};
+///
+/// fn count_failures<B>(response: &http::Response<B>) -> bool {
+///     matches!(
+///         response.extensions().get::<SaveFailed>(),
+///         Some(SaveFailed(SaveError::TooLarge { .. }))
+///     )
+/// }
+/// assert!(!count_failures(&http::Response::new(())));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveFailed(pub SaveError);
+
 /// Anything [`load`] can read request headers from: an `http::Request`,
 /// its `Parts`, or a bare `HeaderMap`.
 ///

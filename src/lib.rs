@@ -61,8 +61,8 @@ pub use error::{
     SaveError, SealError, SessionError,
 };
 pub use glue::{
-    RequestHeaders, ResponseHeaders, load, load_from_values, removal_header, save, session_cookie,
-    set_cookie_header,
+    RequestHeaders, ResponseHeaders, SaveErrorPolicy, SaveFailed, load, load_from_values,
+    removal_header, save, session_cookie, set_cookie_header,
 };
 pub use key::{KEY_ID_LEN, Key, Keyring, MAX_KEY_LEN, MIN_KEY_LEN};
 #[cfg(feature = "redis")]

@@ -4,7 +4,8 @@
 //! ```
 //! # #[cfg(feature = "tower")] {
 //! use sealed_session::{Key, Keyring, SessionConfig};
-//! use sealed_session::tower::{SaveErrorPolicy, SessionLayer};
+//! use sealed_session::SaveErrorPolicy;
+//! use sealed_session::tower::SessionLayer;
 //!
 //! let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
 //! let layer = SessionLayer::new(config).on_save_error(SaveErrorPolicy::InternalServerError);
@@ -19,7 +20,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
@@ -27,7 +28,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::config::SessionConfig;
-use crate::glue::{SaveError, load, save};
+use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed, load, save};
 use crate::session::{Expiry, Session, SessionError, Status};
 
 mod csrf;
@@ -35,43 +36,6 @@ mod helpers;
 pub use csrf::{
     CSRF_BODY_LIMIT, CSRF_FORM_FIELD, CSRF_HEADER, CsrfLayer, CsrfRejection, CsrfService,
 };
-
-/// What the layer does when [`save`] fails (a session too large
-/// for one cookie). Whatever the policy, the response carries no session
-/// cookie, so the browser keeps its previous one, and a [`SaveFailed`] is put
-/// in the response's extensions for outer layers (logging, metrics) to see.
-/// With the `tracing` feature, the failure is also logged where it happens
-/// (an `error` event with the sizes; never a value).
-///
-/// For a response of the app's own making, pass a function or closure
-/// instead of a policy to [`SessionLayer::on_save_error`]: see
-/// [`OnSaveError`].
-///
-/// ```
-/// # #[cfg(feature = "tower")] {
-/// use sealed_session::tower::{SaveErrorPolicy, SessionLayer};
-/// use sealed_session::{Key, Keyring, SessionConfig};
-///
-/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
-/// // The handler's page goes out; the change to the session does not.
-/// let layer = SessionLayer::new(config).on_save_error(SaveErrorPolicy::KeepPreviousCookie);
-/// # let _ = layer; }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum SaveErrorPolicy {
-    /// Replace the response with `413 Payload Too Large` for
-    /// [`SaveError::TooLarge`] and `500 Internal Server Error` for anything
-    /// else, with an empty body, so the client never believes a change was
-    /// stored (the default).
-    #[default]
-    ErrorStatus,
-    /// Replace the response with an empty `500 Internal Server Error`,
-    /// whatever the error.
-    InternalServerError,
-    /// Send the handler's response unchanged, without the session cookie.
-    KeepPreviousCookie,
-}
 
 /// What [`SessionLayer`] does with a response whose session could not be
 /// saved: a [`SaveErrorPolicy`], or any `Fn(&SaveError, Response<B>) ->
@@ -104,12 +68,8 @@ pub trait OnSaveError<B> {
 
 impl<B: Default> OnSaveError<B> for SaveErrorPolicy {
     fn on_save_error(&self, error: &SaveError, response: Response<B>) -> Response<B> {
-        let status = match (self, error) {
-            (SaveErrorPolicy::KeepPreviousCookie, _) => return response,
-            (SaveErrorPolicy::ErrorStatus, SaveError::TooLarge { .. }) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        let Some(status) = self.replacement(error) else {
+            return response;
         };
         let mut replaced = Response::new(B::default());
         *replaced.status_mut() = status;
@@ -131,26 +91,6 @@ where
         self(error, response)
     }
 }
-
-/// Put in the response extensions when saving the session failed, for
-/// outer layers (metrics, access logs) to see.
-///
-/// ```
-/// # #[cfg(feature = "tower")] {
-/// use sealed_session::SaveError;
-/// use sealed_session::tower::SaveFailed;
-///
-/// fn count_failures<B>(response: &http::Response<B>) -> bool {
-///     matches!(
-///         response.extensions().get::<SaveFailed>(),
-///         Some(SaveFailed(SaveError::TooLarge { .. }))
-///     )
-/// }
-/// assert!(!count_failures(&http::Response::new(())));
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SaveFailed(pub SaveError);
 
 /// A cheap, cloneable handle to the request's [`Session`], shared between
 /// the layer and the handler. It has every method of [`Session`]; each

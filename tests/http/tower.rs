@@ -6,8 +6,9 @@ use std::convert::Infallible;
 
 use crate::common::*;
 use http::{Request, Response, StatusCode};
-use sealed_session::tower::{SaveErrorPolicy, SaveFailed, SessionHandle, SessionLayer};
+use sealed_session::tower::{SessionHandle, SessionLayer};
 use sealed_session::{Expiry, SaveError, Status};
+use sealed_session::{SaveErrorPolicy, SaveFailed};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 
 /// A handler that stores `?name=...` and reports what it saw.
