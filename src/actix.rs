@@ -61,6 +61,7 @@ use time::OffsetDateTime;
 use crate::actix_bridge::{load_session, save_session};
 use crate::config::SessionConfig;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
+use crate::revocation::Revocations;
 use crate::session::{Expiry, Session as Inner, SessionError, Status};
 
 /// What [`SessionMiddleware`] does with a response whose session could not
@@ -378,6 +379,7 @@ impl FromRequest for Session {
 pub struct SessionMiddleware<P = SaveErrorPolicy> {
     config: SessionConfig,
     policy: P,
+    revocations: Option<Revocations>,
 }
 
 impl SessionMiddleware {
@@ -388,6 +390,7 @@ impl SessionMiddleware {
         Self {
             config,
             policy: SaveErrorPolicy::default(),
+            revocations: None,
         }
     }
 }
@@ -401,7 +404,20 @@ impl<P> SessionMiddleware<P> {
         SessionMiddleware {
             config: self.config,
             policy,
+            revocations: self.revocations,
         }
+    }
+
+    /// Checks every loaded session against a revocation store before the
+    /// handler runs, and revokes a session the handler
+    /// [`flush`](Session::flush)es, as the tower layer's
+    /// [`revocations`](crate::tower::SessionLayer::revocations) does (see
+    /// there). The store must not need a Tokio runtime other than the one
+    /// actix-web runs on (`RedisRevocations` works under `actix_web::main`).
+    #[must_use]
+    pub fn revocations(mut self, revocations: Revocations) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 }
 
@@ -422,6 +438,7 @@ where
             service: Rc::new(service),
             config: self.config.clone(),
             policy: Rc::new(self.policy.clone()),
+            revocations: self.revocations.clone(),
         }))
     }
 }
@@ -431,6 +448,7 @@ pub struct SessionService<S, P = SaveErrorPolicy> {
     service: Rc<S>,
     config: SessionConfig,
     policy: Rc<P>,
+    revocations: Option<Revocations>,
 }
 
 impl<S, P> std::fmt::Debug for SessionService<S, P> {
@@ -454,42 +472,62 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let session = Session::new(load_session(&self.config, request.headers()));
-        request.extensions_mut().insert(session.clone());
+        let mut loaded = load_session(&self.config, request.headers());
         let service = Rc::clone(&self.service);
         let config = self.config.clone();
         let policy = Rc::clone(&self.policy);
+        let revocations = self.revocations.clone();
         Box::pin(async move {
-            let mut response = match service.call(request).await {
-                Ok(response) => response,
-                Err(error) => return Err(save_into_error(&config, &session, error)),
+            let Some(revocations) = revocations else {
+                let session = Session::new(loaded);
+                request.extensions_mut().insert(session.clone());
+                return respond(&*service, &config, &*policy, session, request).await;
             };
-            // The handler is done with the session, unless it moved a
-            // borrowed guard into a task still running: then the session is
-            // mid-change, and nothing is saved (the client keeps its cookie).
-            let Ok(inner) = session.0.try_borrow() else {
-                return Ok(response.map_into_left_body());
-            };
-            let status = response.status();
-            let Err(error) = save_session(&config, &inner, status, response.headers_mut()) else {
-                return Ok(response.map_into_left_body());
-            };
-            drop(inner);
-            if status.is_server_error() {
-                // A 5xx would have carried no new cookie anyway and already
-                // tells the client nothing was stored: it is not replaced.
-                response
-                    .response_mut()
-                    .extensions_mut()
-                    .insert(SaveFailed(error));
-                return Ok(response.map_into_left_body());
-            }
-            let (http_request, handler_response) = response.into_parts();
-            let mut replaced = policy.on_save_error(&error, handler_response.map_into_boxed_body());
-            replaced.extensions_mut().insert(SaveFailed(error));
-            Ok(ServiceResponse::new(http_request, replaced).map_into_right_body())
+            // The error was logged; the failure policy decided the session.
+            let _ = revocations.check(&mut loaded).await;
+            let session = Session::new(loaded);
+            request.extensions_mut().insert(session.clone());
+            let result = respond(&*service, &config, &*policy, session.clone(), request).await;
+            let ended = session.0.try_borrow().ok().and_then(|s| s.ended());
+            // A failure was logged: the browser's cookie is removed anyway.
+            let _ = revocations.revoke_ended_session(ended).await;
+            result
         })
     }
+}
+
+/// Calls the handler and saves its session into the response.
+async fn respond<S, B, P>(
+    service: &S,
+    config: &SessionConfig,
+    policy: &P,
+    session: Session,
+    request: ServiceRequest,
+) -> Result<ServiceResponse<EitherBody<B, BoxBody>>, actix_web::Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+    P: OnSaveError,
+{
+    let mut response = match service.call(request).await {
+        Ok(response) => response,
+        Err(error) => return Err(save_into_error(config, &session, error)),
+    };
+    // The handler is done with the session, unless it moved a borrowed
+    // guard into a task still running: then the session is mid-change, and
+    // nothing is saved (the client keeps its cookie).
+    let Ok(inner) = session.0.try_borrow() else {
+        return Ok(response.map_into_left_body());
+    };
+    let status = response.status();
+    let Err(error) = save_session(config, &inner, status, response.headers_mut()) else {
+        return Ok(response.map_into_left_body());
+    };
+    drop(inner);
+    let (http_request, handler_response) = response.into_parts();
+    let mut replaced = policy.on_save_error(&error, handler_response.map_into_boxed_body());
+    replaced.extensions_mut().insert(SaveFailed(error));
+    Ok(ServiceResponse::new(http_request, replaced).map_into_right_body())
 }
 
 /// An inner service failed with `error` instead of answering: the session is

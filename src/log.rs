@@ -10,6 +10,8 @@
 //! | a session too large for one cookie, with its size and the limit | `error` | `sealed_session::save` |
 //! | sealing failed (the OS random source) | `error` | `sealed_session::save` |
 //! | a [`SessionError`] turned into a response (feature `axum`) | `error` | `sealed_session::session` |
+//! | a valid cookie whose session was revoked (a copy used after logout?) | `warn` | `sealed_session::security` |
+//! | the revocation store failed, with the policy applied | `error` | `sealed_session::revocation` |
 //!
 //! Fields are the cookie's name, reasons, sizes and public key ids: never a
 //! cookie value, a key or a session value (tests in `tests/api/logs.rs`
@@ -33,6 +35,25 @@ const ROTATION: &str = "sealed_session::rotation";
 const SAVE: &str = "sealed_session::save";
 #[cfg(all(feature = "tracing", feature = "axum"))]
 const SESSION: &str = "sealed_session::session";
+#[cfg(feature = "tracing")]
+const REVOCATION: &str = "sealed_session::revocation";
+
+/// A valid session cookie whose session a revocation store knows as
+/// revoked. The id names the session; it is not a credential.
+pub(crate) fn revoked_session(id: Option<&dyn std::fmt::Display>) {
+    #[cfg(feature = "tracing")]
+    match id {
+        Some(id) => tracing::warn!(target: SECURITY, session_id = %id, "revoked session presented"),
+        None => tracing::warn!(target: SECURITY, "revoked session presented"),
+    }
+}
+
+/// The revocation store could not answer or write; `closed` says whether
+/// the session was then treated as revoked.
+pub(crate) fn revocation_failed(error: &dyn std::error::Error, action: &'static str) {
+    #[cfg(feature = "tracing")]
+    tracing::error!(target: REVOCATION, error = %error, action, "revocation store failed");
+}
 
 /// A candidate session cookie did not open.
 pub(crate) fn rejected_cookie(cookie_name: &str, reason: InvalidReason) {

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use crate::config::SessionConfig;
+use crate::log;
 use crate::session::{Session, SessionId};
 
 #[cfg(feature = "redis")]
@@ -242,13 +243,19 @@ impl Revocations {
         match self.store.is_revoked(&meta).await {
             Ok(false) => Ok(()),
             Ok(true) => {
+                log::revoked_session(meta.id.as_ref().map(|id| id as &dyn fmt::Display));
                 session.mark_revoked();
                 Ok(())
             }
             Err(e) => {
-                if self.policy == FailurePolicy::FailClosed {
-                    session.mark_revoked();
-                }
+                let action = match self.policy {
+                    FailurePolicy::FailClosed => {
+                        session.mark_revoked();
+                        "session treated as revoked (fail closed)"
+                    }
+                    FailurePolicy::FailOpen => "session accepted (fail open)",
+                };
+                log::revocation_failed(&e, action);
                 Err(e)
             }
         }
@@ -263,16 +270,33 @@ impl Revocations {
     ///
     /// The store's error (the logout then only removed the browser's cookie).
     pub async fn revoke_ended(&self, session: &Session) -> Result<(), RevocationError> {
-        let Some((id, expires)) = session.ended() else {
+        self.revoke_ended_session(session.ended()).await
+    }
+
+    /// [`revoke_ended`](Self::revoke_ended) for what the session said it
+    /// ended, so a layer need not hold the session across the `.await`.
+    pub(crate) async fn revoke_ended_session(
+        &self,
+        ended: Option<(SessionId, i64)>,
+    ) -> Result<(), RevocationError> {
+        let Some((id, expires)) = ended else {
             return Ok(());
         };
         let ttl = expires.saturating_sub(self.config.now_unix()).max(1);
-        self.store
+        let result = self
+            .store
             .revoke(
                 &Revoke::Session(id),
                 Duration::from_secs(ttl.unsigned_abs()),
             )
-            .await
+            .await;
+        if let Err(e) = &result {
+            log::revocation_failed(
+                e,
+                "logout not revoked: only the browser's cookie was removed",
+            );
+        }
+        result
     }
 
     /// Revokes one session by id until `expires`.

@@ -29,6 +29,7 @@ use tower_service::Service;
 
 use crate::config::SessionConfig;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed, load, save};
+use crate::revocation::Revocations;
 use crate::session::{Expiry, Session, SessionError, Status};
 
 mod csrf;
@@ -311,6 +312,7 @@ impl SessionHandle {
 pub struct SessionLayer<P = SaveErrorPolicy> {
     config: SessionConfig,
     policy: P,
+    revocations: Option<Revocations>,
 }
 
 impl SessionLayer {
@@ -321,6 +323,7 @@ impl SessionLayer {
         Self {
             config,
             policy: SaveErrorPolicy::default(),
+            revocations: None,
         }
     }
 }
@@ -334,7 +337,23 @@ impl<P> SessionLayer<P> {
         SessionLayer {
             config: self.config,
             policy,
+            revocations: self.revocations,
         }
+    }
+
+    /// Checks every loaded session against a revocation store before the
+    /// handler runs (a revoked one reaches the handler as a new, empty
+    /// session with status [`Revoked`](crate::Status::Revoked), and its
+    /// cookie is removed), and revokes a session the handler
+    /// [`flush`](crate::Session::flush)es until its own expiry, so a copy of
+    /// the cookie made before the logout is refused by every server. Store
+    /// failures follow the [`Revocations`]' failure policy and are logged
+    /// (feature `tracing`). One store round trip per request that carries a
+    /// session cookie; none for requests without one.
+    #[must_use]
+    pub fn revocations(mut self, revocations: Revocations) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 }
 
@@ -346,6 +365,7 @@ impl<S, P: Clone> Layer<S> for SessionLayer<P> {
             inner,
             config: self.config.clone(),
             policy: self.policy.clone(),
+            revocations: self.revocations.clone(),
         }
     }
 }
@@ -370,13 +390,15 @@ pub struct SessionService<S, P = SaveErrorPolicy> {
     inner: S,
     config: SessionConfig,
     policy: P,
+    revocations: Option<Revocations>,
 }
 
 impl<S, P, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, P>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     P: OnSaveError<ResBody> + Clone + Send + 'static,
+    ReqBody: Send + 'static,
     ResBody: Send + 'static,
 {
     type Response = Response<ResBody>;
@@ -388,24 +410,56 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let handle = SessionHandle::new(load(&self.config, &request));
-        request.extensions_mut().insert(handle.clone());
-        let future = self.inner.call(request);
+        let mut session = load(&self.config, &request);
         let config = self.config.clone();
         let policy = self.policy.clone();
+        let Some(revocations) = self.revocations.clone() else {
+            // No store: the inner service is called right away, as tower
+            // expects of a service that was polled ready.
+            let handle = SessionHandle::new(session);
+            request.extensions_mut().insert(handle.clone());
+            let future = self.inner.call(request);
+            return Box::pin(async move {
+                let response = future.await?;
+                Ok(finish(&config, &policy, &handle, response))
+            });
+        };
+        // The check awaits the store before the handler runs: call a clone
+        // of the inner service, keeping the one that was polled ready (the
+        // usual tower pattern).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            let mut response = future.await?;
-            let result = {
-                let session = handle.lock();
-                save(&config, &session, &mut response)
-            };
-            if let Err(error) = result {
-                response = policy.on_save_error(&error, response);
-                response.extensions_mut().insert(SaveFailed(error));
-            }
+            // The error was logged; the failure policy decided the session.
+            let _ = revocations.check(&mut session).await;
+            let handle = SessionHandle::new(session);
+            request.extensions_mut().insert(handle.clone());
+            let response = inner.call(request).await?;
+            let ended = handle.lock().ended();
+            let response = finish(&config, &policy, &handle, response);
+            // A failure was logged: the browser's cookie is removed anyway.
+            let _ = revocations.revoke_ended_session(ended).await;
             Ok(response)
         })
     }
+}
+
+/// Saves the handler's session into its response, or applies the policy.
+fn finish<B, P: OnSaveError<B>>(
+    config: &SessionConfig,
+    policy: &P,
+    handle: &SessionHandle,
+    mut response: Response<B>,
+) -> Response<B> {
+    let result = {
+        let session = handle.lock();
+        save(config, &session, &mut response)
+    };
+    if let Err(error) = result {
+        response = policy.on_save_error(&error, response);
+        response.extensions_mut().insert(SaveFailed(error));
+    }
+    response
 }
 
 #[cfg(feature = "axum")]
