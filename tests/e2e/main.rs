@@ -16,3 +16,5 @@ mod demo;
 mod examples;
 #[cfg(all(feature = "axum", feature = "tower"))]
 mod login;
+#[cfg(all(feature = "redis", feature = "axum"))]
+mod redis;
