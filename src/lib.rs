@@ -22,6 +22,8 @@ mod config;
 
 mod session;
 
+mod fingerprint;
+
 mod lifetime;
 
 mod envelope;

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
 use crate::envelope::{self, Data, Envelope, ExpiryOverride};
+use crate::fingerprint;
 use crate::lifetime::Lifetimes;
 use crate::seal::{MalformedReason, OpenError};
 
@@ -43,6 +44,18 @@ pub enum SessionError {
         /// fault is bytes left over).
         #[source]
         source: Option<CodecError>,
+    },
+    /// The stored value decoded as the type asked for, but its serde shape
+    /// (primitive kinds, field and variant names) differs from the shape it
+    /// was stored with: the type changed since it was written, and the value
+    /// read would be wrong (a `u64` read as an `i64`, a renamed field).
+    /// The value stays in place; [`Session::get_or_remove`] drops it.
+    #[error("session key {key:?} was stored with another shape than {expected}")]
+    TypeMismatch {
+        /// The session key.
+        key: String,
+        /// The Rust type that was asked for (`std::any::type_name`).
+        expected: &'static str,
     },
 }
 
@@ -360,21 +373,72 @@ impl Session {
 
     /// The value under `key`, decoded as `T`.
     ///
+    /// Each value is stored with a 4-byte fingerprint of its serde shape
+    /// (primitive kinds, field and variant names, `Option` and sequence
+    /// structure; not the values, not the type's Rust name). The value just
+    /// decoded is fingerprinted and compared, which is why `T` must also be
+    /// `Serialize`: a value written as another type is an error, never a
+    /// wrong value (see the README's "Changing a stored type").
+    ///
+    /// ```
+    /// # let config = sealed_session::SessionConfig::builder(
+    /// #     sealed_session::Keyring::new(sealed_session::Key::generate())).build().unwrap();
+    /// # let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// use sealed_session::SessionError;
+    ///
+    /// session.insert("user_id", &42u64)?;
+    /// assert_eq!(session.get::<u64>("user_id")?, Some(42));
+    /// // postcard alone would read 42 as 21.
+    /// assert!(matches!(session.get::<i64>("user_id"), Err(SessionError::TypeMismatch { .. })));
+    /// # Ok::<(), SessionError>(())
+    /// ```
+    ///
     /// # Errors
     ///
-    /// [`SessionError::Decode`] when the stored bytes are not a `T` (wrong
-    /// type, or bytes left over after decoding); the value stays in place.
-    ///
-    /// postcard is not self-describing, so a mismatch is caught only when the
-    /// bytes do not fit `T`: a `[bool; 2]` stored and a `Vec<bool>` asked for
-    /// may decode to something else. Read a key with the type it was written
-    /// with.
-    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+    /// [`SessionError::Decode`] when the stored bytes do not decode as a `T`
+    /// (or leave bytes over), [`SessionError::TypeMismatch`] when they do but
+    /// the shape differs from the one stored; the value stays in place
+    /// either way ([`get_or_remove`](Self::get_or_remove) drops it).
+    pub fn get<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
         self.touch();
         self.data
             .get(key)
             .map(|bytes| decode_value(key, bytes))
             .transpose()
+    }
+
+    /// The value under `key` as a `T`, or `None` when there is none or it
+    /// cannot be read as a `T` (stored with another shape, or not decodable):
+    /// such a value is removed, so the next save drops it from the cookie.
+    /// The way to read a key whose type changed in a deploy, without turning
+    /// every old cookie into an error.
+    ///
+    /// ```
+    /// # let config = sealed_session::SessionConfig::builder(
+    /// #     sealed_session::Keyring::new(sealed_session::Key::generate())).build().unwrap();
+    /// # let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("cart", &vec![3u32, 4])?;           // written by the old code
+    /// let cart: Option<Vec<String>> = session.get_or_remove("cart"); // read by the new
+    /// assert_eq!(cart, None);
+    /// assert!(!session.contains_key("cart"));
+    /// # Ok::<(), sealed_session::SessionError>(())
+    /// ```
+    ///
+    /// It returns an `Option`, not a `Result`: reading can only fail with
+    /// [`SessionError::Decode`] or [`SessionError::TypeMismatch`], which is
+    /// exactly what this method defines as absent.
+    pub fn get_or_remove<T: Serialize + DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        match self.get(key) {
+            Ok(value) => value,
+            Err(_) => {
+                self.data.remove(key);
+                self.modified = true;
+                None
+            }
+        }
     }
 
     /// Stores `value` under `key`, replacing what was there.
@@ -390,7 +454,13 @@ impl Session {
     ) -> Result<(), SessionError> {
         let key = key.into();
         if let Err(source) = self.data.insert_with(&key, |buf| {
-            postcard::serialize_with_flavor(value, Append(buf))
+            // The slot is fingerprint ‖ postcard bytes; the fingerprint is
+            // written once the value is known to encode.
+            let start = buf.len();
+            buf.extend_from_slice(&[0; fingerprint::LEN]);
+            postcard::serialize_with_flavor(value, Append(&mut *buf))?;
+            buf[start..start + fingerprint::LEN].copy_from_slice(&fingerprint::of(value));
+            Ok(())
         }) {
             return Err(SessionError::Encode {
                 key,
@@ -415,9 +485,13 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`SessionError::Decode`] when the stored bytes are not a `T`; the
-    /// value then stays in the session.
-    pub fn take<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, SessionError> {
+    /// As [`get`](Self::get): [`SessionError::Decode`] or
+    /// [`SessionError::TypeMismatch`] when the stored value is not a `T`;
+    /// the value then stays in the session.
+    pub fn take<T: Serialize + DeserializeOwned>(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
         let value = self.get(key)?;
         if value.is_some() {
             self.data.remove(key);
@@ -581,9 +655,23 @@ fn unix(t: i64) -> OffsetDateTime {
     })
 }
 
-fn decode_value<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, SessionError> {
+/// Decodes a value slot (fingerprint ‖ postcard bytes) as `T`, and checks
+/// that the decoded value has the stored shape.
+fn decode_value<T: Serialize + DeserializeOwned>(
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, SessionError> {
+    let mismatch = || SessionError::TypeMismatch {
+        key: key.to_owned(),
+        expected: std::any::type_name::<T>(),
+    };
+    // Too short to hold a fingerprint: not something `insert` wrote.
+    let Some((stored, bytes)) = bytes.split_first_chunk::<{ fingerprint::LEN }>() else {
+        return Err(mismatch());
+    };
     match postcard::take_from_bytes::<T>(bytes) {
-        Ok((value, [])) => Ok(value),
+        Ok((value, [])) if fingerprint::of(&value) == *stored => Ok(value),
+        Ok((_, [])) => Err(mismatch()),
         Ok((_, rest)) => Err(SessionError::Decode {
             key: key.to_owned(),
             type_name: std::any::type_name::<T>(),
