@@ -707,3 +707,47 @@ impl postcard::ser_flavors::Flavor for Append<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod typed_value_tests {
+    use super::{SessionError, decode_value, fingerprint};
+
+    fn slot<T: serde::Serialize>(value: &T) -> Vec<u8> {
+        let mut bytes = fingerprint::of(value).to_vec();
+        bytes.extend(postcard::to_allocvec(value).unwrap());
+        bytes
+    }
+
+    #[test]
+    fn a_slot_too_short_for_a_fingerprint_is_a_mismatch_not_a_panic() {
+        for len in 0..fingerprint::LEN {
+            let r = decode_value::<u8>("k", &[0; 4][..len]);
+            assert!(
+                matches!(r, Err(SessionError::TypeMismatch { ref key, expected: "u8" }) if key == "k"),
+                "{len}: {r:?}"
+            );
+        }
+        // `()` is zero postcard bytes: the fingerprint alone is a whole slot.
+        assert_eq!(decode_value::<()>("k", &slot(&())), Ok(()));
+    }
+
+    #[test]
+    fn the_slot_is_the_fingerprint_then_the_postcard_bytes() {
+        let bytes = slot(&300u32);
+        assert_eq!(decode_value::<u32>("k", &bytes), Ok(300));
+        // Another stored fingerprint: a mismatch, though postcard decodes.
+        let mut other = bytes.clone();
+        other[..fingerprint::LEN].copy_from_slice(&fingerprint::of(&1u64));
+        assert!(matches!(
+            decode_value::<u32>("k", &other),
+            Err(SessionError::TypeMismatch { .. })
+        ));
+        // Bytes left over stay a Decode error.
+        let mut long = bytes;
+        long.push(0);
+        assert!(matches!(
+            decode_value::<u32>("k", &long),
+            Err(SessionError::Decode { trailing: 1, .. })
+        ));
+    }
+}

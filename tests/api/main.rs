@@ -11,3 +11,4 @@ mod keys;
 mod rotation;
 mod seal;
 mod session_api;
+mod typed_values;
