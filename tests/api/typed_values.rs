@@ -186,7 +186,10 @@ fn the_error_names_the_key_and_type_but_never_the_value() {
     let s = stored(&config, "secret", &"hunter2-token-value");
     let err = s.get::<Vec<u8>>("secret").unwrap_err();
     let shown = format!("{err} {err:?}");
-    assert!(shown.contains("secret") && shown.contains("Vec<u8>"), "{shown}");
+    assert!(
+        shown.contains("secret") && shown.contains("Vec<u8>"),
+        "{shown}"
+    );
     assert!(!shown.contains("hunter2"), "{shown}");
 }
 
