@@ -622,7 +622,7 @@ pub fn assert_matches_model(session: &sealed_session::Session, model: &BTreeMap<
 /// panics at the first divergence.
 pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
     use sealed_session::time::Duration;
-    use sealed_session::{SaveError, Expiry};
+    use sealed_session::{Expiry, SaveError};
 
     let now = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
     let mut session = sealed_session::load(config, &HeaderMap::new());
