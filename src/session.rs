@@ -245,7 +245,8 @@ pub enum Expiry {
 }
 
 /// One user's session: an ordered map from string keys to values of any
-/// serde type, stored as postcard bytes.
+/// serde type, stored as postcard bytes behind a 4-byte fingerprint of the
+/// value's serde shape, so that a read with another type is an error.
 ///
 /// Build one with [`load`](crate::load) and write it back with
 /// [`save`](crate::save). A bad or expired cookie never yields an error: the
@@ -441,7 +442,8 @@ impl Session {
         }
     }
 
-    /// Stores `value` under `key`, replacing what was there.
+    /// Stores `value` under `key`, replacing what was there, with the
+    /// fingerprint of its shape that [`get`](Self::get) checks.
     ///
     /// # Errors
     ///
