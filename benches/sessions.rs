@@ -63,6 +63,11 @@ fn round_trip<F: Fixture>(c: &mut Criterion) {
     g.bench_function("floor-typed", |b| {
         b.iter(|| floor.open_typed::<F>(black_box(&floor_typed_value)))
     });
+    // The part of `ours` that the type fingerprints add (issue 11): `ours`
+    // minus this is a load whose `get`s only decode.
+    g.bench_function("fingerprints", |b| {
+        b.iter(|| black_box(&data).fingerprints())
+    });
     g.finish();
 }
 

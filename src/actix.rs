@@ -190,8 +190,17 @@ impl Session {
     /// # Errors
     ///
     /// As [`Session::get`](crate::Session::get).
-    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+    pub fn get<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
         self.read().get(key)
+    }
+
+    /// [`Session::get_or_remove`](crate::Session::get_or_remove): a value
+    /// stored as another type reads as absent and is removed.
+    pub fn get_or_remove<T: Serialize + DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.lock().get_or_remove(key)
     }
 
     /// [`Session::insert`](crate::Session::insert).
@@ -217,7 +226,10 @@ impl Session {
     /// # Errors
     ///
     /// As [`Session::take`](crate::Session::take).
-    pub fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+    pub fn take<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
         self.lock().take(key)
     }
 

@@ -309,7 +309,9 @@ impl SessionConfig {
     /// session.insert("n", &1u8)?;
     /// let cookie = sealed_session::session_cookie(&config, &session)?.unwrap();
     /// let opened = config.open_session_value(cookie.value())?;
-    /// assert!(opened.plaintext.ends_with(b"n\x01\x01"));
+    /// // The last entry: key "n", then 5 value bytes, the shape fingerprint and 1u8.
+    /// let tail = &opened.plaintext[opened.plaintext.len() - 7..];
+    /// assert_eq!((tail[0], tail[1], tail[6]), (b'n', 5, 1));
     /// assert!(config.keyring().open(config.cookie_name(), cookie.value()).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -9,7 +9,8 @@
 //! identity: Option<(id: [u8; 16], subject: Option<String>)>
 //!                     with session ids or a subject (revocation); one
 //!                     byte when absent
-//! data:    map<String, bytes>  each value postcard-encoded on its own
+//! data:    map<String, bytes>  each value a 4-byte shape fingerprint, then
+//!                     its postcard encoding
 //! ```
 //!
 //! `sealed` is stored as an offset from `created`, so it costs one to four

@@ -36,6 +36,8 @@ mod config;
 
 mod session;
 
+mod fingerprint;
+
 mod lifetime;
 
 mod envelope;

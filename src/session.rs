@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::envelope::{self, Data, Envelope, ExpiryOverride, ID_LEN, Identity};
+use crate::fingerprint;
 use crate::lifetime::Lifetimes;
 use crate::seal::{MalformedReason, OpenError};
 
@@ -57,6 +58,18 @@ pub enum SessionError {
         /// fault is bytes left over).
         #[source]
         source: Option<CodecError>,
+    },
+    /// The stored value decoded as the type asked for, but its serde shape
+    /// (primitive kinds, field and variant names) differs from the shape it
+    /// was stored with: the type changed since it was written, and the value
+    /// read would be wrong (a `u64` read as an `i64`, a renamed field).
+    /// The value stays in place; [`Session::get_or_remove`] drops it.
+    #[error("session key {key:?} was stored with another shape than {expected}")]
+    TypeMismatch {
+        /// The session key.
+        key: String,
+        /// The Rust type that was asked for (`std::any::type_name`).
+        expected: &'static str,
     },
 }
 
@@ -348,7 +361,8 @@ pub enum Expiry {
 }
 
 /// One user's session: an ordered map from string keys to values of any
-/// serde type, stored as postcard bytes.
+/// serde type, stored as postcard bytes behind a 4-byte fingerprint of the
+/// value's serde shape, so that a read with another type is an error.
 ///
 /// Build one with [`load`](crate::load) and write it back with
 /// [`save`](crate::save). A bad or expired cookie never yields an error: the
@@ -600,16 +614,36 @@ impl Session {
 
     /// The value under `key`, decoded as `T`.
     ///
+    /// Each value is stored with a 4-byte fingerprint of its serde shape
+    /// (primitive kinds, field and variant names, `Option` and sequence
+    /// structure; not the values, not the type's Rust name). The value just
+    /// decoded is fingerprinted and compared, which is why `T` must also be
+    /// `Serialize`: a value written as another type is an error, never a
+    /// wrong value (see the README's "Changing a stored type").
+    ///
+    /// ```
+    /// # let config = sealed_session::SessionConfig::builder(
+    /// #     sealed_session::Keyring::new(sealed_session::Key::generate())).build().unwrap();
+    /// # let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// use sealed_session::SessionError;
+    ///
+    /// session.insert("user_id", &42u64)?;
+    /// assert_eq!(session.get::<u64>("user_id")?, Some(42));
+    /// // postcard alone would read 42 as 21.
+    /// assert!(matches!(session.get::<i64>("user_id"), Err(SessionError::TypeMismatch { .. })));
+    /// # Ok::<(), SessionError>(())
+    /// ```
+    ///
     /// # Errors
     ///
-    /// [`SessionError::Decode`] when the stored bytes are not a `T` (wrong
-    /// type, or bytes left over after decoding); the value stays in place.
-    ///
-    /// postcard is not self-describing, so a mismatch is caught only when the
-    /// bytes do not fit `T`: a `[bool; 2]` stored and a `Vec<bool>` asked for
-    /// may decode to something else. Read a key with the type it was written
-    /// with.
-    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+    /// [`SessionError::Decode`] when the stored bytes do not decode as a `T`
+    /// (or leave bytes over), [`SessionError::TypeMismatch`] when they do but
+    /// the shape differs from the one stored; the value stays in place
+    /// either way ([`get_or_remove`](Self::get_or_remove) drops it).
+    pub fn get<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
         self.touch();
         self.data
             .get(key)
@@ -617,7 +651,39 @@ impl Session {
             .transpose()
     }
 
-    /// Stores `value` under `key`, replacing what was there.
+    /// The value under `key` as a `T`, or `None` when there is none or it
+    /// cannot be read as a `T` (stored with another shape, or not decodable):
+    /// such a value is removed, so the next save drops it from the cookie.
+    /// The way to read a key whose type changed in a deploy, without turning
+    /// every old cookie into an error.
+    ///
+    /// ```
+    /// # let config = sealed_session::SessionConfig::builder(
+    /// #     sealed_session::Keyring::new(sealed_session::Key::generate())).build().unwrap();
+    /// # let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("cart", &vec![3u32, 4])?;           // written by the old code
+    /// let cart: Option<Vec<String>> = session.get_or_remove("cart"); // read by the new
+    /// assert_eq!(cart, None);
+    /// assert!(!session.contains_key("cart"));
+    /// # Ok::<(), sealed_session::SessionError>(())
+    /// ```
+    ///
+    /// It returns an `Option`, not a `Result`: reading can only fail with
+    /// [`SessionError::Decode`] or [`SessionError::TypeMismatch`], which is
+    /// exactly what this method defines as absent.
+    pub fn get_or_remove<T: Serialize + DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        match self.get(key) {
+            Ok(value) => value,
+            Err(_) => {
+                self.data.remove(key);
+                self.modified = true;
+                None
+            }
+        }
+    }
+
+    /// Stores `value` under `key`, replacing what was there, with the
+    /// fingerprint of its shape that [`get`](Self::get) checks.
     ///
     /// # Errors
     ///
@@ -630,7 +696,13 @@ impl Session {
     ) -> Result<(), SessionError> {
         let key = key.into();
         if let Err(source) = self.data.insert_with(&key, |buf| {
-            postcard::serialize_with_flavor(value, Append(buf))
+            // The slot is fingerprint ‖ postcard bytes; the fingerprint is
+            // written once the value is known to encode.
+            let start = buf.len();
+            buf.extend_from_slice(&[0; fingerprint::LEN]);
+            postcard::serialize_with_flavor(value, Append(&mut *buf))?;
+            buf[start..start + fingerprint::LEN].copy_from_slice(&fingerprint::of(value));
+            Ok(())
         }) {
             return Err(SessionError::Encode {
                 key,
@@ -655,9 +727,13 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`SessionError::Decode`] when the stored bytes are not a `T`; the
-    /// value then stays in the session.
-    pub fn take<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, SessionError> {
+    /// As [`get`](Self::get): [`SessionError::Decode`] or
+    /// [`SessionError::TypeMismatch`] when the stored value is not a `T`;
+    /// the value then stays in the session.
+    pub fn take<T: Serialize + DeserializeOwned>(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
         let value = self.get(key)?;
         if value.is_some() {
             self.data.remove(key);
@@ -908,9 +984,23 @@ fn unix(t: i64) -> OffsetDateTime {
     })
 }
 
-fn decode_value<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, SessionError> {
+/// Decodes a value slot (fingerprint ‖ postcard bytes) as `T`, and checks
+/// that the decoded value has the stored shape.
+fn decode_value<T: Serialize + DeserializeOwned>(
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, SessionError> {
+    let mismatch = || SessionError::TypeMismatch {
+        key: key.to_owned(),
+        expected: std::any::type_name::<T>(),
+    };
+    // Too short to hold a fingerprint: not something `insert` wrote.
+    let Some((stored, bytes)) = bytes.split_first_chunk::<{ fingerprint::LEN }>() else {
+        return Err(mismatch());
+    };
     match postcard::take_from_bytes::<T>(bytes) {
-        Ok((value, [])) => Ok(value),
+        Ok((value, [])) if fingerprint::of(&value) == *stored => Ok(value),
+        Ok((_, [])) => Err(mismatch()),
         Ok((_, rest)) => Err(SessionError::Decode {
             key: key.to_owned(),
             type_name: std::any::type_name::<T>(),
@@ -1058,5 +1148,49 @@ impl Session {
     /// Removes the marker (Django's `delete_test_cookie`).
     pub fn delete_test_cookie(&mut self) {
         self.remove(TEST_COOKIE_KEY);
+    }
+}
+
+#[cfg(test)]
+mod typed_value_tests {
+    use super::{SessionError, decode_value, fingerprint};
+
+    fn slot<T: serde::Serialize>(value: &T) -> Vec<u8> {
+        let mut bytes = fingerprint::of(value).to_vec();
+        bytes.extend(postcard::to_allocvec(value).unwrap());
+        bytes
+    }
+
+    #[test]
+    fn a_slot_too_short_for_a_fingerprint_is_a_mismatch_not_a_panic() {
+        for len in 0..fingerprint::LEN {
+            let r = decode_value::<u8>("k", &[0; 4][..len]);
+            assert!(
+                matches!(r, Err(SessionError::TypeMismatch { ref key, expected: "u8" }) if key == "k"),
+                "{len}: {r:?}"
+            );
+        }
+        // `()` is zero postcard bytes: the fingerprint alone is a whole slot.
+        assert_eq!(decode_value::<()>("k", &slot(&())), Ok(()));
+    }
+
+    #[test]
+    fn the_slot_is_the_fingerprint_then_the_postcard_bytes() {
+        let bytes = slot(&300u32);
+        assert_eq!(decode_value::<u32>("k", &bytes), Ok(300));
+        // Another stored fingerprint: a mismatch, though postcard decodes.
+        let mut other = bytes.clone();
+        other[..fingerprint::LEN].copy_from_slice(&fingerprint::of(&1u64));
+        assert!(matches!(
+            decode_value::<u32>("k", &other),
+            Err(SessionError::TypeMismatch { .. })
+        ));
+        // Bytes left over stay a Decode error.
+        let mut long = bytes;
+        long.push(0);
+        assert!(matches!(
+            decode_value::<u32>("k", &long),
+            Err(SessionError::Decode { trailing: 1, .. })
+        ));
     }
 }

@@ -158,8 +158,17 @@ impl SessionHandle {
     /// # Errors
     ///
     /// As [`Session::get`].
-    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+    pub fn get<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
         self.lock().get(key)
+    }
+
+    /// [`Session::get_or_remove`]: `None` for a value stored with another
+    /// shape, which is removed.
+    pub fn get_or_remove<T: Serialize + DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.lock().get_or_remove(key)
     }
 
     /// [`Session::insert`].
@@ -185,7 +194,10 @@ impl SessionHandle {
     /// # Errors
     ///
     /// As [`Session::take`].
-    pub fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+    pub fn take<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
         self.lock().take(key)
     }
 

@@ -6,7 +6,7 @@
 //! format, the envelope layout, the load and save rules), so a target can
 //! check *what* happened, not only that nothing crashed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use base64::Engine as _;
@@ -15,7 +15,7 @@ use http::header::{COOKIE, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue};
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{
-    InvalidReason, Key, Keyring, MalformedReason, OpenError, SessionConfig, Status,
+    InvalidReason, Key, Keyring, MalformedReason, OpenError, SessionConfig, SessionError, Status,
 };
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
@@ -404,16 +404,64 @@ impl KeyName {
     }
 }
 
-/// A session value of one of three types.
+/// A struct value, for field names in the shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, arbitrary::Arbitrary)]
+pub struct Rec {
+    /// An id.
+    pub id: u64,
+    /// A name.
+    pub name: String,
+}
+
+/// The same fields under other names: postcard alone would read a [`Rec`]
+/// as one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecRenamed {
+    /// Was `id`.
+    pub user_id: u64,
+    /// Was `name`.
+    pub label: String,
+}
+
+/// An enum with data, kept in a `HashMap` so that the order of its entries
+/// and the mix of variants change across a round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, arbitrary::Arbitrary)]
+pub enum Ev {
+    /// Unit.
+    A,
+    /// Newtype.
+    B(u32),
+    /// Struct.
+    C {
+        /// A field.
+        x: i8,
+    },
+}
+
+/// A session value of one of eight types. No two of them share a shape for
+/// any value, so a read with the type of another variant must fail.
 #[derive(Debug, Clone, PartialEq, Eq, arbitrary::Arbitrary)]
 pub enum Value {
     /// A string.
     Str(String),
     /// An integer.
     U64(u64),
-    /// Bytes.
+    /// Bytes (a sequence of `u8`).
     Bytes(Vec<u8>),
+    /// A signed integer (postcard alone reads a `u64` as one).
+    I64(i64),
+    /// A bool (postcard alone reads it as a `u64` 0 or 1).
+    Bool(bool),
+    /// A struct.
+    Rec(Rec),
+    /// Nested options.
+    Opt(Option<Option<u16>>),
+    /// A hashed map of mixed variants.
+    Events(HashMap<String, Ev>),
 }
+
+/// The types a key can be read as: those of [`Value`], and [`RecRenamed`].
+pub const READ_TYPES: u8 = 9;
 
 /// One operation on a session.
 #[derive(Debug, Clone, arbitrary::Arbitrary)]
@@ -426,6 +474,12 @@ pub enum Op {
     Take(KeyName),
     /// `get`, likewise.
     Get(KeyName),
+    /// `get` as type `n % READ_TYPES`, which may not be the stored type.
+    GetAs(KeyName, u8),
+    /// `take` as type `n % READ_TYPES`.
+    TakeAs(KeyName, u8),
+    /// `get_or_remove` as type `n % READ_TYPES`.
+    GetOrRemoveAs(KeyName, u8),
     /// `clear`.
     Clear,
     /// `flush`.
@@ -453,24 +507,98 @@ fn varint_len(n: u64) -> usize {
     bits.max(1).div_ceil(7)
 }
 
+/// How a read went, the value's type erased: `Some(Ok(v))` a value,
+/// `Some(Err(..))` an error, `None` nothing stored.
+pub type Read = Result<Option<Value>, SessionError>;
+
+/// One of the three ways to read a key, for [`read_as`].
+pub trait Reader {
+    /// Reads the key as a `T`.
+    fn read<T: Serialize + serde::de::DeserializeOwned>(self) -> Result<Option<T>, SessionError>;
+}
+
+/// `session.get(key)`.
+pub struct Get<'a>(pub &'a sealed_session::Session, pub &'a str);
+/// `session.take(key)`.
+pub struct Take<'a>(pub &'a mut sealed_session::Session, pub &'a str);
+/// `session.get_or_remove(key)`, its `None` as `Ok(None)`.
+pub struct GetOrRemove<'a>(pub &'a mut sealed_session::Session, pub &'a str);
+
+impl Reader for Get<'_> {
+    fn read<T: Serialize + serde::de::DeserializeOwned>(self) -> Result<Option<T>, SessionError> {
+        self.0.get(self.1)
+    }
+}
+
+impl Reader for Take<'_> {
+    fn read<T: Serialize + serde::de::DeserializeOwned>(self) -> Result<Option<T>, SessionError> {
+        self.0.take(self.1)
+    }
+}
+
+impl Reader for GetOrRemove<'_> {
+    fn read<T: Serialize + serde::de::DeserializeOwned>(self) -> Result<Option<T>, SessionError> {
+        Ok(self.0.get_or_remove(self.1))
+    }
+}
+
+/// Reads with `reader` as type `ty % READ_TYPES`; a [`RecRenamed`] that
+/// reads is reported as a [`Value::Rec`].
+pub fn read_as(reader: impl Reader, ty: u8) -> Read {
+    fn wrap<T>(r: Result<Option<T>, SessionError>, f: impl Fn(T) -> Value) -> Read {
+        r.map(|v| v.map(f))
+    }
+    match ty % READ_TYPES {
+        0 => wrap(reader.read(), Value::Str),
+        1 => wrap(reader.read(), Value::U64),
+        2 => wrap(reader.read(), Value::Bytes),
+        3 => wrap(reader.read(), Value::I64),
+        4 => wrap(reader.read(), Value::Bool),
+        5 => wrap(reader.read(), Value::Rec),
+        6 => wrap(reader.read(), Value::Opt),
+        7 => wrap(reader.read(), Value::Events),
+        _ => wrap(reader.read(), |r: RecRenamed| {
+            Value::Rec(Rec {
+                id: r.user_id,
+                name: r.label,
+            })
+        }),
+    }
+}
+
 impl Value {
+    /// The read type of its own type.
+    pub fn type_index(&self) -> u8 {
+        match self {
+            Value::Str(_) => 0,
+            Value::U64(_) => 1,
+            Value::Bytes(_) => 2,
+            Value::I64(_) => 3,
+            Value::Bool(_) => 4,
+            Value::Rec(_) => 5,
+            Value::Opt(_) => 6,
+            Value::Events(_) => 7,
+        }
+    }
+
     /// Stores the value in a session with its own type.
     pub fn insert_into(&self, session: &mut sealed_session::Session, key: &str) {
         match self {
-            Value::Str(s) => session.insert(key, s),
-            Value::U64(n) => session.insert(key, n),
-            Value::Bytes(b) => session.insert(key, b),
+            Value::Str(v) => session.insert(key, v),
+            Value::U64(v) => session.insert(key, v),
+            Value::Bytes(v) => session.insert(key, v),
+            Value::I64(v) => session.insert(key, v),
+            Value::Bool(v) => session.insert(key, v),
+            Value::Rec(v) => session.insert(key, v),
+            Value::Opt(v) => session.insert(key, v),
+            Value::Events(v) => session.insert(key, v),
         }
-        .expect("strings, integers and bytes always encode");
+        .expect("every model type encodes");
     }
 
     /// Reads a value of the same type as `self` from a session.
     pub fn get_same_type(&self, session: &sealed_session::Session, key: &str) -> Option<Value> {
-        match self {
-            Value::Str(_) => session.get::<String>(key).unwrap().map(Value::Str),
-            Value::U64(_) => session.get::<u64>(key).unwrap().map(Value::U64),
-            Value::Bytes(_) => session.get::<Vec<u8>>(key).unwrap().map(Value::Bytes),
-        }
+        read_as(Get(session, key), self.type_index()).unwrap()
     }
 
     /// Takes a value of the same type as `self` from a session.
@@ -479,20 +607,22 @@ impl Value {
         session: &mut sealed_session::Session,
         key: &str,
     ) -> Option<Value> {
-        match self {
-            Value::Str(_) => session.take::<String>(key).unwrap().map(Value::Str),
-            Value::U64(_) => session.take::<u64>(key).unwrap().map(Value::U64),
-            Value::Bytes(_) => session.take::<Vec<u8>>(key).unwrap().map(Value::Bytes),
-        }
+        read_as(Take(session, key), self.type_index()).unwrap()
     }
 
-    /// Its postcard length.
+    /// Its stored length: the 4-byte shape fingerprint, then postcard.
     pub fn encoded_len(&self) -> usize {
-        match self {
-            Value::Str(s) => varint_len(s.len() as u64) + s.len(),
-            Value::U64(n) => varint_len(*n),
-            Value::Bytes(b) => varint_len(b.len() as u64) + b.len(),
-        }
+        let postcard = match self {
+            Value::Str(v) => postcard::to_allocvec(v),
+            Value::U64(v) => postcard::to_allocvec(v),
+            Value::Bytes(v) => postcard::to_allocvec(v),
+            Value::I64(v) => postcard::to_allocvec(v),
+            Value::Bool(v) => postcard::to_allocvec(v),
+            Value::Rec(v) => postcard::to_allocvec(v),
+            Value::Opt(v) => postcard::to_allocvec(v),
+            Value::Events(v) => postcard::to_allocvec(v),
+        };
+        4 + postcard.expect("every model type encodes").len()
     }
 }
 
@@ -574,6 +704,40 @@ pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
                     model.get(&k),
                     "get {k:?}"
                 );
+            }
+            Op::GetAs(k, ty) | Op::TakeAs(k, ty) | Op::GetOrRemoveAs(k, ty) => {
+                let k = k.name();
+                let stored = model.get(&k).cloned();
+                let same = stored.as_ref().map(|v| v.type_index() == ty % READ_TYPES);
+                let got = match op {
+                    Op::GetAs(..) => read_as(Get(&session, &k), *ty),
+                    Op::TakeAs(..) => read_as(Take(&mut session, &k), *ty),
+                    _ => read_as(GetOrRemove(&mut session, &k), *ty),
+                };
+                match (same, op) {
+                    // Nothing stored: nothing read, whatever the type.
+                    (None, _) => assert_eq!(got, Ok(None), "{op:?}"),
+                    // The stored type: the stored value.
+                    (Some(true), _) => {
+                        assert_eq!(got, Ok(stored), "{op:?}");
+                        if matches!(op, Op::TakeAs(..)) {
+                            model.remove(&k);
+                        }
+                    }
+                    // Another type: absent and removed with get_or_remove...
+                    (Some(false), Op::GetOrRemoveAs(..)) => {
+                        assert_eq!(got, Ok(None), "{op:?} of {stored:?}");
+                        model.remove(&k);
+                    }
+                    // ...an error otherwise, never a value, and the value stays.
+                    (Some(false), _) => assert!(
+                        matches!(
+                            got,
+                            Err(SessionError::TypeMismatch { .. } | SessionError::Decode { .. })
+                        ),
+                        "{op:?} of {stored:?}: {got:?}"
+                    ),
+                }
             }
             Op::Clear => {
                 session.clear();

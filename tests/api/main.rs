@@ -15,3 +15,4 @@ mod revocation;
 mod rotation;
 mod seal;
 mod session_api;
+mod typed_values;

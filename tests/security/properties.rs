@@ -249,9 +249,9 @@ impl Value {
         }
     }
 
-    /// Its postcard length.
+    /// Its stored length: the 4-byte shape fingerprint, then postcard.
     fn encoded_len(&self) -> usize {
-        match self {
+        4 + match self {
             Value::Str(s) => varint_len(s.len() as u64) + s.len(),
             Value::U64(n) => varint_len(*n),
             Value::Bytes(b) => varint_len(b.len() as u64) + b.len(),
