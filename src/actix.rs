@@ -58,8 +58,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
-use crate::actix_bridge::{load_session, save_session};
+use crate::actix_bridge::{check_cross_origin, load_session, save_session};
 use crate::config::SessionConfig;
+use crate::csrf::CrossOrigin;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
 use crate::revocation::Revocations;
 use crate::session::{Expiry, Session as Inner, SessionError, Status};
@@ -392,6 +393,7 @@ pub struct SessionMiddleware<P = SaveErrorPolicy> {
     config: SessionConfig,
     policy: P,
     revocations: Option<Revocations>,
+    cross_origin: Option<CrossOrigin>,
 }
 
 impl SessionMiddleware {
@@ -403,6 +405,7 @@ impl SessionMiddleware {
             config,
             policy: SaveErrorPolicy::default(),
             revocations: None,
+            cross_origin: None,
         }
     }
 }
@@ -417,7 +420,32 @@ impl<P> SessionMiddleware<P> {
             config: self.config,
             policy,
             revocations: self.revocations,
+            cross_origin: self.cross_origin,
         }
+    }
+
+    /// Refuses cross-origin requests with unsafe methods before the session
+    /// is loaded, with the check the tower `CsrfLayer` always applies (Go's
+    /// `CrossOriginProtection`, see [`csrf`](crate::csrf)): `403 Forbidden`
+    /// with a one-line reason, the handler not called, the session and its
+    /// cookie untouched. Verify the session-bound token in the handler with
+    /// [`csrf::verify`](crate::csrf::verify) (read through
+    /// [`Session::with`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "actix-web")] {
+    /// use sealed_session::actix::SessionMiddleware;
+    /// use sealed_session::csrf::CrossOrigin;
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    /// let middleware = SessionMiddleware::new(config).cross_origin(CrossOrigin::default());
+    /// # let _ = middleware; }
+    /// ```
+    #[must_use]
+    pub fn cross_origin(mut self, check: CrossOrigin) -> Self {
+        self.cross_origin = Some(check);
+        self
     }
 
     /// Checks every loaded session against a revocation store before the
@@ -451,6 +479,7 @@ where
             config: self.config.clone(),
             policy: Rc::new(self.policy.clone()),
             revocations: self.revocations.clone(),
+            cross_origin: self.cross_origin.clone(),
         }))
     }
 }
@@ -461,6 +490,7 @@ pub struct SessionService<S, P = SaveErrorPolicy> {
     config: SessionConfig,
     policy: Rc<P>,
     revocations: Option<Revocations>,
+    cross_origin: Option<CrossOrigin>,
 }
 
 impl<S, P> std::fmt::Debug for SessionService<S, P> {
@@ -484,6 +514,15 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
+        if let Some(check) = &self.cross_origin {
+            if let Err(refused) = check_cross_origin(check, &request) {
+                crate::log::cross_origin_refused(&refused);
+                let response = HttpResponse::Forbidden().body(refused.to_string());
+                return Box::pin(ready(Ok(request
+                    .into_response(response)
+                    .map_into_right_body())));
+            }
+        }
         let mut loaded = load_session(&self.config, request.headers());
         let service = Rc::clone(&self.service);
         let config = self.config.clone();

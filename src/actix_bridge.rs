@@ -12,6 +12,7 @@ use http::header::{CACHE_CONTROL, COOKIE, HeaderName, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::config::SessionConfig;
+use crate::csrf::{CrossOrigin, CrossOriginError};
 use crate::glue::{SaveError, load, save};
 use crate::session::Session;
 
@@ -79,6 +80,35 @@ pub(crate) fn save_session(
         }
     }
     result
+}
+
+/// The cross-origin check on an actix request: the method, the URI and the
+/// headers it reads (`Sec-Fetch-Site`, `Origin`, `Host`) cross by their
+/// bytes. A method or URI `http` 1 would not take is judged as an unsafe
+/// request to `/`, so it is never waved through by a parse failure.
+pub(crate) fn check_cross_origin(
+    check: &CrossOrigin,
+    request: &actix_web::dev::ServiceRequest,
+) -> Result<(), CrossOriginError> {
+    let method = http::Method::from_bytes(request.method().as_str().as_bytes())
+        .unwrap_or(http::Method::POST);
+    let uri = request
+        .uri()
+        .to_string()
+        .parse::<http::Uri>()
+        .unwrap_or_else(|_| http::Uri::from_static("/"));
+    let mut headers = HeaderMap::new();
+    for name in ["sec-fetch-site", "origin", "host"] {
+        let Ok(to) = HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        for value in request.headers().get_all(name) {
+            if let Some(value) = to_http1(value) {
+                headers.append(to.clone(), value);
+            }
+        }
+    }
+    check.check_request_parts(&method, &uri, &headers)
 }
 
 fn to_http1(value: &actix_header::HeaderValue) -> Option<HeaderValue> {

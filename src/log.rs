@@ -12,6 +12,7 @@
 //! | a [`SessionError`] turned into a response (feature `axum`) | `error` | `sealed_session::session` |
 //! | a valid cookie whose session was revoked (a copy used after logout?) | `warn` | `sealed_session::security` |
 //! | the revocation store failed, with the policy applied | `error` | `sealed_session::revocation` |
+//! | a cross-origin request refused by the actix-web middleware | `warn` | `sealed_session::csrf` |
 //!
 //! Fields are the cookie's name, reasons, sizes and public key ids: never a
 //! cookie value, a key or a session value (tests in `tests/api/logs.rs`
@@ -53,6 +54,14 @@ pub(crate) fn revoked_session(id: Option<&dyn std::fmt::Display>) {
 pub(crate) fn revocation_failed(error: &dyn std::error::Error, action: &'static str) {
     #[cfg(feature = "tracing")]
     tracing::error!(target: REVOCATION, error = %error, action, "revocation store failed");
+}
+
+/// The actix-web middleware refused a cross-origin request (the tower
+/// `CsrfLayer` logs its own refusals, on the same target).
+#[cfg(feature = "actix-web")]
+pub(crate) fn cross_origin_refused(reason: &dyn std::fmt::Display) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: "sealed_session::csrf", %reason, "request refused");
 }
 
 /// A candidate session cookie did not open.

@@ -161,10 +161,13 @@ pub struct Server {
     /// What the example printed up to and including its `listening on`.
     pub output: Vec<String>,
     /// Everything the example prints on stderr (its log lines), as it comes.
+    /// Only the login test (feature `axum`) reads it.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     /// Waits up to five seconds for stderr to contain `needle`; returns all
     /// of stderr so far.
     pub fn wait_for_stderr(&self, needle: &str) -> String {

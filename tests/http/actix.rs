@@ -689,3 +689,83 @@ fn the_extractor_mirrors_the_session() {
     renewed.renew();
     assert_eq!(renewed.with(|s| save_set_cookies(&config, s)).len(), 1);
 }
+
+#[actix_web::test]
+async fn a_cross_origin_post_is_refused_before_the_session_is_touched() {
+    let app = init_service(
+        App::new().configure(routes).wrap(
+            SessionMiddleware::new(test_config())
+                .cross_origin(sealed_session::csrf::CrossOrigin::default()),
+        ),
+    )
+    .await;
+    let mut jar = Jar::default();
+    let response = call_service(&app, jar.request(Method::POST, "/login").to_request()).await;
+    jar.take(&response);
+    assert!(jar.0.is_some());
+
+    // Another site's page posts to the cart: 403, the reason, no cookie.
+    let forged = jar
+        .request(Method::POST, "/logout")
+        .insert_header(("sec-fetch-site", "cross-site"))
+        .to_request();
+    let response = call_service(&app, forged).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie_lines(&response).is_empty());
+    assert_eq!(
+        read_body(response).await,
+        "cross-site request (Sec-Fetch-Site: cross-site)"
+    );
+    // Older browsers: an Origin that is not the host.
+    let forged = jar
+        .request(Method::POST, "/logout")
+        .insert_header(("host", "shop.example"))
+        .insert_header(("origin", "https://evil.example"))
+        .to_request();
+    assert_eq!(
+        call_service(&app, forged).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // The session survived both; the same-origin logout goes through.
+    let response = call_service(&app, jar.request(Method::GET, "/data").to_request()).await;
+    assert_eq!(json_body(response).await["name"], "ada");
+    let own = jar
+        .request(Method::POST, "/logout")
+        .insert_header(("sec-fetch-site", "same-origin"))
+        .to_request();
+    let response = call_service(&app, own).await;
+    assert!(is_removal(&set_cookie_lines(&response)[0]));
+}
+
+#[actix_web::test]
+async fn a_logout_revokes_a_copied_cookie_through_the_middleware() {
+    let config = SessionConfig::builder(Keyring::new(key(1)))
+        .session_ids(true)
+        .build()
+        .unwrap();
+    let revocations =
+        sealed_session::Revocations::new(sealed_session::MemoryRevocations::new(), &config);
+    let app = init_service(
+        App::new()
+            .configure(routes)
+            .wrap(SessionMiddleware::new(config).revocations(revocations)),
+    )
+    .await;
+    let mut jar = Jar::default();
+    let response = call_service(&app, jar.request(Method::POST, "/login").to_request()).await;
+    jar.take(&response);
+    let copy = Jar(jar.0.clone());
+
+    let response = call_service(&app, jar.request(Method::POST, "/logout").to_request()).await;
+    assert!(is_removal(&set_cookie_lines(&response)[0]));
+    let response = call_service(&app, copy.request(Method::GET, "/data").to_request()).await;
+    assert!(
+        is_removal(&set_cookie_lines(&response)[0]),
+        "the copy is removed"
+    );
+    assert_eq!(
+        json_body(response).await,
+        json!({"name": null, "cart": [], "status": "revoked"})
+    );
+}
