@@ -102,7 +102,10 @@ fn check_resealed(env: &MirrorEnvelope, value: &str, inserted: Option<&str>) {
     let new = mirror_decode(&opened.plaintext).expect("the crate wrote a valid envelope");
     let mut want = env.map();
     if let Some(k) = inserted {
-        want.insert(k.to_owned(), serde_bytes::ByteBuf::from(vec![42]));
+        // 42u64: its 4-byte shape fingerprint, then postcard's one byte.
+        let slot = new.map().get(k).cloned().expect("the inserted key");
+        assert_eq!((slot.len(), slot.last()), (5, Some(&42)));
+        want.insert(k.to_owned(), slot);
     }
     assert_eq!(new.map(), want);
     assert_eq!(new.created, env.created);
@@ -113,4 +116,7 @@ fn check_resealed(env: &MirrorEnvelope, value: &str, inserted: Option<&str>) {
     let again = sealed_session::load(config(), &cookie_header(value));
     assert_eq!(again.status(), Status::Loaded);
     assert!(again.keys().eq(want.keys().map(String::as_str)));
+    if let Some(k) = inserted {
+        assert_eq!(again.get::<u64>(k).unwrap(), Some(42));
+    }
 }
