@@ -177,22 +177,37 @@ impl SameSite {
 /// The source of "now", set through [`SessionConfigBuilder::clock`]. Tests
 /// inject a fixed or stepped clock instead of sleeping.
 #[derive(Clone)]
-pub(crate) struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
+pub(crate) enum Clock {
+    /// The system clock, read as Unix seconds straight from `SystemTime`:
+    /// no calendar arithmetic on the hot path (`OffsetDateTime::now_utc`
+    /// computes a date and time that `load` and `save` never look at).
+    System,
+    /// A clock the application gave (tests, simulations).
+    Custom(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>),
+}
 
 impl Clock {
     /// The system clock, in UTC.
     pub(crate) fn system() -> Self {
-        Self(Arc::new(OffsetDateTime::now_utc))
+        Clock::System
     }
 
     /// A clock that calls `now`.
     pub(crate) fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
-        Self(Arc::new(now))
+        Clock::Custom(Arc::new(now))
     }
 
     /// The current time as whole Unix seconds.
     pub(crate) fn now(&self) -> i64 {
-        (self.0)().unix_timestamp()
+        match self {
+            Clock::System => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                // A system clock set before 1970 reads as 1970.
+                .map_or(0, |since| {
+                    i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+                }),
+            Clock::Custom(now) => now().unix_timestamp(),
+        }
     }
 }
 
@@ -241,6 +256,51 @@ pub(crate) struct CookieAttributes {
     pub(crate) http_only: bool,
     pub(crate) same_site: SameSite,
     pub(crate) partitioned: bool,
+    /// `; Path=..[; Domain=..]`: what every `Set-Cookie` writes before
+    /// `Max-Age`, built once here instead of on every save.
+    pub(crate) head: String,
+    /// `[; Secure][; HttpOnly]; SameSite=..[; Partitioned]`: what follows
+    /// `Expires`, built once.
+    pub(crate) tail: String,
+}
+
+impl CookieAttributes {
+    fn new(
+        path: String,
+        domain: Option<String>,
+        secure: bool,
+        http_only: bool,
+        same_site: SameSite,
+        partitioned: bool,
+    ) -> Self {
+        let mut head = format!("; Path={path}");
+        if let Some(domain) = &domain {
+            head.push_str("; Domain=");
+            head.push_str(domain);
+        }
+        let mut tail = String::new();
+        if secure {
+            tail.push_str("; Secure");
+        }
+        if http_only {
+            tail.push_str("; HttpOnly");
+        }
+        tail.push_str("; SameSite=");
+        tail.push_str(same_site.as_str());
+        if partitioned {
+            tail.push_str("; Partitioned");
+        }
+        Self {
+            path,
+            domain,
+            secure,
+            http_only,
+            same_site,
+            partitioned,
+            head,
+            tail,
+        }
+    }
 }
 
 impl SessionConfig {
@@ -720,14 +780,14 @@ impl SessionConfigBuilder {
                 keyring: self.keyring,
                 cookie_name: self.cookie_name,
                 context: self.context,
-                attributes: CookieAttributes {
-                    path: self.path,
-                    domain: self.domain,
-                    secure: self.secure,
-                    http_only: self.http_only,
-                    same_site: self.same_site,
-                    partitioned: self.partitioned,
-                },
+                attributes: CookieAttributes::new(
+                    self.path,
+                    self.domain,
+                    self.secure,
+                    self.http_only,
+                    self.same_site,
+                    self.partitioned,
+                ),
                 lifetimes: Lifetimes {
                     max_age,
                     rolling,
@@ -830,4 +890,18 @@ fn is_token_byte(b: u8) -> bool {
 /// An attribute value that cannot break out of its attribute.
 pub(crate) fn is_valid_attribute(s: &str) -> bool {
     s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::Clock;
+
+    /// The system clock read from `SystemTime` agrees with `time`'s.
+    #[test]
+    fn the_system_clock_is_unix_seconds_now() {
+        let before = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ours = Clock::system().now();
+        let after = time::OffsetDateTime::now_utc().unix_timestamp();
+        assert!((before..=after).contains(&ours), "{before} {ours} {after}");
+    }
 }

@@ -156,36 +156,43 @@ pub(crate) fn push_attributes(
     max_age: Option<(i64, i64)>,
     out: &mut String,
 ) {
-    let mut digits = itoa::Buffer::new();
-    out.push_str("; Path=");
-    out.push_str(&attrs.path);
-    if let Some(domain) = &attrs.domain {
-        out.push_str("; Domain=");
-        out.push_str(domain);
-    }
+    out.push_str(&attrs.head);
     if let Some((age, expires)) = max_age {
         out.push_str("; Max-Age=");
-        out.push_str(digits.format(age.max(0)));
+        out.push_str(itoa::Buffer::new().format(age.max(0)));
         out.push_str("; Expires=");
         push_http_date(expires, out);
     }
-    if attrs.secure {
-        out.push_str("; Secure");
-    }
-    if attrs.http_only {
-        out.push_str("; HttpOnly");
-    }
-    out.push_str("; SameSite=");
-    out.push_str(attrs.same_site.as_str());
-    if attrs.partitioned {
-        out.push_str("; Partitioned");
-    }
+    out.push_str(&attrs.tail);
 }
 
 /// IMF-fixdate (RFC 9110): `Thu, 01 Jan 1970 00:00:00 GMT`. Written by hand
 /// because `time`'s formatter goes through `core::fmt` and a format
 /// description, several times slower on the save path.
 pub(crate) fn push_http_date(unix: i64, out: &mut String) {
+    /// `Thu, 01 Jan 1970 00:00:00 GMT`: always this long for the years
+    /// written here.
+    const LEN: usize = 29;
+    thread_local! {
+        // The saves of one second share their `Expires` (the same lifetime
+        // from the same now): the date is formatted once per second and
+        // thread.
+        static LAST: std::cell::Cell<Option<(i64, [u8; LEN])>> = const { std::cell::Cell::new(None) };
+    }
+    if let Some((at, text)) = LAST.get() {
+        if at == unix {
+            out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+            return;
+        }
+    }
+    let start = out.len();
+    format_http_date(unix, out);
+    if let Ok(text) = <[u8; LEN]>::try_from(&out.as_bytes()[start..]) {
+        LAST.set(Some((unix, text)));
+    }
+}
+
+fn format_http_date(unix: i64, out: &mut String) {
     // Clamped into what `time` represents (years 1970..=9999 here), so a far
     // date never falls back to a past one.
     let t = time::OffsetDateTime::from_unix_timestamp(unix.clamp(0, 253_402_300_799))
@@ -305,6 +312,19 @@ mod tests {
         let mut values = cookie_values(&h, "s");
         assert_eq!(values.by_ref().count(), 1);
         assert!(values.is_truncated());
+    }
+
+    /// The per-second cache gives what formatting gives, for repeats and
+    /// for changes in either direction.
+    #[test]
+    fn cached_http_dates_are_the_formatted_ones() {
+        for unix in [784_111_777, 784_111_777, 0, 784_111_777, 784_111_778, -5, 0] {
+            let mut cached = String::from("x");
+            push_http_date(unix, &mut cached);
+            let mut fresh = String::from("x");
+            format_http_date(unix, &mut fresh);
+            assert_eq!(cached, fresh, "{unix}");
+        }
     }
 
     #[test]
