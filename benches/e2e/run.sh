@@ -82,7 +82,13 @@ to_ms() {
     }'
 }
 
-declare -A rps p99
+declare -A rps p99 cpu
+clk_tck=$(getconf CLK_TCK)
+
+# User + system CPU time the server has used so far, in clock ticks.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
 wrk_seconds=$(( ${DURATION%s} + ${WARMUP%s} + 20 ))
 
 run_one() {
@@ -101,7 +107,10 @@ run_one() {
         exit 1
     fi
     timeout "$wrk_seconds" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$WARMUP" "${header[@]}" "$url/" >/dev/null
+    local ticks
+    ticks=$(cpu_ticks "$server_pid")
     out=$(timeout "$wrk_seconds" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency "${header[@]}" "$url/")
+    ticks=$(( $(cpu_ticks "$server_pid") - ticks ))
     stop_server
     if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
         echo "wrk against '$server' saw errors:" >&2
@@ -110,7 +119,10 @@ run_one() {
     fi
     rps[$server,$round]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
     p99[$server,$round]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
-    echo "round $round  $(printf '%-15s' "$server") ${rps[$server,$round]} req/s  p99 ${p99[$server,$round]} ms" >&2
+    # The server's CPU time per request (user + system, µs): less sensitive
+    # than req/s to whatever else runs on the machine.
+    cpu[$server,$round]=$(awk -v t="$ticks" -v hz="$clk_tck" '/ requests in / { printf "%.1f", t / hz * 1e6 / $1 }' <<<"$out")
+    echo "round $round  $(printf '%-15s' "$server") ${rps[$server,$round]} req/s  p99 ${p99[$server,$round]} ms  server CPU ${cpu[$server,$round]} µs/req" >&2
 }
 
 order=("${SERVERS[@]}")
@@ -131,10 +143,10 @@ echo
 header="| server |"
 rule="|---|"
 for round in $(seq "$ROUNDS"); do
-    header+=" req/s ($round) | p99 ms ($round) |"
-    rule+="---:|---:|"
+    header+=" req/s ($round) | p99 ms ($round) | CPU µs/req ($round) |"
+    rule+="---:|---:|---:|"
 done
-echo "$header mean req/s | ÷ none | ÷ ours |"
+echo "$header mean req/s | req/s ÷ none | req/s ÷ ours |"
 echo "$rule---:|---:|---:|"
 declare -A mean
 for server in "${SERVERS[@]}"; do
@@ -145,7 +157,7 @@ done
 for server in "${SERVERS[@]}"; do
     line="| $server |"
     for round in $(seq "$ROUNDS"); do
-        line+=" ${rps[$server,$round]} | ${p99[$server,$round]} |"
+        line+=" ${rps[$server,$round]} | ${p99[$server,$round]} | ${cpu[$server,$round]} |"
     done
     line+=" ${mean[$server]} | $(awk -v a="${mean[$server]}" -v b="${mean[none]}" 'BEGIN { printf "%.2f", a / b }') |"
     line+=" $(awk -v a="${mean[$server]}" -v b="${mean[ours]}" 'BEGIN { printf "%.2f", a / b }') |"
