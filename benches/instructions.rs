@@ -97,7 +97,10 @@ fn operation_for<F: Fixture + 'static>(op: &str, contender: &str) -> Option<Box<
             black_box(floor.seal(black_box(&plaintext)));
         }),
         ("load", "ours") => Box::new(move || {
-            black_box(fixtures::ours_load::<F>(black_box(&config), black_box(&request)));
+            black_box(fixtures::ours_load::<F>(
+                black_box(&config),
+                black_box(&request),
+            ));
         }),
         ("load", "floor") => {
             let value = floor.seal_typed(&data);
@@ -112,14 +115,20 @@ fn operation_for<F: Fixture + 'static>(op: &str, contender: &str) -> Option<Box<
             })
         }
         ("load-only", "ours") => Box::new(move || {
-            black_box(sealed_session::load(black_box(&config), black_box(&request)));
+            black_box(sealed_session::load(
+                black_box(&config),
+                black_box(&request),
+            ));
         }),
         ("rotation", "1-keys" | "16-keys") => {
             let keys = if contender == "1-keys" { 1 } else { 16 };
             let (config, request) = fixtures::rotation_setup(keys, &data);
             assert!(sealed_session::load(&config, &request).status().is_loaded());
             Box::new(move || {
-                black_box(sealed_session::load(black_box(&config), black_box(&request)));
+                black_box(sealed_session::load(
+                    black_box(&config),
+                    black_box(&request),
+                ));
             })
         }
         _ => return None,
@@ -231,7 +240,10 @@ fn main() -> ExitCode {
     }
 
     let exe = std::env::current_exe().expect("own path");
-    let dir = std::env::temp_dir().join(format!("sealed-session-instructions-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "sealed-session-instructions-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     let before = match compare.as_deref().map(read_saved).transpose() {
         Ok(before) => before,

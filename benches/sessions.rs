@@ -58,9 +58,7 @@ fn round_trip<F: Fixture>(c: &mut Criterion) {
     g.bench_function("jar", |b| {
         b.iter(|| fixtures::jar_save(black_box(&key), black_box(&data)))
     });
-    g.bench_function("floor", |b| {
-        b.iter(|| floor.seal_typed(black_box(&data)))
-    });
+    g.bench_function("floor", |b| b.iter(|| floor.seal_typed(black_box(&data))));
     g.bench_function("floor-os", |b| {
         b.iter(|| floor_os.seal_typed(black_box(&data)))
     });
