@@ -11,6 +11,8 @@
 #
 #   bash benches/e2e/run.sh
 #   DURATION=5s CONNECTIONS=64 THREADS=2 ROUNDS=2 PORT=38080 bash benches/e2e/run.sh
+#   INSTRUCTIONS=1 bash benches/e2e/run.sh   # also: each server under callgrind,
+#                                            # user-space instructions per request
 #
 # Loopback only; every wrk run is bounded by DURATION (and `timeout`), and
 # the script stops every server it started, also on error or Ctrl-C.
@@ -163,3 +165,35 @@ for server in "${SERVERS[@]}"; do
     line+=" $(awk -v a="${mean[$server]}" -v b="${mean[ours]}" 'BEGIN { printf "%.2f", a / b }') |"
     echo "$line"
 done
+
+# Optional: user-space instructions per request, each server under callgrind
+# (deterministic, unlike req/s on a shared machine); wrk with 1 thread and 4
+# connections for IR_DURATION. Start-up (about 0.5 M instructions) is in the
+# total and left in: it is under 1 % of any row.
+if [ "${INSTRUCTIONS:-0}" = 1 ]; then
+    if ! command -v valgrind >/dev/null; then
+        echo "INSTRUCTIONS=1: SKIPPED, valgrind not found (apt-get install -y valgrind)" >&2
+        exit 0
+    fi
+    IR_DURATION=${IR_DURATION:-4s}
+    ir_dir=$(mktemp -d)
+    echo
+    echo "| server | requests (callgrind, wrk -t 1 -c 4 -d $IR_DURATION) | instructions per request | ÷ none |"
+    echo "|---|---:|---:|---:|"
+    declare -A ir
+    for server in none "${SERVERS[@]:0:3}"; do
+        valgrind --tool=callgrind --callgrind-out-file="$ir_dir/$server.out" "$bin" "$server" "$PORT" >/dev/null 2>&1 &
+        server_pid=$!
+        for _ in $(seq 100); do curl -s -o /dev/null "$url/login" && break; sleep 0.2; done
+        cookie=$(login_cookie)
+        header=()
+        [ -n "$cookie" ] && header=(-H "Cookie: $cookie")
+        out=$(timeout "$wrk_seconds" wrk -t 1 -c 4 -d "$IR_DURATION" "${header[@]}" "$url/")
+        stop_server
+        requests=$(awk '/ requests in / { print $1 }' <<<"$out")
+        total=$(awk '/^(summary|totals):/ { print $2; exit }' "$ir_dir/$server.out")
+        ir[$server]=$(( total / requests ))
+        echo "| $server | $requests | ${ir[$server]} | $(awk -v a="${ir[$server]}" -v b="${ir[none]}" 'BEGIN { printf "%.2f", a / b }') |"
+    done
+    rm -rf "$ir_dir"
+fi
