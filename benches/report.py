@@ -112,7 +112,7 @@ def targets():
             return
         ok = value <= limit if better == "le" else value >= limit
         sign = "≤" if better == "le" else "≥"
-        verdict = "met" if ok else f"**missed** by {abs(value / limit - 1) * 100:.0f} %"
+        verdict = "met" if ok else f"**missed** by {abs(value / limit - 1) * 100:.1f} %"
         print(f"| {name} | {value:.2f}x | {sign} {limit}x | {verdict} |")
 
     def quotient(a, b):
