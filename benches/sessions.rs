@@ -1,8 +1,11 @@
-//! A session's round trip through a cookie, per fixture: ours vs the
-//! actix-session/axum-extra baseline vs the bare XAES-256-GCM floor; key
-//! rotation (1 key vs 16); nonce generation (OS vs user space).
+//! A session's round trip through a cookie, per fixture: ours vs two
+//! baselines (actix-session's cookie store; axum-extra's `PrivateCookieJar`
+//! with serde_json) vs two floors (bare XAES-256-GCM over postcard, nonce
+//! from user space or from the OS); key rotation (1 key vs 16); nonce
+//! generation (OS vs user space).
 //!
-//! `cargo bench --bench sessions` (see BENCHMARKS.md)
+//! `cargo bench --bench sessions` then `python3 benches/report.py` for the
+//! ratios of one run (see BENCHMARKS.md).
 
 use std::hint::black_box;
 
@@ -16,7 +19,8 @@ fn round_trip<F: Fixture>(c: &mut Criterion) {
     let data = F::build();
     let config = fixtures::ours_config();
     let key = fixtures::baseline_key();
-    let floor = Floor::new();
+    let floor = Floor::user_space();
+    let floor_os = Floor::os();
 
     // Inputs for the load side, and a check that every contender round-trips
     // (the large fixture must still fit our 4,093-byte limit: `ours_save`
@@ -26,16 +30,21 @@ fn round_trip<F: Fixture>(c: &mut Criterion) {
     assert_eq!(fixtures::ours_load::<F>(&config, &ours_request), data);
     let baseline_request = fixtures::request_for(&fixtures::baseline_save(&key, &data));
     assert_eq!(fixtures::baseline_load::<F>(&key, &baseline_request), data);
+    let jar_request = fixtures::request_for(&fixtures::jar_save(&key, &data));
+    assert_eq!(fixtures::jar_load::<F>(&key, &jar_request), data);
     let plaintext = fixtures::ours_plaintext(&config, &ours_response);
-    let floor_value = floor.seal(&plaintext);
-    assert_eq!(floor.open(&floor_value), plaintext);
-    let floor_typed_value = floor.seal_typed(&data);
-    assert_eq!(floor.open_typed::<F>(&floor_typed_value), data);
+    let aead_value = floor_os.seal(&plaintext);
+    assert_eq!(floor_os.open(&aead_value), plaintext);
+    let floor_value = floor.seal_typed(&data);
+    assert_eq!(floor.open_typed::<F>(&floor_value), data);
+    assert_eq!(floor.open_typed::<F>(&floor_os.seal_typed(&data)), data);
     eprintln!(
-        "{:<6}  cookie value: ours {} B, baseline {} B; plaintext {} B",
+        "{:<6}  cookie value: ours {} B, baseline {} B, jar {} B, floor {} B; plaintext {} B",
         F::NAME,
         fixtures::cookie_value(&ours_response).len(),
         fixtures::cookie_value(&fixtures::baseline_save(&key, &data)).len(),
+        fixtures::cookie_value(&fixtures::jar_save(&key, &data)).len(),
+        floor_value.len(),
         plaintext.len(),
     );
 
@@ -46,12 +55,19 @@ fn round_trip<F: Fixture>(c: &mut Criterion) {
     g.bench_function("baseline", |b| {
         b.iter(|| fixtures::baseline_save(black_box(&key), black_box(&data)))
     });
-    g.bench_function("floor", |b| b.iter(|| floor.seal(black_box(&plaintext))));
-    g.bench_function("floor-typed", |b| {
-        b.iter(|| floor.seal_typed(black_box(&data)))
+    g.bench_function("jar", |b| {
+        b.iter(|| fixtures::jar_save(black_box(&key), black_box(&data)))
+    });
+    g.bench_function("floor", |b| b.iter(|| floor.seal_typed(black_box(&data))));
+    g.bench_function("floor-os", |b| {
+        b.iter(|| floor_os.seal_typed(black_box(&data)))
+    });
+    g.bench_function("aead-only", |b| {
+        b.iter(|| floor_os.seal(black_box(&plaintext)))
     });
     g.finish();
 
+    // Opening needs no nonce: `floor` is also `floor-os` here.
     let mut g = c.benchmark_group(format!("load-{}", F::NAME));
     g.bench_function("ours", |b| {
         b.iter(|| fixtures::ours_load::<F>(black_box(&config), black_box(&ours_request)))
@@ -59,9 +75,14 @@ fn round_trip<F: Fixture>(c: &mut Criterion) {
     g.bench_function("baseline", |b| {
         b.iter(|| fixtures::baseline_load::<F>(black_box(&key), black_box(&baseline_request)))
     });
-    g.bench_function("floor", |b| b.iter(|| floor.open(black_box(&floor_value))));
-    g.bench_function("floor-typed", |b| {
-        b.iter(|| floor.open_typed::<F>(black_box(&floor_typed_value)))
+    g.bench_function("jar", |b| {
+        b.iter(|| fixtures::jar_load::<F>(black_box(&key), black_box(&jar_request)))
+    });
+    g.bench_function("floor", |b| {
+        b.iter(|| floor.open_typed::<F>(black_box(&floor_value)))
+    });
+    g.bench_function("aead-only", |b| {
+        b.iter(|| floor_os.open(black_box(&aead_value)))
     });
     // The part of `ours` that the type fingerprints add (issue 11): `ours`
     // minus this is a load whose `get`s only decode.
