@@ -9,7 +9,7 @@
 //! handler verifies with [`csrf::verify`]. Flash messages
 //! greet a login and confirm a logout.
 //!
-//! `tests/demo.rs` includes this file with `#[path]`, so the test drives the
+//! `tests/e2e/main.rs` includes this file with `#[path]`, so the tests drive the
 //! very router that `cargo run --example demo` serves.
 #![forbid(unsafe_code)]
 
