@@ -12,6 +12,13 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
 
+#[cfg(feature = "actix-web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
+pub mod actix;
+
+#[cfg(feature = "actix-web")]
+mod actix_bridge;
+
 pub mod cookies;
 
 mod glue;

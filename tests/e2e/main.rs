@@ -11,5 +11,5 @@ mod client;
 
 mod browser;
 mod demo;
-#[cfg(all(feature = "axum", feature = "tower"))]
+#[cfg(any(feature = "axum", feature = "actix-web"))]
 mod examples;

@@ -1,9 +1,12 @@
-//! `load` and `save` over `http` types, the tower layer and the axum
-//! extractor: one integration-test binary, one module per concern.
+//! `load` and `save` over `http` types, the tower layer, the axum
+//! extractor and the actix-web middleware: one integration-test binary, one
+//! module per concern.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+#[cfg(feature = "actix-web")]
+mod actix;
 #[cfg(feature = "axum")]
 mod axum_extractor;
 mod http;

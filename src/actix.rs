@@ -1,0 +1,544 @@
+//! An actix-web 4 [`SessionMiddleware`] that loads the session before the
+//! handler and saves it after, and the [`Session`] extractor handlers take
+//! (feature `actix-web`).
+//!
+//! ```
+//! # #[cfg(feature = "actix-web")] {
+//! use actix_web::{App, HttpResponse, web};
+//! use sealed_session::actix::{Session, SessionMiddleware};
+//! use sealed_session::{Key, Keyring, SessionConfig};
+//!
+//! async fn login(session: Session) -> actix_web::Result<HttpResponse> {
+//!     session.insert("name", "ada")?;
+//!     session.renew(); // a change of privilege: fresh session, same data
+//!     Ok(HttpResponse::Ok().body("welcome"))
+//! }
+//!
+//! let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+//! let app = App::new()
+//!     .wrap(SessionMiddleware::new(config))
+//!     .route("/login", web::post().to(login));
+//! # let _ = app; }
+//! ```
+//!
+//! The save rules are the core's ([`crate::save`]), applied with the
+//! response's status: a 5xx gets no new session cookie, a removal still goes
+//! out. When a session cannot be saved, the [`SaveErrorPolicy`] (or an
+//! [`OnSaveError`] callback) decides the answer and a [`SaveFailed`] lands in
+//! the response extensions.
+//!
+//! Decisions:
+//!
+//! - actix-web runs each worker on one thread and needs no `Send` futures,
+//!   so [`Session`] is an `Rc<RefCell<_>>` (cheap to clone, not `Send`), as
+//!   actix-web's own request types are. Using it while a
+//!   [`lock`](Session::lock) guard is alive panics at once, where a mutex
+//!   would deadlock.
+//! - An inner service that fails with an `Err` (rather than an error
+//!   response) stays an error for outer middleware, but the session is saved
+//!   into the response that error stands for, so a removal is never lost.
+//! - A handler that leaves the session borrowed in a task still running
+//!   after its response gets nothing saved: the client keeps its cookie.
+//! - The request's `Cookie` headers and the response's `Set-Cookie`, `Vary`
+//!   and `Cache-Control` cross between actix-web's `http` 0.2 and this
+//!   crate's `http` 1 by their bytes; a value one side would refuse (none
+//!   exists today: both accept the same bytes) is skipped, never unwrapped.
+
+use std::cell::{Ref, RefCell, RefMut};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::error::InternalError;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use crate::actix_bridge::{load_session, save_session};
+use crate::config::SessionConfig;
+use crate::glue::SaveError;
+use crate::session::{Expiry, Session as Inner, SessionError, Status};
+
+/// What [`SessionMiddleware`] answers when a session cannot be saved (too
+/// large for one cookie, or the OS random source failed). Whatever the
+/// policy, the response carries no session cookie, so the browser keeps its
+/// previous one, and a [`SaveFailed`] is put in the response's extensions
+/// for outer middleware (logging, metrics) to see.
+///
+/// For a response of the app's own making, pass a function instead: see
+/// [`OnSaveError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SaveErrorPolicy {
+    /// Replace the response with an empty `413 Payload Too Large` for
+    /// [`SaveError::TooLarge`] and `500 Internal Server Error` for anything
+    /// else, so the client never believes a change was stored (the default).
+    #[default]
+    ErrorStatus,
+    /// Replace the response with an empty `500 Internal Server Error`,
+    /// whatever the error.
+    InternalServerError,
+    /// Send the handler's response unchanged, without the session cookie.
+    KeepPreviousCookie,
+}
+
+/// What [`SessionMiddleware`] does with a response whose session could not
+/// be saved: a [`SaveErrorPolicy`], or any `Fn(&SaveError, HttpResponse) ->
+/// HttpResponse`, which sees the error and the handler's response (its body
+/// boxed) and returns the response to send.
+///
+/// ```
+/// # #[cfg(feature = "actix-web")] {
+/// use actix_web::HttpResponse;
+/// use sealed_session::actix::SessionMiddleware;
+/// use sealed_session::{Key, Keyring, SaveError, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let middleware = SessionMiddleware::new(config).on_save_error(
+///     |error: &SaveError, response: HttpResponse| match error {
+///         SaveError::TooLarge { .. } => {
+///             HttpResponse::PayloadTooLarge().body("your cart is full")
+///         }
+///         _ => response,
+///     },
+/// );
+/// # let _ = middleware; }
+/// ```
+pub trait OnSaveError {
+    /// The response to send instead of `response`, whose session could not
+    /// be saved for `error`.
+    fn on_save_error(&self, error: &SaveError, response: HttpResponse) -> HttpResponse;
+}
+
+impl OnSaveError for SaveErrorPolicy {
+    fn on_save_error(&self, error: &SaveError, response: HttpResponse) -> HttpResponse {
+        let status = match (self, error) {
+            (SaveErrorPolicy::KeepPreviousCookie, _) => return response,
+            (SaveErrorPolicy::ErrorStatus, SaveError::TooLarge { .. }) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut replaced = HttpResponse::new(status);
+        // The handler's `Vary` (with save rule 6's `Cookie`) still holds.
+        for vary in response.headers().get_all(actix_web::http::header::VARY) {
+            replaced
+                .headers_mut()
+                .append(actix_web::http::header::VARY, vary.clone());
+        }
+        replaced
+    }
+}
+
+impl<F> OnSaveError for F
+where
+    F: Fn(&SaveError, HttpResponse) -> HttpResponse,
+{
+    fn on_save_error(&self, error: &SaveError, response: HttpResponse) -> HttpResponse {
+        self(error, response)
+    }
+}
+
+/// Put in the response extensions when saving the session failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveFailed(pub SaveError);
+
+/// The request's session, as a handler argument (an actix-web
+/// [`FromRequest`] extractor) under a [`SessionMiddleware`]. It has the
+/// methods of the tower `SessionHandle`, each a call on the core
+/// [`Session`](crate::Session) (reach any other through
+/// [`with`](Self::with)); clones share one session, which the middleware
+/// saves once the handler's response is ready.
+///
+/// ```
+/// # #[cfg(feature = "actix-web")] {
+/// use sealed_session::actix::Session;
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let session = Session::new(sealed_session::load(&config, &http::Request::new(())));
+/// session.insert("user", &42u64)?;
+/// assert_eq!(session.get::<u64>("user")?, Some(42));
+/// assert_eq!(session.keys(), ["user"]);
+/// assert_eq!((session.len(), session.status()), (1, Status::New));
+/// # }
+/// # Ok::<(), sealed_session::SessionError>(())
+/// ```
+#[derive(Clone)]
+pub struct Session(Rc<RefCell<Inner>>);
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.try_borrow() {
+            Ok(session) => session.fmt(f),
+            Err(_) => f.write_str("Session(<locked>)"),
+        }
+    }
+}
+
+impl Session {
+    /// Wraps a session (the middleware does this; useful in tests).
+    #[must_use]
+    pub fn new(session: Inner) -> Self {
+        Self(Rc::new(RefCell::new(session)))
+    }
+
+    /// Borrows the session mutably, for several operations at once (the
+    /// name is the tower `SessionHandle`'s).
+    ///
+    /// # Panics
+    ///
+    /// While the guard lives, any other use of this session (this handle,
+    /// a clone, [`with`](Self::with)) panics, as a `RefCell` does: drop the
+    /// guard first (end its block). Holding it across an `.await` is the
+    /// usual way to get there, and clippy's `await_holding_refcell_ref`
+    /// (on by default) flags it.
+    pub fn lock(&self) -> RefMut<'_, Inner> {
+        self.0.borrow_mut()
+    }
+
+    /// Runs `f` with the session borrowed mutably (see [`lock`](Self::lock)).
+    pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        f(&mut self.lock())
+    }
+
+    fn read(&self) -> Ref<'_, Inner> {
+        self.0.borrow()
+    }
+
+    /// [`Session::get`](crate::Session::get).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::get`](crate::Session::get).
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.read().get(key)
+    }
+
+    /// [`Session::insert`](crate::Session::insert).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::insert`](crate::Session::insert).
+    pub fn insert<T: Serialize + ?Sized>(
+        &self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), SessionError> {
+        self.lock().insert(key, value)
+    }
+
+    /// [`Session::remove`](crate::Session::remove).
+    pub fn remove(&self, key: &str) -> bool {
+        self.lock().remove(key)
+    }
+
+    /// [`Session::take`](crate::Session::take).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::take`](crate::Session::take).
+    pub fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.lock().take(key)
+    }
+
+    /// [`Session::contains_key`](crate::Session::contains_key).
+    #[must_use]
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.read().contains_key(key)
+    }
+
+    /// [`Session::clear`](crate::Session::clear).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// [`Session::flush`](crate::Session::flush) (actix-session's `purge`).
+    pub fn flush(&self) {
+        self.lock().flush();
+    }
+
+    /// [`Session::renew`](crate::Session::renew).
+    pub fn renew(&self) {
+        self.lock().renew();
+    }
+
+    /// [`Session::set_expiry`](crate::Session::set_expiry).
+    pub fn set_expiry(&self, expiry: Expiry) {
+        self.lock().set_expiry(expiry);
+    }
+
+    /// [`Session::status`](crate::Session::status).
+    #[must_use]
+    pub fn status(&self) -> Status {
+        self.read().status()
+    }
+
+    /// [`Session::keys`](crate::Session::keys), collected: the keys cannot
+    /// borrow from a shared session.
+    #[must_use]
+    pub fn keys(&self) -> Vec<String> {
+        self.read().keys().map(str::to_owned).collect()
+    }
+
+    /// [`Session::len`](crate::Session::len).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// [`Session::is_empty`](crate::Session::is_empty).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// [`Session::created`](crate::Session::created).
+    #[must_use]
+    pub fn created(&self) -> OffsetDateTime {
+        self.read().created()
+    }
+
+    /// [`Session::expiry`](crate::Session::expiry).
+    #[must_use]
+    pub fn expiry(&self) -> Expiry {
+        self.read().expiry()
+    }
+
+    /// [`Session::expiry_date`](crate::Session::expiry_date).
+    #[must_use]
+    pub fn expiry_date(&self) -> OffsetDateTime {
+        self.read().expiry_date()
+    }
+
+    /// [`Session::expires_at_browser_close`](crate::Session::expires_at_browser_close).
+    #[must_use]
+    pub fn expires_at_browser_close(&self) -> bool {
+        self.read().expires_at_browser_close()
+    }
+
+    /// [`Session::is_modified`](crate::Session::is_modified) (actix-session's
+    /// `status() == SessionStatus::Changed`).
+    #[must_use]
+    pub fn is_modified(&self) -> bool {
+        self.read().is_modified()
+    }
+}
+
+/// A 500 with a short body that quotes nothing (the error names session
+/// keys and Rust types, which are the server's business), so a handler
+/// returning `actix_web::Result` can use `?` on session calls.
+impl ResponseError for SessionError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::InternalServerError().body("session error")
+    }
+}
+
+/// `413 Payload Too Large` for [`SaveError::TooLarge`] (the client keeps its
+/// previous cookie, so nothing is lost but this request's change), `500`
+/// otherwise; the body quotes nothing.
+impl ResponseError for SaveError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            SaveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = match self {
+            SaveError::TooLarge { .. } => "session too large",
+            _ => "session not saved",
+        };
+        HttpResponse::build(self.status_code()).body(body)
+    }
+}
+
+/// The error when a handler takes a [`Session`] but no [`SessionMiddleware`]
+/// wraps the route: a server misconfiguration, answered with 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no SessionMiddleware wraps this route: add `.wrap(SessionMiddleware::new(config))`")]
+pub struct MissingSessionMiddleware;
+
+impl ResponseError for MissingSessionMiddleware {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+
+impl FromRequest for Session {
+    type Error = MissingSessionMiddleware;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            request
+                .extensions()
+                .get::<Session>()
+                .cloned()
+                .ok_or(MissingSessionMiddleware),
+        )
+    }
+}
+
+/// Loads the session for each request and saves it into the response: the
+/// actix-web counterpart of the tower `SessionLayer`, for
+/// `App::wrap`/`Scope::wrap`.
+///
+/// `P` is what happens when a session cannot be saved: a
+/// [`SaveErrorPolicy`] (by default [`SaveErrorPolicy::ErrorStatus`], a 413
+/// for a session too large for one cookie) or a function, see
+/// [`OnSaveError`]. A handler's 5xx response is never replaced (it would
+/// carry no new session cookie anyway); it only gets the [`SaveFailed`].
+///
+/// An error that an inner service returns instead of a response (rare:
+/// handlers' and extractors' errors are already responses by then) stays an
+/// error, but the session is saved into the response it stands for: a logout
+/// followed by a failure still removes the cookie.
+#[derive(Debug, Clone)]
+pub struct SessionMiddleware<P = SaveErrorPolicy> {
+    config: SessionConfig,
+    policy: P,
+}
+
+impl SessionMiddleware {
+    /// A middleware for `config`, answering `413 Payload Too Large` when a
+    /// session does not fit in one cookie and `500` when it cannot be sealed.
+    #[must_use]
+    pub fn new(config: SessionConfig) -> Self {
+        Self {
+            config,
+            policy: SaveErrorPolicy::default(),
+        }
+    }
+}
+
+impl<P> SessionMiddleware<P> {
+    /// Chooses what happens when a session cannot be saved: a
+    /// [`SaveErrorPolicy`], or a function that sees the error and the
+    /// handler's response (see [`OnSaveError`]).
+    #[must_use]
+    pub fn on_save_error<Q: OnSaveError>(self, policy: Q) -> SessionMiddleware<Q> {
+        SessionMiddleware {
+            config: self.config,
+            policy,
+        }
+    }
+}
+
+impl<S, B, P> Transform<S, ServiceRequest> for SessionMiddleware<P>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+    P: OnSaveError + Clone + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Error = actix_web::Error;
+    type Transform = SessionService<S, P>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(SessionService {
+            service: Rc::new(service),
+            config: self.config.clone(),
+            policy: Rc::new(self.policy.clone()),
+        }))
+    }
+}
+
+/// The service [`SessionMiddleware`] wraps around an inner service.
+pub struct SessionService<S, P = SaveErrorPolicy> {
+    service: Rc<S>,
+    config: SessionConfig,
+    policy: Rc<P>,
+}
+
+impl<S, P> std::fmt::Debug for SessionService<S, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionService")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B, P> Service<ServiceRequest> for SessionService<S, P>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+    P: OnSaveError + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let session = Session::new(load_session(&self.config, request.headers()));
+        request.extensions_mut().insert(session.clone());
+        let service = Rc::clone(&self.service);
+        let config = self.config.clone();
+        let policy = Rc::clone(&self.policy);
+        Box::pin(async move {
+            let mut response = match service.call(request).await {
+                Ok(response) => response,
+                Err(error) => return Err(save_into_error(&config, &session, error)),
+            };
+            // The handler is done with the session, unless it moved a
+            // borrowed guard into a task still running: then the session is
+            // mid-change, and nothing is saved (the client keeps its cookie).
+            let Ok(inner) = session.0.try_borrow() else {
+                return Ok(response.map_into_left_body());
+            };
+            let status = response.status();
+            let Err(error) = save_session(&config, &inner, status, response.headers_mut()) else {
+                return Ok(response.map_into_left_body());
+            };
+            drop(inner);
+            if status.is_server_error() {
+                // A 5xx would have carried no new cookie anyway and already
+                // tells the client nothing was stored: it is not replaced.
+                response
+                    .response_mut()
+                    .extensions_mut()
+                    .insert(SaveFailed(error));
+                return Ok(response.map_into_left_body());
+            }
+            let (http_request, handler_response) = response.into_parts();
+            let mut replaced = policy.on_save_error(&error, handler_response.map_into_boxed_body());
+            replaced.extensions_mut().insert(SaveFailed(error));
+            Ok(ServiceResponse::new(http_request, replaced).map_into_right_body())
+        })
+    }
+}
+
+/// An inner service failed with `error` instead of answering: the session is
+/// saved into the response the error stands for (so a logout followed by a
+/// failure still removes the cookie, and a 5xx gets no new one), and the
+/// error goes on outwards carrying that response, for outer middleware to
+/// see as the error it is.
+fn save_into_error(
+    config: &SessionConfig,
+    session: &Session,
+    error: actix_web::Error,
+) -> actix_web::Error {
+    let Ok(inner) = session.0.try_borrow() else {
+        return error;
+    };
+    let mut response = error.error_response();
+    let status = response.status();
+    if let Err(failed) = save_session(config, &inner, status, response.headers_mut()) {
+        // No cookie was written; the error's own answer stands.
+        response.extensions_mut().insert(SaveFailed(failed));
+    }
+    InternalError::from_response(error, response).into()
+}
