@@ -5,9 +5,14 @@
 #   jar             axum-extra's PrivateCookieJar + serde_json
 #   tower-sessions  tower-sessions + MemoryStore
 #   none            no session at all
+# and the same handler under actix-web 4 (issue 15) behind
+#   actix-ours      sealed-session's actix SessionMiddleware + Session extractor
+#   actix-session   actix-session's SessionMiddleware + CookieSessionStore
+#   actix-none      no session at all
 # each a release binary on 127.0.0.1, loaded by wrk with a cookie taken from
 # the server's own /login first. Every server runs ROUNDS times, the order
-# reversed each round; prints one markdown table. Not run by `cargo bench`.
+# reversed each round; prints one markdown table, then actix-ours against
+# actix-session round by round. Not run by `cargo bench`.
 #
 #   bash benches/e2e/run.sh
 #   DURATION=5s CONNECTIONS=64 THREADS=2 ROUNDS=2 PORT=38080 bash benches/e2e/run.sh
@@ -24,7 +29,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-2}
 PORT=${PORT:-38080}
-SERVERS=(ours jar tower-sessions none)
+SERVERS=(ours jar tower-sessions none actix-ours actix-session actix-none)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 url="http://127.0.0.1:${PORT}"
@@ -97,7 +102,7 @@ run_one() {
     local server=$1 round=$2 cookie header=() out
     start_server "$server"
     cookie=$(login_cookie)
-    if [ "$server" != none ] && [ -z "$cookie" ]; then
+    if [[ $server != none && $server != *-none ]] && [ -z "$cookie" ]; then
         echo "server '$server' set no cookie on /login" >&2
         exit 1
     fi
@@ -165,6 +170,18 @@ for server in "${SERVERS[@]}"; do
     line+=" $(awk -v a="${mean[$server]}" -v b="${mean[ours]}" 'BEGIN { printf "%.2f", a / b }') |"
     echo "$line"
 done
+
+# actix-web: our middleware against the actix-session cookie store it
+# replaces, round by round (each pair measured minutes apart at most).
+echo
+echo "| actix-web | actix-ours req/s | actix-session req/s | req/s ours ÷ actix-session | actix-ours p99 ms | actix-session p99 ms | actix-ours CPU µs/req | actix-session CPU µs/req | CPU ours ÷ actix-session |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for round in $(seq "$ROUNDS"); do
+    a=actix-ours,$round
+    b=actix-session,$round
+    echo "| round $round | ${rps[$a]} | ${rps[$b]} | $(awk -v a="${rps[$a]}" -v b="${rps[$b]}" 'BEGIN { printf "%.2f", a / b }') | ${p99[$a]} | ${p99[$b]} | ${cpu[$a]} | ${cpu[$b]} | $(awk -v a="${cpu[$a]}" -v b="${cpu[$b]}" 'BEGIN { printf "%.2f", a / b }') |"
+done
+echo "| mean | ${mean[actix-ours]} | ${mean[actix-session]} | $(awk -v a="${mean[actix-ours]}" -v b="${mean[actix-session]}" 'BEGIN { printf "%.2f", a / b }') | | | | | |"
 
 # Optional: user-space instructions per request, each server under callgrind
 # (deterministic, unlike req/s on a shared machine); wrk with 1 thread and 4

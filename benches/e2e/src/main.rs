@@ -1,7 +1,8 @@
-//! One axum handler behind four session mechanisms, for `benches/e2e/run.sh`.
+//! One axum handler behind four session mechanisms, and the same handler
+//! under actix-web behind two (module `actix`), for `benches/e2e/run.sh`.
 //!
 //! ```text
-//! sealed-session-e2e <ours|jar|tower-sessions|none> <port>
+//! sealed-session-e2e <ours|jar|tower-sessions|none|actix-ours|actix-session|actix-none> <port>
 //! ```
 //!
 //! Listens on 127.0.0.1 only. Routes:
@@ -20,7 +21,10 @@
 //! - `tower-sessions`: tower-sessions with its `MemoryStore` (two keys, an id
 //!   cookie, the data server-side), inactivity expiry of two weeks.
 //! - `none`: the same handler shape with no session at all.
+//! - `actix-ours`, `actix-session`, `actix-none`: see the `actix` module.
 #![forbid(unsafe_code)]
+
+mod actix;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -246,12 +250,13 @@ mod none {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: sealed-session-e2e <ours|jar|tower-sessions|none> <port>");
+    eprintln!(
+        "usage: sealed-session-e2e <ours|jar|tower-sessions|none|actix-ours|actix-session|actix-none> <port>"
+    );
     ExitCode::from(2)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (Some(mode), Some(port)) = (args.next(), args.next()) else {
         return usage();
@@ -259,6 +264,15 @@ async fn main() -> ExitCode {
     let Ok(port) = port.parse::<u16>() else {
         return usage();
     };
+    // actix-web brings its own runtime: its servers never enter tokio's.
+    if actix::MODES.contains(&mode.as_str()) {
+        return actix::main(&mode, port);
+    }
+    serve_axum(mode, port)
+}
+
+#[tokio::main]
+async fn serve_axum(mode: String, port: u16) -> ExitCode {
     let router = match mode.as_str() {
         "ours" => ours::router(),
         "jar" => jar::router(),
