@@ -477,11 +477,20 @@ fn chromium_path() -> PathBuf {
     std::env::var_os(CHROMIUM_VAR).map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from)
 }
 
+/// The runtime the servers under a browser test run on.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Whether the browser test runs. In CI (`CI=true`) a missing Chromium is a
 /// failure, so a broken CI image cannot pass by skipping; elsewhere
 /// `cargo test --all-features` passes on a fresh machine and says, in one
 /// line, what it did not run and how to run it.
-fn chromium_or_skip() -> bool {
+pub(crate) fn chromium_or_skip() -> bool {
     let chromium = chromium_path();
     if chromium.exists() {
         return true;
@@ -509,11 +518,7 @@ fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_larg
     if !chromium_or_skip() {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let base = serve(&runtime);
     let chromium = Chromium::start();
     let mut cdp = Cdp::connect(&chromium.ws_url);

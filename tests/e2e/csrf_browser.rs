@@ -10,8 +10,6 @@
 //! line on stderr (also with `SEALED_SESSION_SKIP_BROWSER=1`).
 #![forbid(unsafe_code)]
 
-use std::path::Path;
-
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
@@ -19,32 +17,8 @@ use reqwest::Url;
 use sealed_session::{Key, Keyring, SessionConfig};
 use serde_json::{Value, json};
 
-use super::browser::{Cdp, Chromium, header, string};
+use super::browser::{Cdp, Chromium, chromium_or_skip, header, runtime, string};
 use crate::app;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// Whether to run: Chromium is there, or `CI=true` makes its absence a
-/// failure.
-fn chromium_available() -> bool {
-    let ci = std::env::var("CI").as_deref() == Ok("true");
-    if !ci && std::env::var_os("SEALED_SESSION_SKIP_BROWSER").is_some_and(|v| v == "1") {
-        eprintln!("SKIPPED e2e csrf_browser: SEALED_SESSION_SKIP_BROWSER=1");
-        return false;
-    }
-    if Path::new(CHROMIUM).exists() {
-        return true;
-    }
-    assert!(
-        !ci,
-        "CI=true and {CHROMIUM} is missing: install Debian's chromium (bash .ci/browser-deps.sh)"
-    );
-    eprintln!(
-        "SKIPPED e2e csrf_browser: {CHROMIUM} not found; install Debian's chromium \
-         (`bash .ci/browser-deps.sh`) to run this test (CI=true makes this a failure)"
-    );
-    false
-}
 
 /// Serves `router` on an ephemeral loopback port; returns the port.
 fn serve(runtime: &tokio::runtime::Runtime, router: Router) -> u16 {
@@ -67,14 +41,10 @@ fn form(cart: &Url, token: &str) -> String {
 
 #[test]
 fn a_cross_site_form_is_refused_and_the_same_form_from_the_demo_succeeds() {
-    if !chromium_available() {
+    if !chromium_or_skip() {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     // As the demo's main: `Secure` and `__Host-` even on plain-HTTP
     // loopback, a secure context to the browser.
     let config = SessionConfig::builder(Keyring::new(Key::generate()))
