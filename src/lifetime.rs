@@ -119,9 +119,12 @@ impl Lifetimes {
         if self.deadline(created).is_some_and(|d| expires >= d) {
             return false;
         }
+        // A per-session idle time takes the configured threshold when that
+        // is shorter than it (a 30-day remember-me then refreshes as often
+        // as the app chose, not every minute), else the default for it.
         let refresh_after = match (expiry, self.rolling) {
-            (Some(ExpiryOverride::Idle(_)), _) | (_, None) => default_refresh_after(idle),
-            (_, Some(r)) => r.refresh_after,
+            (_, Some(r)) if r.refresh_after < idle => r.refresh_after,
+            _ => default_refresh_after(idle),
         };
         now.saturating_sub(sealed) >= refresh_after
     }

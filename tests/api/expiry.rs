@@ -162,6 +162,41 @@ fn per_session_idle_override() {
     assert_eq!(load_cookie(&config, &refreshed).status(), Status::Loaded);
 }
 
+/// A per-session idle time (remember-me) refreshes at the configured
+/// `refresh_after` when that is shorter, not every minute.
+#[test]
+fn a_per_session_idle_time_takes_the_configured_refresh_threshold() {
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| {
+        b.rolling(Duration::minutes(30))
+            .refresh_after(Duration::minutes(20))
+    });
+    let mut s = load_cookie(&config, "");
+    s.insert("u", "ada").unwrap();
+    s.set_expiry(Expiry::Idle(Duration::days(30)));
+    let cookie = pair(&save_set_cookies(&config, &s)[0]).to_owned();
+
+    // Ten minutes on: past the default threshold for 30 days (60 s), but
+    // not the configured 20 minutes, so no new cookie.
+    clock.advance(Duration::minutes(10));
+    let s = load_cookie(&config, &cookie);
+    assert_eq!(s.status(), Status::Loaded);
+    assert!(save_set_cookies(&config, &s).is_empty());
+    clock.advance(Duration::minutes(11));
+    let s = load_cookie(&config, &cookie);
+    assert_eq!(save_set_cookies(&config, &s).len(), 1);
+
+    // A per-session idle time shorter than the threshold keeps its own
+    // default (a tenth of it).
+    let mut s = load_cookie(&config, "");
+    s.insert("u", "bob").unwrap();
+    s.set_expiry(Expiry::Idle(Duration::minutes(10)));
+    let cookie = pair(&save_set_cookies(&config, &s)[0]).to_owned();
+    clock.advance(Duration::minutes(2));
+    let s = load_cookie(&config, &cookie);
+    assert_eq!(save_set_cookies(&config, &s).len(), 1);
+}
+
 #[test]
 fn per_session_absolute_instant_override() {
     let clock = TestClock::new();
