@@ -37,6 +37,23 @@ pub use redis::RedisRevocations;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a revocation store is asked about a loaded session.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, SessionMeta};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).session_ids(true).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// assert_eq!(SessionMeta::of(&session), None, "a new session has nothing to check");
+/// session.set_subject("user:42");
+/// let cookie = sealed_session::session_cookie(&config, &session)?.unwrap();
+/// let request = http::Request::builder()
+///     .header("cookie", format!("session={}", cookie.value()))
+///     .body(())?;
+/// let meta = SessionMeta::of(&sealed_session::load(&config, &request)).unwrap();
+/// assert_eq!(meta.subject.as_deref(), Some("user:42"));
+/// assert_eq!(meta.id, session.id());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SessionMeta {
@@ -67,7 +84,14 @@ impl SessionMeta {
     }
 }
 
-/// An entry for a revocation store.
+/// An entry for a revocation store, as [`Revocations`] writes them.
+///
+/// ```
+/// use sealed_session::Revoke;
+///
+/// let entry = Revoke::Subject { subject: "user:42".into(), before: 1_767_225_600 };
+/// assert!(matches!(entry, Revoke::Subject { .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Revoke {
@@ -113,6 +137,13 @@ pub trait Revocation: Send + Sync {
 }
 
 /// The revocation store could not answer.
+///
+/// ```
+/// use sealed_session::RevocationError;
+///
+/// let e = RevocationError::Timeout(std::time::Duration::from_millis(250));
+/// assert_eq!(e.to_string(), "the revocation store did not answer within 250ms");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RevocationError {
@@ -125,6 +156,17 @@ pub enum RevocationError {
 }
 
 /// What [`Revocations::check`] does when the store cannot answer.
+///
+/// ```
+/// use sealed_session::{FailurePolicy, Key, Keyring, MemoryRevocations, Revocations, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// assert_eq!(FailurePolicy::default(), FailurePolicy::FailClosed);
+/// let revocations = Revocations::new(MemoryRevocations::new(), &config)
+///     .failure_policy(FailurePolicy::FailOpen);
+/// # let _ = revocations;
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum FailurePolicy {
@@ -351,7 +393,23 @@ impl Revocations {
 }
 
 /// Revocations kept in this process's memory: for one server, and for
-/// tests. Entries are dropped when their time is up (checked on every
+/// tests.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, MemoryRevocations, Revocations, SessionConfig};
+/// use std::sync::Arc;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let store = Arc::new(MemoryRevocations::new());
+/// let revocations = Revocations::from_arc(store.clone(), &config);
+/// revocations.revoke_all().await?;
+/// assert_eq!(store.len(), 1);
+/// # Ok(())
+/// # }
+/// ```
+/// Entries are dropped when their time is up (checked on every
 /// write), so the memory held is bounded by the revocations of one session
 /// lifetime.
 #[derive(Debug, Default)]

@@ -24,6 +24,17 @@ use crate::key::{DerivedKey, KEY_ID_LEN, KeyIdHex, Keyring};
 
 /// Sealing failed. Both causes are failures of the machine or the caller,
 /// never of client input.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SealError};
+///
+/// let ring = Keyring::new(Key::generate());
+/// match ring.try_seal("prefs", b"dark") {
+///     Ok(value) => assert!(!value.is_empty()),
+///     Err(SealError::Rng) => eprintln!("the OS random source failed"),
+///     Err(other) => eprintln!("{other}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SealError {
@@ -39,6 +50,18 @@ pub enum SealError {
 }
 
 /// Why a sealed value did not open.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, MalformedReason, OpenError};
+///
+/// let ring = Keyring::new(Key::generate());
+/// assert_eq!(
+///     ring.open("prefs", "not base64!"),
+///     Err(OpenError::Malformed(MalformedReason::Base64))
+/// );
+/// let other = Keyring::new(Key::generate()).seal("prefs", b"x");
+/// assert!(matches!(ring.open("prefs", &other), Err(OpenError::UnknownKey { .. })));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenError {
@@ -66,6 +89,16 @@ pub enum OpenError {
 /// The part of a malformed value that is wrong. It is a detail of
 /// [`OpenError::Malformed`]'s message, not a separate cause, so it is not
 /// reported as its `source()`.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, MalformedReason, OpenError};
+///
+/// let ring = Keyring::new(Key::generate());
+/// assert_eq!(
+///     ring.open("prefs", "AQ"),
+///     Err(OpenError::Malformed(MalformedReason::TooShort { len: 1 }))
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MalformedReason {
@@ -125,6 +158,18 @@ impl<'a> Binding<'a> {
 }
 
 /// What [`Keyring::open`] returns: the plaintext, and which key opened it.
+///
+/// ```
+/// use sealed_session::{Key, Keyring};
+///
+/// let (old, new) = (Key::generate(), Key::generate());
+/// let value = Keyring::new(old.clone()).seal("prefs", b"dark");
+/// let opened = Keyring::new(new).with_fallback(old.clone()).open("prefs", &value)?;
+/// assert_eq!(*opened.plaintext, b"dark");
+/// assert!(opened.used_fallback);
+/// assert_eq!(opened.key_id, old.id());
+/// # Ok::<(), sealed_session::OpenError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Opened {
     /// The authenticated plaintext, wiped from memory when dropped.

@@ -520,7 +520,8 @@ impl Session {
     /// Save rules 1 to 3 at `now`, and the expiry a seal gets.
     pub(crate) fn save_plan(&self, now: i64) -> SavePlan {
         let lt = &self.lifetimes;
-        if self.data.is_empty() {
+        // A subject alone is something to keep: revocation needs it.
+        if self.data.is_empty() && self.subject.is_none() {
             return if self.flushed || self.had_cookie {
                 SavePlan::Remove
             } else {

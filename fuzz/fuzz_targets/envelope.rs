@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
     match sealed_session::save(config, &session, &mut headers) {
         Ok(()) => {
             let w = written(&headers);
-            if env.data.is_empty() {
+            if env.is_empty() {
                 assert_eq!(w, Written::Removal);
             } else if let Written::Sealed(v) = &w {
                 check_resealed(&env, v, None);

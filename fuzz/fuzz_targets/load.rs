@@ -94,7 +94,7 @@ fuzz_target!(|data: &[u8]| {
         Some((env, fallback)) => {
             let keys: Vec<&str> = session.keys().collect();
             assert!(keys.iter().copied().eq(env.keys()));
-            if env.data.is_empty() {
+            if env.is_empty() {
                 assert_eq!(w, Written::Removal);
             } else if *fallback {
                 // Re-sealed with the primary key, same data.

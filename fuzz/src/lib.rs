@@ -168,6 +168,13 @@ impl MirrorEnvelope {
         now < self.expires && now < limit
     }
 
+    /// Whether the session holds nothing to keep: no data and no subject
+    /// (a subject alone is kept, for revocation), so saving it untouched
+    /// removes the cookie.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty() && self.identity.as_ref().is_none_or(|(_, s)| s.is_none())
+    }
+
     /// When the cookie was sealed, Unix seconds.
     pub fn sealed(&self) -> i64 {
         self.created.wrapping_add(self.sealed_age)
