@@ -175,7 +175,8 @@ pub enum FailurePolicy {
     /// (the default).
     #[default]
     FailClosed,
-    /// Accept the session (the caller logs the error): availability over a
+    /// Accept the session (the error is logged under the `tracing` feature,
+    /// and returned by `check`): availability over a
     /// revocation that may be missed while the store is down.
     FailOpen,
 }
