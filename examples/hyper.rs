@@ -15,7 +15,6 @@
 #![forbid(unsafe_code)]
 
 use std::convert::Infallible;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use http::header::{CONTENT_TYPE, LOCATION};
@@ -217,13 +216,7 @@ async fn run() -> Result<(), String> {
     let port = startup::port(DEFAULT_PORT)?;
     let config = startup::localhost_config()?;
 
-    // Loopback only.
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    // With port 0 the OS picks one: print the one actually bound.
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (listener, addr) = startup::bind_loopback(port).await?;
     println!("listening on http://{addr}");
 
     loop {

@@ -15,7 +15,6 @@
 //! answer `303 See Other` to `/me`.
 #![forbid(unsafe_code)]
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use axum::extract::Form;
@@ -196,12 +195,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), String> {
     let port = startup::port(DEFAULT_PORT)?;
     let config = config()?;
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    // With port 0 the OS picks one: print the one actually bound.
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (listener, addr) = startup::bind_loopback(port).await?;
     println!("listening on http://{addr}");
     axum::serve(listener, router(config))
         .await

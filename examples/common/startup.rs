@@ -1,13 +1,28 @@
 //! Start-up shared by the example servers: the port, the keys, the
-//! localhost configuration and the exit code.
+//! localhost configuration, the loopback listener and the exit code.
 //!
 //! Included with `#[path]` by each example, so every example stays a single
 //! runnable program while this code is written once.
 
 use std::env::VarError;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use sealed_session::{EnvKeyError, Key, Keyring, SessionConfig};
+
+/// A listener on loopback only (the examples are not meant to be reachable
+/// from the network), with the address actually bound: with port 0 the OS
+/// picks one, and the tests read it from the "listening on" line.
+// The actix example binds through actix-web's own server.
+#[allow(dead_code)]
+pub async fn bind_loopback(port: u16) -> Result<(tokio::net::TcpListener, SocketAddr), String> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    Ok((listener, addr))
+}
 
 /// The first command-line argument, else `PORT`, else `default`; `0` asks
 /// the OS for a free port.

@@ -12,7 +12,6 @@
 
 mod app;
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 #[path = "../common/startup.rs"]
@@ -29,13 +28,7 @@ async fn run() -> Result<(), String> {
     let port = startup::port(DEFAULT_PORT)?;
     let config = startup::localhost_config()?;
 
-    // Loopback only: the demo is not meant to be reachable from the network.
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    // With port 0 the OS picks one: print the one actually bound.
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (listener, addr) = startup::bind_loopback(port).await?;
     println!("sealed-session demo on http://{addr}/ (Ctrl-C to stop)");
     axum::serve(listener, app::router(config))
         .await
