@@ -401,14 +401,11 @@ impl SessionConfig {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn seal_session_value(&self, plaintext: &[u8]) -> Result<String, SealError> {
-        let mut out = String::new();
-        seal::seal_append(
+        seal::seal_to_string(
             self.inner.keyring.primary(),
             self.session_binding(),
             plaintext,
-            &mut out,
-        )?;
-        Ok(out)
+        )
     }
 
     /// The AAD binding of this configuration's session cookie.

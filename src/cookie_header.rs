@@ -145,54 +145,66 @@ pub(crate) fn cookie_lifetime(now: i64, expires: i64) -> (i64, i64) {
     (age, now.saturating_add(age))
 }
 
-/// Room for `; Path=/; Max-Age=1209600; Expires=Sun, 06 Nov 1994 08:49:37
-/// GMT; Secure; HttpOnly; SameSite=Strict; Partitioned` plus a short domain.
-pub(crate) const ATTRIBUTES_CAPACITY: usize = 160;
+/// `; Max-Age=`, `; Expires=` and the date: the part of the attributes
+/// that changes from one save to the next.
+const MAX_AGE: &[u8] = b"; Max-Age=";
+const EXPIRES: &[u8] = b"; Expires=";
+/// `Thu, 01 Jan 1970 00:00:00 GMT`: always this long for the years written
+/// here (1970..=9999).
+const HTTP_DATE_LEN: usize = 29;
+
+/// The length [`push_attributes`] appends, so that a `Set-Cookie` line is
+/// allocated once at its exact size (a `HeaderValue` then takes the buffer
+/// without copying it).
+pub(crate) fn attributes_len(attrs: &CookieAttributes, max_age: Option<(i64, i64)>) -> usize {
+    let dynamic = max_age.map_or(0, |(age, _)| {
+        let digits = age.max(0).checked_ilog10().map_or(1, |d| d as usize + 1);
+        MAX_AGE.len() + digits + EXPIRES.len() + HTTP_DATE_LEN
+    });
+    attrs.head.len() + dynamic + attrs.tail.len()
+}
 
 /// Appends `; Path=..; Domain=..; Max-Age=..; Expires=..; Secure; HttpOnly;
 /// SameSite=..; Partitioned`; `max_age` is `(seconds, expires at)`.
 pub(crate) fn push_attributes(
     attrs: &CookieAttributes,
     max_age: Option<(i64, i64)>,
-    out: &mut String,
+    out: &mut Vec<u8>,
 ) {
-    out.push_str(&attrs.head);
+    out.extend_from_slice(attrs.head.as_bytes());
     if let Some((age, expires)) = max_age {
-        out.push_str("; Max-Age=");
-        out.push_str(itoa::Buffer::new().format(age.max(0)));
-        out.push_str("; Expires=");
+        out.extend_from_slice(MAX_AGE);
+        out.extend_from_slice(itoa::Buffer::new().format(age.max(0)).as_bytes());
+        out.extend_from_slice(EXPIRES);
         push_http_date(expires, out);
     }
-    out.push_str(&attrs.tail);
+    out.extend_from_slice(attrs.tail.as_bytes());
 }
 
 /// IMF-fixdate (RFC 9110): `Thu, 01 Jan 1970 00:00:00 GMT`. Written by hand
 /// because `time`'s formatter goes through `core::fmt` and a format
 /// description, several times slower on the save path.
-pub(crate) fn push_http_date(unix: i64, out: &mut String) {
-    /// `Thu, 01 Jan 1970 00:00:00 GMT`: always this long for the years
-    /// written here.
-    const LEN: usize = 29;
+pub(crate) fn push_http_date(unix: i64, out: &mut Vec<u8>) {
     thread_local! {
         // The saves of one second share their `Expires` (the same lifetime
         // from the same now): the date is formatted once per second and
         // thread.
-        static LAST: std::cell::Cell<Option<(i64, [u8; LEN])>> = const { std::cell::Cell::new(None) };
+        static LAST: std::cell::Cell<Option<(i64, [u8; HTTP_DATE_LEN])>> = const { std::cell::Cell::new(None) };
     }
     if let Some((at, text)) = LAST.get() {
         if at == unix {
-            out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+            out.extend_from_slice(&text);
             return;
         }
     }
     let start = out.len();
     format_http_date(unix, out);
-    if let Ok(text) = <[u8; LEN]>::try_from(&out.as_bytes()[start..]) {
+    if let Ok(text) = <[u8; HTTP_DATE_LEN]>::try_from(&out[start..]) {
         LAST.set(Some((unix, text)));
     }
 }
 
-fn format_http_date(unix: i64, out: &mut String) {
+fn format_http_date(unix: i64, out: &mut Vec<u8>) {
     // Clamped into what `time` represents (years 1970..=9999 here), so a far
     // date never falls back to a past one.
     let t = time::OffsetDateTime::from_unix_timestamp(unix.clamp(0, 253_402_300_799))
@@ -202,27 +214,27 @@ fn format_http_date(unix: i64, out: &mut String) {
     let month = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ][usize::from(u8::from(t.month()) - 1)];
-    out.push_str(weekday);
-    out.push_str(", ");
+    out.extend_from_slice(weekday.as_bytes());
+    out.extend_from_slice(b", ");
     push_two(out, t.day());
-    out.push(' ');
-    out.push_str(month);
-    out.push(' ');
+    out.push(b' ');
+    out.extend_from_slice(month.as_bytes());
+    out.push(b' ');
     // 1970..=9999: always four digits.
-    out.push_str(itoa::Buffer::new().format(t.year()));
-    out.push(' ');
+    out.extend_from_slice(itoa::Buffer::new().format(t.year()).as_bytes());
+    out.push(b' ');
     push_two(out, t.hour());
-    out.push(':');
+    out.push(b':');
     push_two(out, t.minute());
-    out.push(':');
+    out.push(b':');
     push_two(out, t.second());
-    out.push_str(" GMT");
+    out.extend_from_slice(b" GMT");
 }
 
 /// Two zero-padded digits of a number below 100.
-fn push_two(out: &mut String, n: u8) {
-    out.push(char::from(b'0' + n / 10));
-    out.push(char::from(b'0' + n % 10));
+fn push_two(out: &mut Vec<u8>, n: u8) {
+    out.push(b'0' + n / 10);
+    out.push(b'0' + n % 10);
 }
 
 #[cfg(test)]
@@ -319,28 +331,64 @@ mod tests {
     #[test]
     fn cached_http_dates_are_the_formatted_ones() {
         for unix in [784_111_777, 784_111_777, 0, 784_111_777, 784_111_778, -5, 0] {
-            let mut cached = String::from("x");
+            let mut cached = b"x".to_vec();
             push_http_date(unix, &mut cached);
-            let mut fresh = String::from("x");
+            let mut fresh = b"x".to_vec();
             format_http_date(unix, &mut fresh);
             assert_eq!(cached, fresh, "{unix}");
         }
     }
 
+    /// The `Set-Cookie` line is allocated at its exact size from this
+    /// length: every attribute set and every width of `Max-Age`.
+    #[test]
+    fn attributes_len_is_what_push_attributes_writes() {
+        use crate::{Key, Keyring, SameSite, SessionConfig};
+        let plain = SessionConfig::builder(Keyring::new(Key::from_bytes(&[1; 32]).unwrap()))
+            .build()
+            .unwrap();
+        let full = SessionConfig::builder(Keyring::new(Key::from_bytes(&[1; 32]).unwrap()))
+            .path("/app")
+            .domain("example.com")
+            .same_site(SameSite::Strict)
+            .partitioned(true)
+            .build()
+            .unwrap();
+        for config in [&plain, &full] {
+            for max_age in [
+                None,
+                Some((0, 0)),
+                Some((-3, 0)),
+                Some((9, 784_111_777)),
+                Some((10, 784_111_777)),
+                Some((1_209_600, 784_111_777)),
+                Some((MAX_COOKIE_LIFETIME, i64::MAX)),
+            ] {
+                let mut out = Vec::new();
+                push_attributes(config.attributes(), max_age, &mut out);
+                assert_eq!(
+                    out.len(),
+                    attributes_len(config.attributes(), max_age),
+                    "{max_age:?}: {}",
+                    String::from_utf8_lossy(&out)
+                );
+            }
+        }
+    }
+
     #[test]
     fn http_dates_and_lifetimes() {
-        let mut out = String::new();
-        push_http_date(0, &mut out);
-        assert_eq!(out, "Thu, 01 Jan 1970 00:00:00 GMT");
-        out.clear();
-        push_http_date(784_111_777, &mut out);
-        assert_eq!(out, "Sun, 06 Nov 1994 08:49:37 GMT");
-        out.clear();
-        push_http_date(i64::MAX, &mut out);
-        assert_eq!(out, "Fri, 31 Dec 9999 23:59:59 GMT");
-        out.clear();
-        push_http_date(-5, &mut out);
-        assert_eq!(out, "Thu, 01 Jan 1970 00:00:00 GMT");
+        for (unix, text) in [
+            (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+            (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+            (i64::MAX, "Fri, 31 Dec 9999 23:59:59 GMT"),
+            (-5, "Thu, 01 Jan 1970 00:00:00 GMT"),
+        ] {
+            let mut out = Vec::new();
+            push_http_date(unix, &mut out);
+            assert_eq!(out, text.as_bytes(), "{unix}");
+            assert_eq!(out.len(), HTTP_DATE_LEN);
+        }
         assert_eq!(cookie_lifetime(100, 50), (0, 100));
         assert_eq!(cookie_lifetime(100, 160), (60, 160));
         assert_eq!(

@@ -274,12 +274,10 @@ pub fn set_sealed(
             limit: config.size_limit(),
         });
     }
-    let mut value = String::with_capacity(size);
-    seal::seal_append(
+    let value = seal::seal_to_string(
         config.keyring().primary(),
         config.cookie_binding(name),
         &framed,
-        &mut value,
     )?;
     let mut sealed = cookie.clone();
     sealed.set_value(value);

@@ -17,9 +17,9 @@
 //! bytes instead of five: it lets the current rolling idle time be checked
 //! at load (a shortened idle time applies to cookies already issued).
 //!
-//! The plaintext buffers are wiped when dropped (`zeroize`): the opened
-//! plaintext a session borrows its values from, and a plaintext that failed
-//! to decode. A buffer that grows as values are inserted may leave copies in
+//! The plaintext buffers are wiped when dropped: the opened plaintext a
+//! session borrows its values from (a `SecretBuf`), and a plaintext that
+//! failed to decode (`zeroize`). A buffer that grows as values are inserted may leave copies in
 //! memory it gave back to the allocator.
 //!
 //! This is exactly postcard's encoding of that tuple (zigzag LEB128 varints,
@@ -31,6 +31,8 @@
 use std::ops::Range;
 
 use zeroize::{Zeroize, Zeroizing};
+
+use crate::secret_buf::SecretBuf;
 
 /// A per-session lifetime, stored in the envelope (Django's `set_expiry`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +76,7 @@ struct Entry {
 /// plaintext, and inserted values are appended to the same buffer.
 #[derive(Clone, Default)]
 pub(crate) struct Data {
-    buf: Zeroizing<Vec<u8>>,
+    buf: SecretBuf,
     /// Sorted by key bytes, keys unique.
     entries: Vec<Entry>,
 }
@@ -92,6 +94,10 @@ impl std::fmt::Debug for Data {
 /// the live bytes) it is compacted, so a handler that rewrites a key in a loop
 /// does not grow it without bound.
 const COMPACT_AT: usize = 16 * 1024;
+
+/// The first allocation of a new session's buffer: the small and medium
+/// fixtures of the benches (three to eight keys) fit without growing.
+const INITIAL_CAPACITY: usize = 512;
 
 /// The owned slots hold session values too; the buffer wipes itself.
 impl Drop for Data {
@@ -151,8 +157,13 @@ impl Data {
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<(), E> {
         self.compact_if_bloated();
-        // Room for a typical value, so the buffer grows in few steps.
-        self.buf.reserve(256);
+        if self.buf.capacity() == 0 {
+            // A fresh session: room for a typical small one, so that its
+            // first inserts do not grow (and copy) the buffer step by step.
+            // A loaded session's buffer is the opened plaintext; it grows
+            // by doubling like any `Vec`.
+            self.buf.reserve(INITIAL_CAPACITY);
+        }
         let start = self.buf.len();
         if let Err(e) = encode(&mut self.buf) {
             self.buf.truncate(start);
@@ -218,7 +229,8 @@ impl Data {
             let value = copy(&e.value);
             entries.push(Entry { key, value });
         }
-        *self.buf = buf;
+        // The old buffer is wiped, not just freed.
+        self.buf.replace(buf);
         self.entries = entries;
     }
 
@@ -235,7 +247,7 @@ impl Data {
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         // Wiped, and its memory given back.
-        self.buf.zeroize();
+        self.buf.wipe();
         self.buf.shrink_to_fit();
     }
 
@@ -332,7 +344,7 @@ pub(crate) fn encode(
 /// Decodes an envelope, keeping `bytes` as the data's storage. Anything but
 /// the canonical encoding is rejected (trailing bytes, keys out of order or
 /// repeated, non-UTF-8 keys), so one plaintext has one meaning.
-pub(crate) fn decode(bytes: Zeroizing<Vec<u8>>) -> Option<Envelope> {
+pub(crate) fn decode(mut bytes: Zeroizing<Vec<u8>>) -> Option<Envelope> {
     // Offsets are stored as u32; a sealed cookie is a few KB.
     if u32::try_from(bytes.len()).is_err() {
         return None;
@@ -412,7 +424,7 @@ pub(crate) fn decode(bytes: Zeroizing<Vec<u8>>) -> Option<Envelope> {
         expiry,
         identity,
         data: Data {
-            buf: bytes,
+            buf: SecretBuf::new(std::mem::take(&mut *bytes)),
             entries,
         },
     })

@@ -7,14 +7,14 @@
 
 use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use zeroize::Zeroizing;
 
 use crate::config::SessionConfig;
 use crate::cookie_header::{
-    ATTRIBUTES_CAPACITY, MAX_CANDIDATES, cookie_lifetime, cookie_values, push_attributes,
+    MAX_CANDIDATES, attributes_len, cookie_lifetime, cookie_values, push_attributes,
 };
 use crate::log;
 use crate::seal::{self, MalformedReason, OpenError, SealError};
+use crate::secret_buf::SecretBuf;
 use crate::session::{InvalidReason, Loader, SavePlan, Session, Status};
 
 /// Saving a session failed; nothing but `Vary` was written to the response.
@@ -416,9 +416,10 @@ pub fn set_cookie_header(
             expires,
             browser_session,
         } => {
-            let mut out = sealed_pair(config, session, now, expires)
-                .inspect_err(|e| log_save_error(config.cookie_name(), e))?;
             let max_age = (!browser_session).then(|| cookie_lifetime(now, expires));
+            let attributes_len = attributes_len(config.attributes(), max_age);
+            let mut out = sealed_pair(config, session, now, expires, attributes_len)
+                .inspect_err(|e| log_save_error(config.cookie_name(), e))?;
             push_attributes(config.attributes(), max_age, &mut out);
             Ok(Some(header_value(out)))
         }
@@ -459,18 +460,21 @@ pub fn session_cookie(
 
 /// `name=` and the sealed session, checked against the size limit before
 /// anything is sealed.
+/// `name=value`, in a buffer with room for exactly `attributes_len` more
+/// bytes.
 fn sealed_pair(
     config: &SessionConfig,
     session: &Session,
     now: i64,
     expires: i64,
-) -> Result<String, SaveError> {
+    attributes_len: usize,
+) -> Result<Vec<u8>, SaveError> {
     let name = config.cookie_name();
     // The envelope is built straight after room for the seal header and
     // sealed in place. Until sealing it holds plaintext: wiped on drop.
     let mut frame = Vec::with_capacity(seal::OVERHEAD + session.envelope_len_bound());
     frame.resize(seal::HEADER_LEN, 0);
-    let mut frame = Zeroizing::new(
+    let mut frame = SecretBuf::new(
         session
             .encode_envelope(now, expires, frame)
             .ok_or(SealError::Rng)?,
@@ -480,9 +484,9 @@ fn sealed_pair(
     if size > limit {
         return Err(SaveError::TooLarge { size, limit });
     }
-    let mut out = String::with_capacity(size + ATTRIBUTES_CAPACITY);
-    out.push_str(name);
-    out.push('=');
+    let mut out = Vec::with_capacity(size + attributes_len);
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'=');
     let nonce = seal::fresh_nonce()?;
     seal::seal_frame(
         config.keyring().primary(),
@@ -505,17 +509,20 @@ fn log_save_error(cookie_name: &str, error: &SaveError) {
 #[must_use]
 pub fn removal_header(config: &SessionConfig) -> HeaderValue {
     let name = config.cookie_name();
-    let mut out = String::with_capacity(name.len() + ATTRIBUTES_CAPACITY);
-    out.push_str(name);
-    out.push('=');
-    push_attributes(config.attributes(), Some((0, 0)), &mut out);
+    let max_age = Some((0, 0));
+    let mut out = Vec::with_capacity(name.len() + 1 + attributes_len(config.attributes(), max_age));
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'=');
+    push_attributes(config.attributes(), max_age, &mut out);
     header_value(out)
 }
 
-fn header_value(s: String) -> HeaderValue {
+fn header_value(line: Vec<u8>) -> HeaderValue {
     // The name is a validated token, the value base64url, the attributes
-    // validated at build: all visible ASCII.
-    HeaderValue::try_from(s).expect("Set-Cookie is built from visible ASCII only")
+    // validated at build: all visible ASCII. Sized exactly, the buffer
+    // becomes the value's storage with no second allocation.
+    debug_assert_eq!(line.len(), line.capacity());
+    HeaderValue::try_from(line).expect("Set-Cookie is built from visible ASCII only")
 }
 
 fn add_vary_cookie(headers: &mut HeaderMap) {

@@ -44,6 +44,8 @@ mod envelope;
 
 mod seal;
 
+mod secret_buf;
+
 mod key;
 
 mod error;

@@ -225,14 +225,7 @@ impl Keyring {
     ///
     /// [`SealError::Rng`] when the OS gives no nonce.
     pub fn try_seal(&self, cookie_name: &str, plaintext: &[u8]) -> Result<String, SealError> {
-        let mut out = String::new();
-        seal_append(
-            self.primary(),
-            Binding::raw(cookie_name),
-            plaintext,
-            &mut out,
-        )?;
-        Ok(out)
+        seal_to_string(self.primary(), Binding::raw(cookie_name), plaintext)
     }
 
     /// Opens a value sealed for `cookie_name` by any key of this ring.
@@ -285,15 +278,14 @@ pub const fn sealed_len(plaintext_len: usize) -> usize {
     encoded_len(plaintext_len + OVERHEAD)
 }
 
-/// Seals with a fresh OS-random nonce, appending the value to `out` (so a
-/// `Set-Cookie` line is built in one buffer).
-pub(crate) fn seal_append(
+/// Seals with a fresh OS-random nonce into a new string of exactly the
+/// sealed length.
+pub(crate) fn seal_to_string(
     key: &DerivedKey,
     binding: Binding<'_>,
     plaintext: &[u8],
-    out: &mut String,
-) -> Result<(), SealError> {
-    seal_with_nonce(key, binding, plaintext, &fresh_nonce()?, out)
+) -> Result<String, SealError> {
+    seal_with_nonce(key, binding, plaintext, &fresh_nonce()?)
 }
 
 /// The deterministic core of sealing; the golden test drives it with a fixed
@@ -303,27 +295,30 @@ pub(crate) fn seal_with_nonce(
     binding: Binding<'_>,
     plaintext: &[u8],
     nonce: &[u8; NONCE_LEN],
-    out: &mut String,
-) -> Result<(), SealError> {
+) -> Result<String, SealError> {
     // Exact capacity: the buffer never reallocates, so no stray copy of the
     // plaintext is left behind in freed memory.
     let mut frame = Vec::with_capacity(OVERHEAD + plaintext.len());
     frame.resize(HEADER_LEN, 0);
     frame.extend_from_slice(plaintext);
-    seal_frame(key, binding, &mut frame, nonce, out)
+    let mut out = Vec::with_capacity(sealed_len(plaintext.len()));
+    seal_frame(key, binding, &mut frame, nonce, &mut out)?;
+    Ok(String::from_utf8(out).expect("base64url is ASCII"))
 }
 
 /// Seals a frame laid out as `[HEADER_LEN bytes of room | plaintext]` in
 /// place: writes the header, encrypts, appends the tag and the base64 to
 /// `out`. Callers that build the plaintext straight into a frame (the session
 /// envelope) save a copy and an allocation; afterwards the frame holds only
-/// ciphertext, so it can be kept for reuse.
+/// ciphertext, so it can be kept for reuse. The text is appended as bytes
+/// (base64url, ASCII): a `Set-Cookie` line goes into a `HeaderValue`
+/// without a UTF-8 check.
 pub(crate) fn seal_frame(
     key: &DerivedKey,
     binding: Binding<'_>,
     frame: &mut Vec<u8>,
     nonce: &[u8; NONCE_LEN],
-    out: &mut String,
+    out: &mut Vec<u8>,
 ) -> Result<(), SealError> {
     debug_assert!(frame.len() >= HEADER_LEN);
     frame[0] = VERSION;
@@ -333,8 +328,14 @@ pub(crate) fn seal_frame(
         xaes_encrypt(&key.cipher, nonce, aad, &mut frame[HEADER_LEN..])
     })?;
     frame.extend_from_slice(&tag);
-    out.reserve(encoded_len(frame.len()));
-    URL_SAFE_NO_PAD.encode_string(&frame[..], out);
+    // One pass into room made up front: `encode_string`'s chunked writer
+    // checked every chunk's UTF-8 and copied it again (BENCHMARKS.md).
+    let start = out.len();
+    out.resize(start + encoded_len(frame.len()), 0);
+    let written = URL_SAFE_NO_PAD
+        .encode_slice(&frame[..], &mut out[start..])
+        .expect("room sized by encoded_len");
+    debug_assert_eq!(start + written, out.len());
     Ok(())
 }
 
@@ -521,13 +522,11 @@ mod tests {
         let key = crate::key::Key::from_bytes(&[0x42; 32]).unwrap();
         let ring = Keyring::new(key);
         let nonce: [u8; NONCE_LEN] = core::array::from_fn(|i| i as u8);
-        let mut out = String::new();
-        seal_with_nonce(
+        let out = seal_with_nonce(
             ring.primary(),
             session("", "session"),
             b"{\"user\":\"ada\"}",
             &nonce,
-            &mut out,
         )
         .unwrap();
         assert_eq!(out, GOLDEN);
@@ -549,11 +548,9 @@ mod tests {
         let a = DerivedKey::from_cipher_key([7, 7, 7, 7], &[1; 32]);
         let b = DerivedKey::from_cipher_key([7, 7, 7, 7], &[2; 32]);
         let ring = Keyring::from_derived(vec![a.clone(), b.clone()]);
-        let mut by_a = String::new();
-        let mut by_b = String::new();
         let raw = Binding::raw("s");
-        seal_with_nonce(&a, raw, b"from a", &[1; NONCE_LEN], &mut by_a).unwrap();
-        seal_with_nonce(&b, raw, b"from b", &[2; NONCE_LEN], &mut by_b).unwrap();
+        let by_a = seal_with_nonce(&a, raw, b"from a", &[1; NONCE_LEN]).unwrap();
+        let by_b = seal_with_nonce(&b, raw, b"from b", &[2; NONCE_LEN]).unwrap();
         let opened_a = ring.open("s", &by_a).unwrap();
         assert_eq!(*opened_a.plaintext, b"from a");
         assert!(!opened_a.used_fallback);
@@ -614,8 +611,7 @@ mod tests {
             session("", "abc"),
         ];
         for (i, sealed_for) in bindings.iter().enumerate() {
-            let mut value = String::new();
-            seal_append(ring.primary(), *sealed_for, b"role=admin", &mut value).unwrap();
+            let value = seal_to_string(ring.primary(), *sealed_for, b"role=admin").unwrap();
             for (j, opened_as) in bindings.iter().enumerate() {
                 let got = open(&ring, *opened_as, &value);
                 if i == j {
@@ -636,8 +632,7 @@ mod tests {
         let ring = Keyring::new(crate::key::Key::from_bytes(&[9; 32]).unwrap());
         let context = "c".repeat(MAX_CONTEXT_LEN);
         let name = "n".repeat(200);
-        let mut value = String::new();
-        seal_append(ring.primary(), session(&context, &name), b"x", &mut value).unwrap();
+        let value = seal_to_string(ring.primary(), session(&context, &name), b"x").unwrap();
         assert_eq!(
             *open(&ring, session(&context, &name), &value)
                 .unwrap()
