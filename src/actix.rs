@@ -211,7 +211,7 @@ impl Session {
     /// As [`Session::insert`](crate::Session::insert).
     pub fn insert<T: Serialize + ?Sized>(
         &self,
-        key: impl Into<String>,
+        key: impl AsRef<str>,
         value: &T,
     ) -> Result<(), SessionError> {
         self.lock().insert(key, value)

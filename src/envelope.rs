@@ -255,6 +255,23 @@ impl Data {
         self.entries.len()
     }
 
+    /// An upper bound on the encoded entries, without measuring each one:
+    /// the keys and values in the buffer occupy disjoint ranges of it (it
+    /// may also hold dead bytes), the owned ones are counted, and each
+    /// entry adds two length varints of at most 10 bytes.
+    fn entries_len_bound(&self) -> usize {
+        let owned = |slot: &Slot| match slot {
+            Slot::Buf(_) => 0,
+            Slot::Owned(b) => b.len(),
+        };
+        let owned: usize = self
+            .entries
+            .iter()
+            .map(|e| owned(&e.key) + owned(&e.value))
+            .sum();
+        self.buf.len() + owned + 20 * self.entries.len()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -495,21 +512,15 @@ fn put_i64(out: &mut Vec<u8>, v: i64) {
 }
 
 /// An upper bound on the encoded size of an envelope: four varints of at
-/// most 10 bytes, two tag bytes, the identity, then the map.
-pub(crate) fn encoded_len(identity: Option<&Identity>, data: &Data) -> usize {
-    let ident = identity.map_or(1, |i| {
-        2 + ID_LEN + i.subject.as_ref().map_or(0, |s| 10 + s.len())
+/// most 10 bytes, two tag bytes, the identity (`Some(subject)` when the
+/// envelope carries one), the entry count, then the map's entries. Cheap:
+/// it sizes the buffer a save seals in place, which must not grow (a
+/// reallocation would leave a copy of the plaintext behind).
+pub(crate) fn encoded_len_bound(identity: Option<Option<&str>>, data: &Data) -> usize {
+    let ident = identity.map_or(1, |subject| {
+        2 + ID_LEN + subject.map_or(0, |s| 10 + s.len())
     });
-    let mut n = 10 + 10 + 10 + 2 + 10 + ident + varint_len(data.len());
-    for (k, v) in data.iter() {
-        n += varint_len(k.len()) + k.len() + varint_len(v.len()) + v.len();
-    }
-    n
-}
-
-fn varint_len(n: usize) -> usize {
-    let bits = usize::BITS - n.leading_zeros();
-    (bits.max(1) as usize).div_ceil(7)
+    10 + 10 + 10 + 2 + 10 + ident + 10 + data.entries_len_bound()
 }
 
 #[cfg(test)]
@@ -537,6 +548,40 @@ mod tests {
         d
     }
 
+    /// The save buffer is sized by the bound: it must hold for a loaded
+    /// buffer, replaced values (dead bytes), removals and long values.
+    #[test]
+    fn the_size_bound_holds_after_load_replace_and_remove() {
+        let long = vec![7u8; 300];
+        let d = data(&[("a", b"1"), ("bb", &long), ("c", b"")]);
+        let bytes = encode(1, 2, 3, None, None, &d, Vec::new());
+        let mut loaded = dec(bytes).unwrap().data;
+        let check = |d: &Data| {
+            let n = encode(i64::MIN, i64::MAX, 0, None, None, d, Vec::new()).len();
+            assert!(n <= encoded_len_bound(None, d), "{n}");
+            let with_subject = Identity {
+                id: [1; ID_LEN],
+                subject: Some("user-1".into()),
+            };
+            let n = encode(0, 0, 0, None, Some(&with_subject), d, Vec::new()).len();
+            assert!(n <= encoded_len_bound(Some(Some("user-1")), d), "{n}");
+        };
+        check(&loaded);
+        for (key, len) in [("bb", 2000), ("zz", 0), ("a", 128), ("bb", 1)] {
+            loaded
+                .insert_with(key, |buf| {
+                    buf.resize(buf.len() + len, 9);
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+            check(&loaded);
+        }
+        assert!(loaded.remove("a"));
+        check(&loaded);
+        loaded.clear();
+        check(&loaded);
+    }
+
     #[test]
     fn round_trip_and_exact_bytes() {
         let d = data(&[("a", &[1, 2])]);
@@ -552,7 +597,7 @@ mod tests {
         // created=1 (zigzag 2), expires=2 (zigzag 4), sealed=created+2
         // (zigzag 4), Some, variant 2, no identity, one entry: "a" -> [1, 2].
         assert_eq!(bytes, [2, 4, 4, 1, 2, 0, 1, 1, b'a', 2, 1, 2]);
-        assert!(bytes.len() <= encoded_len(None, &d));
+        assert!(bytes.len() <= encoded_len_bound(None, &d));
         let env = dec(bytes).unwrap();
         assert_eq!((env.created, env.expires, env.sealed), (1, 2, 3));
         assert_eq!(env.expiry, Some(ExpiryOverride::BrowserSession));
@@ -626,7 +671,7 @@ mod tests {
         ];
         for (created, expires, sealed, expiry, identity, d) in cases {
             let ours = encode(created, expires, sealed, expiry, identity, &d, Vec::new());
-            assert!(ours.len() <= encoded_len(identity, &d));
+            assert!(ours.len() <= encoded_len_bound(identity.map(|i| i.subject.as_deref()), &d));
             let wire = WireEnvelope {
                 created,
                 expires,
@@ -776,12 +821,13 @@ mod tests {
         assert_eq!(format!("{d:?}"), "Data { entries: 2, .. }");
     }
 
+    /// The size bound counts 10 bytes per varint.
     #[test]
-    fn varint_lengths() {
-        assert_eq!(varint_len(0), 1);
-        assert_eq!(varint_len(127), 1);
-        assert_eq!(varint_len(128), 2);
-        assert_eq!(varint_len(16_383), 2);
-        assert_eq!(varint_len(16_384), 3);
+    fn varints_take_one_to_ten_bytes() {
+        for (v, len) in [(0, 1), (127, 1), (128, 2), (16_384, 3), (u64::MAX, 10)] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            assert_eq!(out.len(), len, "{v}");
+        }
     }
 }

@@ -597,11 +597,8 @@ impl Session {
 
     /// An upper bound on [`encode_envelope`](Self::encode_envelope)'s output.
     pub(crate) fn envelope_len_bound(&self) -> usize {
-        let identity = self.carries_identity().then(|| Identity {
-            id: [0; ID_LEN],
-            subject: self.subject.clone(),
-        });
-        envelope::encoded_len(identity.as_ref(), &self.data)
+        let identity = self.carries_identity().then_some(self.subject.as_deref());
+        envelope::encoded_len_bound(identity, &self.data)
     }
 
     /// Whether the response depends on the cookie (save rule 6).
@@ -684,7 +681,21 @@ impl Session {
     }
 
     /// Stores `value` under `key`, replacing what was there, with the
-    /// fingerprint of its shape that [`get`](Self::get) checks.
+    /// fingerprint of its shape that [`get`](Self::get) checks. The key is
+    /// anything that reads as a `&str` (`&str`, `String`, `&String`,
+    /// `Cow<str>`): it is copied into the session, never taken over.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("user", &42u64)?;
+    /// let product = 7;
+    /// session.insert(format!("cart:{product}"), &3u32)?;
+    /// assert_eq!(session.get::<u32>("cart:7")?, Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -692,11 +703,13 @@ impl Session {
     /// postcard (e.g. a map with non-string keys of unknown length).
     pub fn insert<T: Serialize + ?Sized>(
         &mut self,
-        key: impl Into<String>,
+        key: impl AsRef<str>,
         value: &T,
     ) -> Result<(), SessionError> {
-        let key = key.into();
-        if let Err(source) = self.data.insert_with(&key, |buf| {
+        // Borrowed: the key is copied into the session's buffer, and into a
+        // `String` only for an error.
+        let key = key.as_ref();
+        if let Err(source) = self.data.insert_with(key, |buf| {
             // The slot is fingerprint ‖ postcard bytes; the fingerprint is
             // written once the value is known to encode.
             let start = buf.len();
@@ -706,7 +719,7 @@ impl Session {
             Ok(())
         }) {
             return Err(SessionError::Encode {
-                key,
+                key: key.to_owned(),
                 type_name: std::any::type_name::<T>(),
                 source: CodecError(source),
             });

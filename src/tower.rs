@@ -178,7 +178,7 @@ impl SessionHandle {
     /// As [`Session::insert`].
     pub fn insert<T: Serialize + ?Sized>(
         &self,
-        key: impl Into<String>,
+        key: impl AsRef<str>,
         value: &T,
     ) -> Result<(), SessionError> {
         self.lock().insert(key, value)
