@@ -328,9 +328,7 @@ pub fn open_sealed(
     };
     let mut first: Option<CookieError> = None;
     for raw in cookie_values(request, name).take(MAX_CANDIDATES) {
-        let result = std::str::from_utf8(raw)
-            .map_err(|_| OpenError::Malformed(MalformedReason::Base64))
-            .and_then(|v| seal::open(config.keyring(), config.cookie_binding(name), v));
+        let result = seal::open(config.keyring(), config.cookie_binding(name), raw);
         let opened = match result {
             Ok(opened) => zeroize::Zeroizing::new(opened.plaintext),
             Err(source) => {

@@ -13,7 +13,7 @@ use crate::cookie_header::{
     MAX_CANDIDATES, attributes_len, cookie_lifetime, cookie_values, push_attributes,
 };
 use crate::log;
-use crate::seal::{self, MalformedReason, OpenError, SealError};
+use crate::seal::{self, SealError};
 use crate::secret_buf::SecretBuf;
 use crate::session::{InvalidReason, Loader, SavePlan, Session, Status};
 
@@ -288,9 +288,7 @@ fn try_candidates<'a>(
             loader.cut();
             break;
         }
-        let opened = std::str::from_utf8(raw)
-            .map_err(|_| OpenError::Malformed(MalformedReason::Base64))
-            .and_then(|value| seal::open(config.keyring(), config.session_binding(), value));
+        let opened = seal::open(config.keyring(), config.session_binding(), raw);
         match opened {
             Ok(opened) => {
                 let (used_fallback, key_id) = (opened.used_fallback, opened.key_id);

@@ -408,12 +408,15 @@ fn with_aad<R>(key_id: [u8; KEY_ID_LEN], binding: Binding<'_>, f: impl FnOnce(&[
 }
 
 /// Opens a v1 value. Work and allocation are bounded by the value's length,
-/// which is itself capped before anything is decoded.
+/// which is itself capped before anything is decoded. The value is taken as
+/// bytes: a request's cookie needs no UTF-8 check first, since anything that
+/// is not base64url fails to decode (as [`MalformedReason::Base64`]).
 pub(crate) fn open(
     keyring: &Keyring,
     binding: Binding<'_>,
-    value: &str,
+    value: impl AsRef<[u8]>,
 ) -> Result<Opened, OpenError> {
+    let value = value.as_ref();
     let max = MAX_COOKIE_LEN.saturating_sub(binding.name.len() + 1);
     if value.len() > max {
         return Err(OpenError::Malformed(MalformedReason::TooLong {
