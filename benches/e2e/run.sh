@@ -16,6 +16,7 @@
 #
 #   bash benches/e2e/run.sh
 #   DURATION=5s CONNECTIONS=64 THREADS=2 ROUNDS=2 PORT=38080 bash benches/e2e/run.sh
+#   SERVERS="ours jar tower-sessions none" ROUNDS=4 bash benches/e2e/run.sh
 #   INSTRUCTIONS=1 bash benches/e2e/run.sh   # also: each server under callgrind,
 #                                            # user-space instructions per request
 #
@@ -29,7 +30,11 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-2}
 PORT=${PORT:-38080}
-SERVERS=(ours jar tower-sessions none actix-ours actix-session actix-none)
+# A subset for a longer, focused run: SERVERS="ours jar tower-sessions none".
+# `ours` and `none` must be in it (the ratios are taken against them).
+read -r -a SERVERS <<<"${SERVERS:-ours jar tower-sessions none actix-ours actix-session actix-none}"
+has_server() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
+has_server ours && has_server none || { echo "SERVERS must include ours and none" >&2; exit 2; }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 url="http://127.0.0.1:${PORT}"
@@ -173,6 +178,7 @@ done
 
 # actix-web: our middleware against the actix-session cookie store it
 # replaces, round by round (each pair measured minutes apart at most).
+if has_server actix-ours && has_server actix-session; then
 echo
 echo "| actix-web | actix-ours req/s | actix-session req/s | req/s ours ÷ actix-session | actix-ours p99 ms | actix-session p99 ms | actix-ours CPU µs/req | actix-session CPU µs/req | CPU ours ÷ actix-session |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -182,6 +188,7 @@ for round in $(seq "$ROUNDS"); do
     echo "| round $round | ${rps[$a]} | ${rps[$b]} | $(awk -v a="${rps[$a]}" -v b="${rps[$b]}" 'BEGIN { printf "%.2f", a / b }') | ${p99[$a]} | ${p99[$b]} | ${cpu[$a]} | ${cpu[$b]} | $(awk -v a="${cpu[$a]}" -v b="${cpu[$b]}" 'BEGIN { printf "%.2f", a / b }') |"
 done
 echo "| mean | ${mean[actix-ours]} | ${mean[actix-session]} | $(awk -v a="${mean[actix-ours]}" -v b="${mean[actix-session]}" 'BEGIN { printf "%.2f", a / b }') | | | | | |"
+fi
 
 # Optional: user-space instructions per request, each server under callgrind
 # (deterministic, unlike req/s on a shared machine); wrk with 1 thread and 4
@@ -198,7 +205,8 @@ if [ "${INSTRUCTIONS:-0}" = 1 ]; then
     echo "| server | requests (callgrind, wrk -t 1 -c 4 -d $IR_DURATION) | instructions per request | ÷ none |"
     echo "|---|---:|---:|---:|"
     declare -A ir
-    for server in none "${SERVERS[@]:0:3}"; do
+    for server in none ours jar tower-sessions; do
+        has_server "$server" || continue
         valgrind --tool=callgrind --callgrind-out-file="$ir_dir/$server.out" "$bin" "$server" "$PORT" >/dev/null 2>&1 &
         server_pid=$!
         for _ in $(seq 100); do curl -s -o /dev/null "$url/login" && break; sleep 0.2; done
