@@ -19,8 +19,8 @@
 //!
 //! The plaintext buffers are wiped when dropped: the opened plaintext a
 //! session borrows its values from (a `SecretBuf`), and a plaintext that
-//! failed to decode (`zeroize`). A buffer that grows as values are inserted may leave copies in
-//! memory it gave back to the allocator.
+//! failed to decode (`zeroize`). A buffer that grows as values are inserted
+//! may leave copies in memory it gave back to the allocator.
 //!
 //! This is exactly postcard's encoding of that tuple (zigzag LEB128 varints,
 //! a `0`/`1` option tag, a varint enum tag, length-prefixed strings and

@@ -457,9 +457,8 @@ pub fn session_cookie(
 }
 
 /// `name=` and the sealed session, checked against the size limit before
-/// anything is sealed.
-/// `name=value`, in a buffer with room for exactly `attributes_len` more
-/// bytes.
+/// anything is sealed, in a buffer with room for exactly `attributes_len`
+/// more bytes.
 fn sealed_pair(
     config: &SessionConfig,
     session: &Session,

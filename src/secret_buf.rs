@@ -35,7 +35,7 @@ impl SecretBuf {
 }
 
 /// Zeroes `buf`'s whole allocation and leaves it empty.
-pub(crate) fn wipe(buf: &mut Vec<u8>) {
+fn wipe(buf: &mut Vec<u8>) {
     zero_capacity(buf);
     zeroize::optimization_barrier(buf.as_slice());
     buf.clear();
