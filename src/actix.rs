@@ -63,7 +63,8 @@ use crate::config::SessionConfig;
 use crate::csrf::CrossOrigin;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
 use crate::revocation::Revocations;
-use crate::session::{Expiry, Session as Inner, SessionError, Status};
+use crate::lifetime::Expiry;
+use crate::session::{Session as Inner, SessionError, Status};
 
 /// What [`SessionMiddleware`] does with a response whose session could not
 /// be saved: a [`SaveErrorPolicy`], or any `Fn(&SaveError, HttpResponse) ->

@@ -32,19 +32,8 @@ use std::ops::Range;
 
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::lifetime::ExpiryOverride;
 use crate::secret_buf::SecretBuf;
-
-/// A per-session lifetime, stored in the envelope (Django's `set_expiry`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExpiryOverride {
-    /// Expires after this many seconds without a save (rolling).
-    Idle(i64),
-    /// Expires at this Unix second.
-    At(i64),
-    /// A cookie without `Max-Age`, dropped by the browser when it closes;
-    /// the server still enforces the configured lifetime.
-    BrowserSession,
-}
 
 /// Length of a session id: 128 random bits.
 pub(crate) const ID_LEN: usize = 16;

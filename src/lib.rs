@@ -36,7 +36,7 @@ mod config;
 
 mod session;
 
-mod fingerprint;
+
 
 mod lifetime;
 
@@ -76,7 +76,8 @@ pub use revocation::{
     BoxFuture, FailurePolicy, MemoryRevocations, Revocation, Revocations, Revoke, SessionMeta,
 };
 pub use seal::{MAX_COOKIE_LEN, OVERHEAD, Opened, VERSION, sealed_len};
-pub use session::{Expiry, InvalidReason, Session, SessionId, Status};
+pub use lifetime::Expiry;
+pub use session::{InvalidReason, Session, SessionId, Status};
 
 /// The `cookie` crate, whose [`Cookie`](cookie::Cookie) the [`cookies`]
 /// helpers and [`session_cookie`] take and return.

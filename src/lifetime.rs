@@ -1,9 +1,87 @@
 //! The expiry policy: how long a session lives (`max_age`, rolling idle
 //! time, absolute timeout, browser-session cookies) and the per-session
-//! override, all in whole Unix seconds. Pure arithmetic over the envelope's
-//! timestamps: no clock, no I/O.
+//! override ([`Expiry`], stored as an `ExpiryOverride`), all in whole Unix
+//! seconds. Pure arithmetic over the envelope's timestamps: no clock, no
+//! I/O. The envelope stores the override this module defines, so the wire
+//! format depends on the expiry rules, never the reverse.
 
-use crate::envelope::ExpiryOverride;
+use time::{Duration, OffsetDateTime};
+
+/// A per-session lifetime, overriding the configuration (Django's
+/// `set_expiry`). The README's "Which lifetime wins" has the precedence.
+///
+/// ```
+/// use sealed_session::time::Duration;
+/// use sealed_session::{Expiry, Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.set_expiry(Expiry::Idle(Duration::hours(1)));
+/// assert_eq!(session.expiry(), Expiry::Idle(Duration::hours(1)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// Go back to the configured lifetime (Django's `set_expiry(None)`).
+    Default,
+    /// Expire after this long without a request (Django's
+    /// `set_expiry(seconds)`); the cookie is refreshed as a rolling session.
+    /// Unlike Django's `set_expiry(0)`, a zero or negative duration ends the
+    /// session (the cookie is removed on save): use
+    /// [`Expiry::BrowserSession`] for "until the browser closes".
+    Idle(Duration),
+    /// Expire at this instant (Django's `set_expiry(datetime)`).
+    At(OffsetDateTime),
+    /// A cookie the browser drops when it closes (Django's `set_expiry(0)`);
+    /// the server still enforces the configured lifetime.
+    BrowserSession,
+}
+
+/// A per-session lifetime as the envelope stores it, in whole seconds
+/// (Django's `set_expiry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExpiryOverride {
+    /// Expires after this many seconds without a save (rolling).
+    Idle(i64),
+    /// Expires at this Unix second.
+    At(i64),
+    /// A cookie without `Max-Age`, dropped by the browser when it closes;
+    /// the server still enforces the configured lifetime.
+    BrowserSession,
+}
+
+impl ExpiryOverride {
+    /// The stored form of `expiry` (`None` for the configured lifetime).
+    pub(crate) fn from_expiry(expiry: Expiry) -> Option<Self> {
+        match expiry {
+            Expiry::Default => None,
+            Expiry::Idle(d) => Some(Self::Idle(d.whole_seconds().max(0))),
+            Expiry::At(t) => Some(Self::At(t.unix_timestamp())),
+            Expiry::BrowserSession => Some(Self::BrowserSession),
+        }
+    }
+
+    /// The public form of a stored override.
+    pub(crate) fn to_expiry(stored: Option<Self>) -> Expiry {
+        match stored {
+            None => Expiry::Default,
+            Some(Self::Idle(s)) => Expiry::Idle(Duration::seconds(s)),
+            Some(Self::At(t)) => Expiry::At(date(t)),
+            Some(Self::BrowserSession) => Expiry::BrowserSession,
+        }
+    }
+}
+
+/// A Unix second as a date, clamped to the range `time` represents without
+/// its large-dates feature (a stored time is never trusted to be in range).
+pub(crate) fn date(t: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t).unwrap_or(if t < 0 {
+        OffsetDateTime::UNIX_EPOCH
+    } else {
+        // The largest instant `time` represents without its large-dates feature.
+        OffsetDateTime::from_unix_timestamp(253_402_300_799).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    })
+}
 
 /// The lifetime policy of a configuration, in whole seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

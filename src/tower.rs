@@ -30,7 +30,8 @@ use tower_service::Service;
 use crate::config::SessionConfig;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed, load, save};
 use crate::revocation::Revocations;
-use crate::session::{Expiry, Session, SessionError, Status};
+use crate::lifetime::Expiry;
+use crate::session::{Session, SessionError, Status};
 
 mod csrf;
 mod helpers;

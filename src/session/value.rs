@@ -1,0 +1,185 @@
+//! Typed values: the errors of storing and reading one, and the decoding of
+//! a value slot (fingerprint, then postcard bytes) with its shape check.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::fingerprint;
+
+/// A session value could not be stored or read back. Neither variant quotes
+/// the value.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, SessionError};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("name", "ada")?;
+/// let wrong: Result<Option<u64>, SessionError> = session.get("name");
+/// let error = wrong.unwrap_err();
+/// assert!(error.to_string().contains("\"name\""));
+/// assert!(!error.to_string().contains("ada"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The value could not be serialised; the serialiser's reason is the
+    /// [`source`](std::error::Error::source).
+    #[error("cannot store session key {key:?} as {type_name}")]
+    Encode {
+        /// The session key.
+        key: String,
+        /// The Rust type that was given (`std::any::type_name`).
+        type_name: &'static str,
+        /// The serialiser's reason.
+        #[source]
+        source: CodecError,
+    },
+    /// The stored bytes are not the type asked for.
+    #[error("session key {key:?} does not hold a {type_name}")]
+    Decode {
+        /// The session key.
+        key: String,
+        /// The Rust type that was asked for (`std::any::type_name`).
+        type_name: &'static str,
+        /// Bytes left over after a successful decode (a shorter type was
+        /// asked for); 0 otherwise.
+        trailing: usize,
+        /// The deserialiser's reason, when it failed (none when the only
+        /// fault is bytes left over).
+        #[source]
+        source: Option<CodecError>,
+    },
+    /// The stored value decoded as the type asked for, but its serde shape
+    /// (primitive kinds, field and variant names) differs from the shape it
+    /// was stored with: the type changed since it was written, and the value
+    /// read would be wrong (a `u64` read as an `i64`, a renamed field).
+    /// The value stays in place; [`Session::get_or_remove`] drops it.
+    #[error("session key {key:?} was stored with another shape than {expected}")]
+    TypeMismatch {
+        /// The session key.
+        key: String,
+        /// The Rust type that was asked for (`std::any::type_name`).
+        expected: &'static str,
+    },
+}
+
+/// The serialiser's reason behind a [`SessionError`]: a message that never
+/// quotes the value. Opaque, so the codec's own error type is not part of
+/// this crate's API.
+///
+/// ```
+/// use std::error::Error as _;
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("flag", &true)?;
+/// let error = session.get::<String>("flag").unwrap_err();
+/// // The codec's reason, if any, is the source: a message, never the bytes.
+/// if let Some(cause) = error.source() {
+///     assert!(!cause.to_string().is_empty());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CodecError(pub(super) postcard::Error);
+
+/// Decodes a value slot (fingerprint ‖ postcard bytes) as `T`, and checks
+/// that the decoded value has the stored shape.
+pub(super) fn decode_value<T: Serialize + DeserializeOwned>(
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, SessionError> {
+    let mismatch = || SessionError::TypeMismatch {
+        key: key.to_owned(),
+        expected: std::any::type_name::<T>(),
+    };
+    // Too short to hold a fingerprint: not something `insert` wrote.
+    let Some((stored, bytes)) = bytes.split_first_chunk::<{ fingerprint::LEN }>() else {
+        return Err(mismatch());
+    };
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((value, [])) if fingerprint::of(&value) == *stored => Ok(value),
+        Ok((_, [])) => Err(mismatch()),
+        Ok((_, rest)) => Err(SessionError::Decode {
+            key: key.to_owned(),
+            type_name: std::any::type_name::<T>(),
+            trailing: rest.len(),
+            source: None,
+        }),
+        Err(source) => Err(SessionError::Decode {
+            key: key.to_owned(),
+            type_name: std::any::type_name::<T>(),
+            trailing: 0,
+            source: Some(CodecError(source)),
+        }),
+    }
+}
+
+/// A postcard flavor that appends to a borrowed `Vec`.
+pub(super) struct Append<'a>(pub(super) &'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Append<'_> {
+    type Output = ();
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod typed_value_tests {
+    use super::{SessionError, decode_value, fingerprint};
+
+    fn slot<T: serde::Serialize>(value: &T) -> Vec<u8> {
+        let mut bytes = fingerprint::of(value).to_vec();
+        bytes.extend(postcard::to_allocvec(value).unwrap());
+        bytes
+    }
+
+    #[test]
+    fn a_slot_too_short_for_a_fingerprint_is_a_mismatch_not_a_panic() {
+        for len in 0..fingerprint::LEN {
+            let r = decode_value::<u8>("k", &[0; 4][..len]);
+            assert!(
+                matches!(r, Err(SessionError::TypeMismatch { ref key, expected: "u8" }) if key == "k"),
+                "{len}: {r:?}"
+            );
+        }
+        // `()` is zero postcard bytes: the fingerprint alone is a whole slot.
+        assert_eq!(decode_value::<()>("k", &slot(&())), Ok(()));
+    }
+
+    #[test]
+    fn the_slot_is_the_fingerprint_then_the_postcard_bytes() {
+        let bytes = slot(&300u32);
+        assert_eq!(decode_value::<u32>("k", &bytes), Ok(300));
+        // Another stored fingerprint: a mismatch, though postcard decodes.
+        let mut other = bytes.clone();
+        other[..fingerprint::LEN].copy_from_slice(&fingerprint::of(&1u64));
+        assert!(matches!(
+            decode_value::<u32>("k", &other),
+            Err(SessionError::TypeMismatch { .. })
+        ));
+        // Bytes left over stay a Decode error.
+        let mut long = bytes;
+        long.push(0);
+        assert!(matches!(
+            decode_value::<u32>("k", &long),
+            Err(SessionError::Decode { trailing: 1, .. })
+        ));
+    }
+}
