@@ -62,8 +62,8 @@ use crate::actix_bridge::{check_cross_origin, load_session, save_session};
 use crate::config::SessionConfig;
 use crate::csrf::CrossOrigin;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
-use crate::revocation::Revocations;
 use crate::lifetime::Expiry;
+use crate::revocation::Revocations;
 use crate::session::{Session as Inner, SessionError, Status};
 
 /// What [`SessionMiddleware`] does with a response whose session could not

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
+use crate::cookie_header::CookieAttributes;
+use crate::cookie_rules::{CookieRuleError, CookieRules, SameSite, check_cookie};
 use crate::key::Keyring;
 use crate::lifetime::{Lifetimes, Rolling, default_refresh_after};
 use crate::seal::{self, Binding, Kind, MAX_CONTEXT_LEN, OpenError, Opened, SealError, sealed_len};
@@ -22,55 +24,14 @@ use crate::session::LoadRules;
 ///     .cookie_name("__Host-session")
 ///     .secure(false)
 ///     .build();
-/// assert!(matches!(result, Err(ConfigError::PrefixRequiresSecure { .. })));
+/// assert!(matches!(result, Err(ConfigError::Cookie(CookieRuleError::PrefixRequiresSecure { .. }))));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The name is empty or holds a character outside an RFC 6265 token.
-    #[error("invalid cookie name {name:?}: use letters, digits and !#$%&'*+-.^_`|~")]
-    InvalidCookieName {
-        /// The rejected name.
-        name: String,
-    },
-    /// The path does not start with `/` or holds `;` or a control character.
-    #[error("invalid cookie path {path:?}")]
-    InvalidPath {
-        /// The rejected path.
-        path: String,
-    },
-    /// The domain is empty or holds `;` or a control character.
-    #[error("invalid cookie domain {domain:?}")]
-    InvalidDomain {
-        /// The rejected domain.
-        domain: String,
-    },
-    /// `__Host-` and `__Secure-` cookies must be `Secure`.
-    #[error("cookie {name:?} has a prefix that requires Secure")]
-    PrefixRequiresSecure {
-        /// The cookie name.
-        name: String,
-    },
-    /// `__Host-` cookies must not have a `Domain`.
-    #[error("cookie {name:?} is __Host- and must not set a Domain")]
-    HostPrefixWithDomain {
-        /// The cookie name.
-        name: String,
-    },
-    /// `__Host-` cookies must have `Path=/`.
-    #[error("cookie {name:?} is __Host- and must have Path=/, not {path:?}")]
-    HostPrefixPath {
-        /// The cookie name.
-        name: String,
-        /// The configured path.
-        path: String,
-    },
-    /// Browsers reject `SameSite=None` without `Secure`.
-    #[error("SameSite=None requires Secure")]
-    SameSiteNoneRequiresSecure,
-    /// Browsers reject `Partitioned` without `Secure`.
-    #[error("Partitioned requires Secure")]
-    PartitionedRequiresSecure,
+    /// The cookie's name or an attribute breaks a rule browsers enforce.
+    #[error(transparent)]
+    Cookie(#[from] CookieRuleError),
     /// Browsers drop cookies over 4,096 bytes.
     #[error("size limit {limit} is above the {max} bytes browsers store")]
     SizeLimitTooLarge {
@@ -140,39 +101,6 @@ pub const DEFAULT_SIZE_LIMIT: usize = 4093;
 
 /// Django's default `SESSION_COOKIE_AGE`: two weeks.
 pub const DEFAULT_MAX_AGE: Duration = Duration::weeks(2);
-
-/// The `SameSite` attribute. It is always written explicitly, so browsers that
-/// default differently behave the same.
-///
-/// ```
-/// use sealed_session::{Key, Keyring, SameSite, SessionConfig};
-///
-/// let config = SessionConfig::builder(Keyring::new(Key::generate()))
-///     .same_site(SameSite::Strict)
-///     .build()?;
-/// # let _ = config;
-/// # Ok::<(), sealed_session::ConfigError>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SameSite {
-    /// Sent on same-site requests only.
-    Strict,
-    /// Sent on same-site requests and top-level cross-site navigations
-    /// (the default).
-    Lax,
-    /// Sent on every request; requires `Secure`.
-    None,
-}
-
-impl SameSite {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            SameSite::Strict => "Strict",
-            SameSite::Lax => "Lax",
-            SameSite::None => "None",
-        }
-    }
-}
 
 /// The source of "now", set through [`SessionConfigBuilder::clock`]. Tests
 /// inject a fixed or stepped clock instead of sleeping.
@@ -245,62 +173,6 @@ struct Inner {
     clock: Clock,
     not_before: Option<i64>,
     session_ids: bool,
-}
-
-/// The validated `Set-Cookie` attributes of the session cookie.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CookieAttributes {
-    pub(crate) path: String,
-    pub(crate) domain: Option<String>,
-    pub(crate) secure: bool,
-    pub(crate) http_only: bool,
-    pub(crate) same_site: SameSite,
-    pub(crate) partitioned: bool,
-    /// `; Path=..[; Domain=..]`: what every `Set-Cookie` writes before
-    /// `Max-Age`, built once here instead of on every save.
-    pub(crate) head: String,
-    /// `[; Secure][; HttpOnly]; SameSite=..[; Partitioned]`: what follows
-    /// `Expires`, built once.
-    pub(crate) tail: String,
-}
-
-impl CookieAttributes {
-    fn new(
-        path: String,
-        domain: Option<String>,
-        secure: bool,
-        http_only: bool,
-        same_site: SameSite,
-        partitioned: bool,
-    ) -> Self {
-        let mut head = format!("; Path={path}");
-        if let Some(domain) = &domain {
-            head.push_str("; Domain=");
-            head.push_str(domain);
-        }
-        let mut tail = String::new();
-        if secure {
-            tail.push_str("; Secure");
-        }
-        if http_only {
-            tail.push_str("; HttpOnly");
-        }
-        tail.push_str("; SameSite=");
-        tail.push_str(same_site.as_str());
-        if partitioned {
-            tail.push_str("; Partitioned");
-        }
-        Self {
-            path,
-            domain,
-            secure,
-            http_only,
-            same_site,
-            partitioned,
-            head,
-            tail,
-        }
-    }
 }
 
 impl SessionConfig {
@@ -691,23 +563,14 @@ impl SessionConfigBuilder {
     /// threshold not shorter than the idle time.
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let name = &self.cookie_name;
-        if !is_valid_cookie_name(name) {
-            return Err(ConfigError::InvalidCookieName { name: name.clone() });
-        }
-        if !is_valid_attribute(&self.path) || !self.path.starts_with('/') {
-            return Err(ConfigError::InvalidPath {
-                path: self.path.clone(),
-            });
-        }
-        if let Some(domain) = &self.domain {
-            if domain.is_empty() || !is_valid_attribute(domain) {
-                return Err(ConfigError::InvalidDomain {
-                    domain: domain.clone(),
-                });
-            }
-        }
-        check_prefix(name, self.secure, self.domain.as_deref(), &self.path)?;
-        check_secure_needs(self.same_site, self.partitioned, self.secure)?;
+        check_cookie(&CookieRules {
+            name,
+            path: Some(&self.path),
+            domain: self.domain.as_deref(),
+            secure: self.secure,
+            same_site: self.same_site,
+            partitioned: self.partitioned,
+        })?;
         if self.context.len() > MAX_CONTEXT_LEN {
             return Err(ConfigError::ContextTooLong {
                 len: self.context.len(),
@@ -800,51 +663,6 @@ impl SessionConfigBuilder {
     }
 }
 
-/// The cookie-prefix rules browsers enforce (matched case-insensitively):
-/// `__Host-` needs `Secure`, no `Domain` and `Path=/`; `__Secure-` needs
-/// `Secure`. A cookie that breaks them is silently dropped by the browser.
-pub(crate) fn check_prefix(
-    name: &str,
-    secure: bool,
-    domain: Option<&str>,
-    path: &str,
-) -> Result<(), ConfigError> {
-    let lower = name.get(..9).unwrap_or(name).to_ascii_lowercase();
-    if lower.starts_with("__host-") {
-        if !secure {
-            return Err(ConfigError::PrefixRequiresSecure { name: name.into() });
-        }
-        if domain.is_some() {
-            return Err(ConfigError::HostPrefixWithDomain { name: name.into() });
-        }
-        if path != "/" {
-            return Err(ConfigError::HostPrefixPath {
-                name: name.into(),
-                path: path.into(),
-            });
-        }
-    }
-    if lower.starts_with("__secure-") && !secure {
-        return Err(ConfigError::PrefixRequiresSecure { name: name.into() });
-    }
-    Ok(())
-}
-
-/// `SameSite=None` and `Partitioned` cookies are dropped without `Secure`.
-pub(crate) fn check_secure_needs(
-    same_site: SameSite,
-    partitioned: bool,
-    secure: bool,
-) -> Result<(), ConfigError> {
-    if same_site == SameSite::None && !secure {
-        return Err(ConfigError::SameSiteNoneRequiresSecure);
-    }
-    if partitioned && !secure {
-        return Err(ConfigError::PartitionedRequiresSecure);
-    }
-    Ok(())
-}
-
 /// Whole seconds of a lifetime that must be at least one second.
 fn positive_secs(what: &'static str, d: Duration) -> Result<i64, ConfigError> {
     let secs = d.whole_seconds();
@@ -853,40 +671,6 @@ fn positive_secs(what: &'static str, d: Duration) -> Result<i64, ConfigError> {
     } else {
         Ok(secs)
     }
-}
-
-/// A non-empty RFC 6265 `token`: what a cookie name may be.
-pub(crate) fn is_valid_cookie_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(is_token_byte)
-}
-
-/// RFC 6265 `token`: visible ASCII except separators.
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_graphic()
-        && !matches!(
-            b,
-            b'(' | b')'
-                | b'<'
-                | b'>'
-                | b'@'
-                | b','
-                | b';'
-                | b':'
-                | b'\\'
-                | b'"'
-                | b'/'
-                | b'['
-                | b']'
-                | b'?'
-                | b'='
-                | b'{'
-                | b'}'
-        )
-}
-
-/// An attribute value that cannot break out of its attribute.
-pub(crate) fn is_valid_attribute(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
 }
 
 #[cfg(test)]

@@ -6,7 +6,64 @@
 //! nor skips non-UTF-8 neighbours, and a hostile client controls every byte
 //! here. The byte search itself is `memchr`'s.
 
-use crate::config::CookieAttributes;
+use crate::cookie_rules::SameSite;
+
+/// The validated `Set-Cookie` attributes of the session cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CookieAttributes {
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+    pub(crate) partitioned: bool,
+    /// `; Path=..[; Domain=..]`: what every `Set-Cookie` writes before
+    /// `Max-Age`, built once here instead of on every save.
+    pub(crate) head: String,
+    /// `[; Secure][; HttpOnly]; SameSite=..[; Partitioned]`: what follows
+    /// `Expires`, built once.
+    pub(crate) tail: String,
+}
+
+impl CookieAttributes {
+    pub(crate) fn new(
+        path: String,
+        domain: Option<String>,
+        secure: bool,
+        http_only: bool,
+        same_site: SameSite,
+        partitioned: bool,
+    ) -> Self {
+        let mut head = format!("; Path={path}");
+        if let Some(domain) = &domain {
+            head.push_str("; Domain=");
+            head.push_str(domain);
+        }
+        let mut tail = String::new();
+        if secure {
+            tail.push_str("; Secure");
+        }
+        if http_only {
+            tail.push_str("; HttpOnly");
+        }
+        tail.push_str("; SameSite=");
+        // Built once per configuration: `Display` is cheap enough here.
+        tail.push_str(&same_site.to_string());
+        if partitioned {
+            tail.push_str("; Partitioned");
+        }
+        Self {
+            path,
+            domain,
+            secure,
+            http_only,
+            same_site,
+            partitioned,
+            head,
+            tail,
+        }
+    }
+}
 
 /// At most this many cookies with the session's name are tried: a browser
 /// sends one per matching `Path`/`Domain`, and each costs an AEAD open.

@@ -34,16 +34,14 @@
 //! dropping the cookie. A cookie that breaks one is refused and nothing is
 //! written.
 
-use cookie::{Cookie, CookieBuilder, SameSite as CookieSameSite};
+use cookie::{Cookie, CookieBuilder};
 use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue};
 use time::{Duration, OffsetDateTime};
 
-use crate::config::{
-    ConfigError, SameSite, SessionConfig, check_prefix, check_secure_needs, is_valid_attribute,
-    is_valid_cookie_name,
-};
+use crate::config::SessionConfig;
 use crate::cookie_header::{MAX_CANDIDATES, cookie_lifetime, cookie_values};
+use crate::cookie_rules::{CookieRuleError, CookieRules, SameSite, check_cookie, is_cookie_octet};
 use crate::log;
 use crate::seal::{self, MalformedReason, OpenError, SealError};
 
@@ -64,7 +62,7 @@ pub enum CookieError {
     /// also enforces (same kinds: invalid name, path or domain, a prefix
     /// rule, `SameSite=None` or `Partitioned` without `Secure`).
     #[error(transparent)]
-    Invalid(#[from] ConfigError),
+    Invalid(#[from] CookieRuleError),
     /// The value holds a character RFC 6265 forbids (space, `"`, `,`, `;`,
     /// `\`, or a control character). Only the cookie's name is reported.
     #[error("the value of cookie {name:?} holds a character cookies cannot carry")]
@@ -129,7 +127,7 @@ pub fn build(name: &str, value: &str) -> CookieBuilder<'static> {
         .path("/")
         .secure(true)
         .http_only(true)
-        .same_site(CookieSameSite::Lax)
+        .same_site(SameSite::Lax)
 }
 
 /// A cookie builder with the attributes of `config`'s session cookie (path,
@@ -149,11 +147,7 @@ pub fn like_session(config: &SessionConfig, name: &str, value: &str) -> CookieBu
         .path(attrs.path.clone())
         .secure(attrs.secure)
         .http_only(attrs.http_only)
-        .same_site(match attrs.same_site {
-            SameSite::Strict => CookieSameSite::Strict,
-            SameSite::Lax => CookieSameSite::Lax,
-            SameSite::None => CookieSameSite::None,
-        })
+        .same_site(attrs.same_site)
         .partitioned(attrs.partitioned);
     if let Some(domain) = &attrs.domain {
         b = b.domain(domain.clone());
@@ -376,43 +370,22 @@ fn check(cookie: &Cookie<'_>) -> Result<(), CookieError> {
 
 /// The name and attribute rules of `build()`, on a cookie.
 fn check_attributes(cookie: &Cookie<'_>) -> Result<(), CookieError> {
-    let name = cookie.name();
-    if !is_valid_cookie_name(name) {
-        return Err(ConfigError::InvalidCookieName { name: name.into() }.into());
-    }
-    if let Some(path) = cookie.path() {
-        if !path.starts_with('/') || !is_valid_attribute(path) {
-            return Err(ConfigError::InvalidPath { path: path.into() }.into());
-        }
-    }
-    if let Some(domain) = cookie.domain() {
-        if domain.is_empty() || !is_valid_attribute(domain) {
-            return Err(ConfigError::InvalidDomain {
-                domain: domain.into(),
-            }
-            .into());
-        }
-    }
-    let same_site = match cookie.same_site() {
-        Some(CookieSameSite::None) => SameSite::None,
-        Some(CookieSameSite::Strict) => SameSite::Strict,
-        _ => SameSite::Lax,
-    };
+    let same_site = cookie.same_site().unwrap_or(SameSite::Lax);
     let partitioned = cookie.partitioned() == Some(true);
     // What the `cookie` crate writes: `Secure` when set, for a partitioned
     // cookie, and for `SameSite=None` unless explicitly turned off.
     let secure = cookie.secure() == Some(true)
         || partitioned
         || (cookie.secure().is_none() && same_site == SameSite::None);
-    check_secure_needs(same_site, partitioned, secure)?;
-    // A cookie without `Path` gets the request's directory as its path.
-    check_prefix(name, secure, cookie.domain(), cookie.path().unwrap_or(""))?;
+    check_cookie(&CookieRules {
+        name: cookie.name(),
+        path: cookie.path(),
+        domain: cookie.domain(),
+        secure,
+        same_site,
+        partitioned,
+    })?;
     Ok(())
-}
-
-/// RFC 6265 `cookie-octet`.
-fn is_cookie_octet(b: u8) -> bool {
-    matches!(b, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
 }
 
 fn append(response: &mut HeaderMap, cookie: &Cookie<'_>) {

@@ -9,7 +9,7 @@
 //! | [`EnvKeyError`] | [`Keyring::from_env`](crate::Keyring::from_env) |
 //! | [`SealError`] | sealing (the OS random source) |
 //! | [`OpenError`], [`MalformedReason`] | opening a sealed value |
-//! | [`ConfigError`] | [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build) |
+//! | [`ConfigError`], [`CookieRuleError`] | [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build); the cookie rules also for [`cookies::set`](crate::cookies::set) |
 //! | [`SessionError`], [`CodecError`] | storing or reading a session value |
 //! | [`SaveError`] | [`save`](crate::save) |
 //! | [`RevocationError`] | a [`Revocation`](crate::Revocation) store |
@@ -21,6 +21,7 @@
 //! and `tracing` chains print it once.
 
 pub use crate::config::ConfigError;
+pub use crate::cookie_rules::CookieRuleError;
 pub use crate::glue::SaveError;
 pub use crate::key::{EnvKeyError, KeyError};
 pub use crate::revocation::RevocationError;

@@ -34,9 +34,9 @@ mod cookie_header;
 
 mod config;
 
+mod cookie_rules;
+
 mod session;
-
-
 
 mod lifetime;
 
@@ -56,19 +56,20 @@ mod log;
 mod responses;
 
 pub use config::{
-    DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, MAX_SIZE_LIMIT, SameSite, SessionConfig,
-    SessionConfigBuilder,
+    DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, MAX_SIZE_LIMIT, SessionConfig, SessionConfigBuilder,
 };
 pub use cookie_header::{CookieValues, MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
+pub use cookie_rules::SameSite;
 pub use error::{
-    CodecError, ConfigError, EnvKeyError, KeyError, MalformedReason, OpenError, RevocationError,
-    SaveError, SealError, SessionError,
+    CodecError, ConfigError, CookieRuleError, EnvKeyError, KeyError, MalformedReason, OpenError,
+    RevocationError, SaveError, SealError, SessionError,
 };
 pub use glue::{
     RequestHeaders, ResponseHeaders, SaveErrorPolicy, SaveFailed, load, load_from_values,
     removal_header, save, session_cookie, set_cookie_header,
 };
 pub use key::{KEY_ID_LEN, Key, Keyring, MAX_KEY_LEN, MIN_KEY_LEN};
+pub use lifetime::Expiry;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use revocation::RedisRevocations;
@@ -76,7 +77,6 @@ pub use revocation::{
     BoxFuture, FailurePolicy, MemoryRevocations, Revocation, Revocations, Revoke, SessionMeta,
 };
 pub use seal::{MAX_COOKIE_LEN, OVERHEAD, Opened, VERSION, sealed_len};
-pub use lifetime::Expiry;
 pub use session::{InvalidReason, Session, SessionId, Status};
 
 /// The `cookie` crate, whose [`Cookie`](cookie::Cookie) the [`cookies`]

@@ -24,12 +24,11 @@ mod save;
 mod value;
 
 pub use identity::SessionId;
-pub(crate) use load::{LoadRules, Loader};
 pub use load::{InvalidReason, Status};
+pub(crate) use load::{LoadRules, Loader};
 pub(crate) use save::SavePlan;
-pub use value::{CodecError, SessionError};
 use value::{Append, decode_value};
-
+pub use value::{CodecError, SessionError};
 
 /// One user's session: an ordered map from string keys to values of any
 /// serde type, stored as postcard bytes behind a 4-byte fingerprint of the
@@ -377,13 +376,12 @@ impl fmt::Debug for Session {
     }
 }
 
-
 /// The test cookie's key and value, as Django's `TEST_COOKIE_NAME` and
 /// `TEST_COOKIE_VALUE`.
 const TEST_COOKIE_KEY: &str = "testcookie";
 const TEST_COOKIE_VALUE: &str = "worked";
 
-// The rest of Django's session API (issue 13).
+// The rest of Django's session API.
 impl Session {
     /// The value under `key`, or `default()` stored there first when the
     /// key is absent (Django's `setdefault`). The session is modified only

@@ -29,8 +29,8 @@ use tower_service::Service;
 
 use crate::config::SessionConfig;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed, load, save};
-use crate::revocation::Revocations;
 use crate::lifetime::Expiry;
+use crate::revocation::Revocations;
 use crate::session::{Session, SessionError, Status};
 
 mod csrf;

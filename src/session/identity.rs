@@ -91,7 +91,6 @@ impl Session {
         Some(id)
     }
 
-
     /// The session's id: the one in the cookie, or, for a new or renewed
     /// session, one drawn from the OS on first use and sealed into the
     /// cookie on save. `None` unless

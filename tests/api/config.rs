@@ -1,5 +1,7 @@
 //! Every `build()` rule rejects its bad configuration, and good ones build.
 
+use sealed_session::CookieRuleError;
+
 use crate::common::keyring;
 use sealed_session::time::Duration;
 use sealed_session::{ConfigError, SameSite, SessionConfig, SessionConfigBuilder};
@@ -41,7 +43,7 @@ fn invalid_cookie_names() {
         assert!(
             matches!(
                 err(b().cookie_name(name)),
-                ConfigError::InvalidCookieName { .. }
+                ConfigError::Cookie(CookieRuleError::InvalidCookieName { .. })
             ),
             "{name:?}"
         );
@@ -55,27 +57,27 @@ fn invalid_cookie_names() {
 fn host_prefix_rules() {
     assert_eq!(
         err(b().cookie_name("__Host-s").secure(false)),
-        ConfigError::PrefixRequiresSecure {
+        ConfigError::Cookie(CookieRuleError::PrefixRequiresSecure {
             name: "__Host-s".into()
-        }
+        })
     );
     assert_eq!(
         err(b().cookie_name("__Host-s").domain("example.com")),
-        ConfigError::HostPrefixWithDomain {
+        ConfigError::Cookie(CookieRuleError::HostPrefixWithDomain {
             name: "__Host-s".into()
-        }
+        })
     );
     assert_eq!(
         err(b().cookie_name("__Host-s").path("/app")),
-        ConfigError::HostPrefixPath {
+        ConfigError::Cookie(CookieRuleError::HostPrefixPath {
             name: "__Host-s".into(),
             path: "/app".into()
-        }
+        })
     );
     // Browsers match prefixes case-insensitively.
     assert!(matches!(
         err(b().cookie_name("__host-s").secure(false)),
-        ConfigError::PrefixRequiresSecure { .. }
+        ConfigError::Cookie(CookieRuleError::PrefixRequiresSecure { .. })
     ));
 }
 
@@ -83,9 +85,9 @@ fn host_prefix_rules() {
 fn secure_prefix_requires_secure() {
     assert_eq!(
         err(b().cookie_name("__Secure-s").secure(false)),
-        ConfigError::PrefixRequiresSecure {
+        ConfigError::Cookie(CookieRuleError::PrefixRequiresSecure {
             name: "__Secure-s".into()
-        }
+        })
     );
     assert!(
         b().cookie_name("__Secure-s")
@@ -100,11 +102,11 @@ fn secure_prefix_requires_secure() {
 fn same_site_none_and_partitioned_require_secure() {
     assert_eq!(
         err(b().same_site(SameSite::None).secure(false)),
-        ConfigError::SameSiteNoneRequiresSecure
+        ConfigError::Cookie(CookieRuleError::SameSiteNoneRequiresSecure)
     );
     assert_eq!(
         err(b().partitioned(true).secure(false)),
-        ConfigError::PartitionedRequiresSecure
+        ConfigError::Cookie(CookieRuleError::PartitionedRequiresSecure)
     );
     assert!(
         b().same_site(SameSite::None)
@@ -224,23 +226,23 @@ fn refresh_threshold_rules() {
 fn path_and_domain_cannot_inject_attributes() {
     assert!(matches!(
         err(b().path("/; Domain=evil.com")),
-        ConfigError::InvalidPath { .. }
+        ConfigError::Cookie(CookieRuleError::InvalidPath { .. })
     ));
     assert!(matches!(
         err(b().path("app")),
-        ConfigError::InvalidPath { .. }
+        ConfigError::Cookie(CookieRuleError::InvalidPath { .. })
     ));
     assert!(matches!(
         err(b().path("/a\nb")),
-        ConfigError::InvalidPath { .. }
+        ConfigError::Cookie(CookieRuleError::InvalidPath { .. })
     ));
     assert!(matches!(
         err(b().domain("a.com; Secure")),
-        ConfigError::InvalidDomain { .. }
+        ConfigError::Cookie(CookieRuleError::InvalidDomain { .. })
     ));
     assert!(matches!(
         err(b().domain("")),
-        ConfigError::InvalidDomain { .. }
+        ConfigError::Cookie(CookieRuleError::InvalidDomain { .. })
     ));
 }
 

@@ -1,11 +1,13 @@
 //! Plain cookie helpers and the stand-alone sealed cookie.
 
+use sealed_session::CookieRuleError;
+
 use crate::common::*;
 use http::HeaderMap;
 use sealed_session::cookie::{Cookie, SameSite as CookieSameSite};
 use sealed_session::cookies::{self, CookieError};
 use sealed_session::time::Duration;
-use sealed_session::{ConfigError, OpenError};
+use sealed_session::OpenError;
 
 fn request(cookie: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
@@ -79,7 +81,9 @@ fn bad_names_values_and_attributes_write_nothing() {
     let mut h = HeaderMap::new();
     assert!(matches!(
         cookies::set(&mut h, &cookies::build("a b", "v").build()),
-        Err(CookieError::Invalid(ConfigError::InvalidCookieName { .. }))
+        Err(CookieError::Invalid(
+            CookieRuleError::InvalidCookieName { .. }
+        ))
     ));
     for bad in ["a b", "a;b", "a\"b", "a,b", "a\\b", "\u{e9}", "a\nb"] {
         let err = cookies::set(&mut h, &cookies::build("n", bad).build()).unwrap_err();
@@ -91,11 +95,11 @@ fn bad_names_values_and_attributes_write_nothing() {
             &mut h,
             &cookies::build("n", "v").path("/; Domain=evil").build()
         ),
-        Err(CookieError::Invalid(ConfigError::InvalidPath { .. }))
+        Err(CookieError::Invalid(CookieRuleError::InvalidPath { .. }))
     ));
     assert!(matches!(
         cookies::set(&mut h, &cookies::build("n", "v").domain("a;b=c").build()),
-        Err(CookieError::Invalid(ConfigError::InvalidDomain { .. }))
+        Err(CookieError::Invalid(CookieRuleError::InvalidDomain { .. }))
     ));
     assert!(matches!(
         cookies::set(
@@ -106,7 +110,7 @@ fn bad_names_values_and_attributes_write_nothing() {
                 .build()
         ),
         Err(CookieError::Invalid(
-            ConfigError::SameSiteNoneRequiresSecure
+            CookieRuleError::SameSiteNoneRequiresSecure
         ))
     ));
     assert!(h.is_empty());

@@ -2,6 +2,8 @@
 //! (points 1, 2 and 9 are pinned next to `save` in `src/glue.rs`; 5, 6 and 8
 //! also at the byte level in `src/seal.rs`).
 
+use sealed_session::CookieRuleError;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -295,13 +297,13 @@ fn prefix_rules_apply_to_everyday_cookies() {
             let kind_matches = matches!(
                 (&err, *broken),
                 (
-                    CookieError::Invalid(ConfigError::HostPrefixWithDomain { .. }),
+                    CookieError::Invalid(CookieRuleError::HostPrefixWithDomain { .. }),
                     "domain"
                 ) | (
-                    CookieError::Invalid(ConfigError::HostPrefixPath { .. }),
+                    CookieError::Invalid(CookieRuleError::HostPrefixPath { .. }),
                     "path"
                 ) | (
-                    CookieError::Invalid(ConfigError::PrefixRequiresSecure { .. }),
+                    CookieError::Invalid(CookieRuleError::PrefixRequiresSecure { .. }),
                     "secure"
                 )
             );
