@@ -125,12 +125,6 @@ fn fixture<F: Fixture>() {
     row(
         name,
         "save",
-        "ours: `set_cookie_header` alone",
-        count(|| sealed_session::set_cookie_header(&config, &session).expect("header")),
-    );
-    row(
-        name,
-        "save",
         "baseline",
         count(|| fixtures::baseline_save(&key, &data)),
     );

@@ -11,20 +11,20 @@ use crate::cookie_header::CookieAttributes;
 use crate::cookie_rules::{CookieRuleError, CookieRules, SameSite, check_cookie};
 use crate::key::Keyring;
 use crate::lifetime::{Lifetimes, Rolling, default_refresh_after};
-use crate::seal::{self, Binding, Kind, MAX_CONTEXT_LEN, OpenError, Opened, SealError, sealed_len};
+use crate::seal::{MAX_CONTEXT_LEN, MAX_SIZE_LIMIT, Sealer, sealed_len};
 use crate::session::LoadRules;
 
 /// A session configuration broke a rule; [`SessionConfigBuilder::build`]
 /// returns it instead of a silently broken cookie.
 ///
 /// ```
+/// use sealed_session::time::Duration;
 /// use sealed_session::{ConfigError, Key, Keyring, SessionConfig};
 ///
 /// let result = SessionConfig::builder(Keyring::new(Key::generate()))
-///     .cookie_name("__Host-session")
-///     .secure(false)
+///     .max_age(Duration::ZERO)
 ///     .build();
-/// assert!(matches!(result, Err(ConfigError::Cookie(CookieRuleError::PrefixRequiresSecure { .. }))));
+/// assert!(matches!(result, Err(ConfigError::NonPositiveLifetime { .. })));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -89,11 +89,6 @@ pub enum ConfigError {
         max: usize,
     },
 }
-
-/// The largest `name=value` a cookie may have: every major browser stores
-/// 4,096 bytes; a higher limit would let the crate write cookies that browsers
-/// silently drop.
-pub const MAX_SIZE_LIMIT: usize = 4096;
 
 /// The default limit on `name=value`: the smallest that all major browsers
 /// accept.
@@ -221,81 +216,18 @@ impl SessionConfig {
         &self.inner.context
     }
 
-    /// Opens the value of a session cookie sealed under this configuration
-    /// and returns the plaintext envelope (its layout is in the crate docs),
-    /// for tools and tests that inspect the wire format. Applications read
-    /// sessions with [`load`](crate::load), which also decodes and checks
-    /// the expiry.
-    ///
-    /// # Errors
-    ///
-    /// As [`Keyring::open`]; a raw [`Keyring::seal`] value or a stand-alone
-    /// sealed cookie is [`OpenError::Tampered`](crate::OpenError::Tampered)
-    /// here, as a session is there.
-    ///
-    /// ```
-    /// use sealed_session::{Key, Keyring, SessionConfig};
-    ///
-    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
-    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
-    /// session.insert("n", &1u8)?;
-    /// let cookie = sealed_session::session_cookie(&config, &session)?.unwrap();
-    /// let opened = config.open_session_value(cookie.value())?;
-    /// // The last entry: key "n", then 5 value bytes, the shape fingerprint and 1u8.
-    /// let tail = &opened.plaintext[opened.plaintext.len() - 7..];
-    /// assert_eq!((tail[0], tail[1], tail[6]), (b'n', 5, 1));
-    /// assert!(config.keyring().open(config.cookie_name(), cookie.value()).is_err());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn open_session_value(&self, value: &str) -> Result<Opened, OpenError> {
-        seal::open(&self.inner.keyring, self.session_binding(), value)
-    }
-
-    /// Seals `plaintext` as the value of this configuration's session
-    /// cookie, whatever its bytes: for tools and tests that craft session
-    /// cookies byte by byte (a plaintext that is not a valid envelope loads
-    /// as [`InvalidReason::BadPayload`](crate::InvalidReason::BadPayload)).
-    /// It grants nothing the keys do not: applications write sessions with
-    /// [`save`](crate::save).
-    ///
-    /// # Errors
-    ///
-    /// [`SealError`] if the OS random source fails.
-    ///
-    /// ```
-    /// use sealed_session::{InvalidReason, Key, Keyring, SessionConfig, Status};
-    ///
-    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
-    /// let value = config.seal_session_value(b"not an envelope")?;
-    /// let request = http::Request::builder().header("cookie", format!("session={value}")).body(())?;
-    /// let session = sealed_session::load(&config, &request);
-    /// assert_eq!(session.status(), Status::Invalid(InvalidReason::BadPayload));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn seal_session_value(&self, plaintext: &[u8]) -> Result<String, SealError> {
-        seal::seal_to_string(
-            self.inner.keyring.primary(),
-            self.session_binding(),
-            plaintext,
+    /// The sealing door for this configuration's session cookie.
+    pub(crate) fn session_sealer(&self) -> Sealer<'_> {
+        Sealer::session(
+            &self.inner.keyring,
+            &self.inner.context,
+            &self.inner.cookie_name,
         )
     }
 
-    /// The AAD binding of this configuration's session cookie.
-    pub(crate) fn session_binding(&self) -> Binding<'_> {
-        Binding {
-            kind: Kind::Session,
-            context: &self.inner.context,
-            name: &self.inner.cookie_name,
-        }
-    }
-
-    /// The AAD binding of a stand-alone sealed cookie called `name`.
-    pub(crate) fn cookie_binding<'a>(&'a self, name: &'a str) -> Binding<'a> {
-        Binding {
-            kind: Kind::Cookie,
-            context: &self.inner.context,
-            name,
-        }
+    /// The sealing door for a stand-alone sealed cookie called `name`.
+    pub(crate) fn cookie_sealer<'a>(&'a self, name: &'a str) -> Sealer<'a> {
+        Sealer::cookie(&self.inner.keyring, &self.inner.context, name)
     }
 
     /// The limit on `name=value`, in bytes.

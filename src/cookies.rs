@@ -43,7 +43,7 @@ use crate::config::SessionConfig;
 use crate::cookie_header::{MAX_CANDIDATES, cookie_lifetime, cookie_values};
 use crate::cookie_rules::{CookieRuleError, CookieRules, SameSite, check_cookie, is_cookie_octet};
 use crate::log;
-use crate::seal::{self, MalformedReason, OpenError, SealError};
+use crate::seal::{OpenError, SealError, Sealer};
 
 /// A cookie could not be written or a sealed cookie not read.
 ///
@@ -255,12 +255,8 @@ pub fn set_sealed(
         .max_age()
         .map(|d| cookie_lifetime(now, now.saturating_add(d.whole_seconds())));
     let expires = lifetime.map_or(i64::MAX, |(_, at)| at);
-    // A minimal envelope: the 8-byte big-endian expiry, then the payload.
-    let plaintext = cookie.value().as_bytes();
-    let mut framed = zeroize::Zeroizing::new(Vec::with_capacity(8 + plaintext.len()));
-    framed.extend_from_slice(&expires.to_be_bytes());
-    framed.extend_from_slice(plaintext);
-    let size = name.len() + 1 + seal::sealed_len(framed.len());
+    let payload = cookie.value().as_bytes();
+    let size = name.len() + 1 + Sealer::expiring_len(payload.len());
     if size > config.size_limit() {
         return Err(CookieError::TooLarge {
             name: name.to_owned(),
@@ -268,11 +264,7 @@ pub fn set_sealed(
             limit: config.size_limit(),
         });
     }
-    let value = seal::seal_to_string(
-        config.keyring().primary(),
-        config.cookie_binding(name),
-        &framed,
-    )?;
+    let value = config.cookie_sealer(name).seal_expiring(expires, payload)?;
     let mut sealed = cookie.clone();
     sealed.set_value(value);
     if let Some((age, at)) = lifetime {
@@ -321,23 +313,17 @@ pub fn open_sealed(
         source,
     };
     let mut first: Option<CookieError> = None;
+    let sealer = config.cookie_sealer(name);
     for raw in cookie_values(request, name).take(MAX_CANDIDATES) {
-        let result = seal::open(config.keyring(), config.cookie_binding(name), raw);
-        let opened = match result {
-            Ok(opened) => zeroize::Zeroizing::new(opened.plaintext),
+        let (expires, payload) = match sealer.open_expiring(raw) {
+            Ok(opened) => opened,
             Err(source) => {
                 log::rejected_sealed_cookie(name, source);
                 first.get_or_insert(open_error(source));
                 continue;
             }
         };
-        let Some((head, payload)) = opened.split_first_chunk::<8>() else {
-            first.get_or_insert(open_error(OpenError::Malformed(
-                MalformedReason::TooShort { len: opened.len() },
-            )));
-            continue;
-        };
-        if now >= i64::from_be_bytes(*head) {
+        if now >= expires {
             first = Some(CookieError::Expired {
                 name: name.to_owned(),
             });
@@ -345,7 +331,7 @@ pub fn open_sealed(
         }
         // Sealed from a `&str` by `set_sealed`; anything else was sealed by
         // another holder of the key and is treated as not opening.
-        match std::str::from_utf8(payload) {
+        match std::str::from_utf8(&payload) {
             Ok(text) => return Ok(text.to_owned()),
             Err(_) => {
                 first.get_or_insert(open_error(OpenError::Tampered));

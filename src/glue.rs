@@ -13,8 +13,7 @@ use crate::cookie_header::{
     MAX_CANDIDATES, attributes_len, cookie_lifetime, cookie_values, push_attributes,
 };
 use crate::log;
-use crate::seal::{self, SealError};
-use crate::secret_buf::SecretBuf;
+use crate::seal::SealError;
 use crate::session::{InvalidReason, Loader, SavePlan, Session, Status};
 
 /// Saving a session failed; nothing but `Vary` was written to the response.
@@ -252,29 +251,6 @@ pub fn load<R: RequestHeaders + ?Sized>(config: &SessionConfig, request: &R) -> 
     }
 }
 
-/// Loads the session from cookie values already picked out of a request, for
-/// frameworks that parse cookies themselves. At most
-/// [`MAX_CANDIDATES`](crate::MAX_CANDIDATES) are tried; if more are offered
-/// and none of those tried loads, the status is [`Status::Truncated`] and the
-/// cookie is not removed on save (it was not examined).
-///
-/// ```
-/// use sealed_session::{Key, Keyring, SessionConfig, Status};
-///
-/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
-/// let session = sealed_session::load_from_values(&config, [&b"not-sealed"[..]]);
-/// assert!(matches!(session.status(), Status::Invalid(_)));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
-/// [`Status::Truncated`]: crate::Status::Truncated
-pub fn load_from_values<'a>(
-    config: &SessionConfig,
-    values: impl IntoIterator<Item = &'a [u8]>,
-) -> Session {
-    try_candidates(config, values).unwrap_or_else(|loader| finish(config, loader))
-}
-
 /// Tries the candidates in order: the first that opens and is live, or the
 /// loader that knows why none did.
 fn try_candidates<'a>(
@@ -282,17 +258,17 @@ fn try_candidates<'a>(
     values: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<Session, Loader> {
     let mut loader = Loader::new(config.load_rules());
+    let sealer = config.session_sealer();
     for (i, raw) in values.into_iter().enumerate() {
         if i == MAX_CANDIDATES {
             // One more than we examine: the real cookie may be among them.
             loader.cut();
             break;
         }
-        let opened = seal::open(config.keyring(), config.session_binding(), raw);
-        match opened {
+        match sealer.open(raw) {
             Ok(opened) => {
-                let (used_fallback, key_id) = (opened.used_fallback, opened.key_id);
-                if let Some(session) = loader.offer(opened.plaintext, opened.used_fallback) {
+                let (used_fallback, key_id) = (opened.used_fallback(), opened.key_id());
+                if let Some(session) = loader.offer(opened.into_plaintext(), used_fallback) {
                     if used_fallback {
                         log::opened_with_fallback(config.cookie_name(), key_id);
                     }
@@ -395,14 +371,9 @@ pub fn save<T: ResponseHeaders + ?Sized>(
     Ok(())
 }
 
-/// The `Set-Cookie` header [`save`] would write, if any: for frameworks
-/// whose response type is not an `http` one. It knows no status: do not send
-/// it with a 5xx response.
-///
-/// # Errors
-///
-/// As [`save`].
-pub fn set_cookie_header(
+/// The `Set-Cookie` header [`save`] writes for a response that is not a
+/// server error, if any.
+fn set_cookie_header(
     config: &SessionConfig,
     session: &Session,
 ) -> Result<Option<HeaderValue>, SaveError> {
@@ -424,38 +395,6 @@ pub fn set_cookie_header(
     }
 }
 
-/// The session's `Set-Cookie` as a [`cookie::Cookie`], for frameworks that
-/// manage cookies through a jar (actix-web's `HttpResponse::cookie`,
-/// axum-extra's `CookieJar`, Rocket): `None` when [`save`] would write
-/// nothing. A removal comes back as a cookie with an empty value and
-/// `Max-Age=0`.
-///
-/// # Errors
-///
-/// As [`save`].
-///
-/// ```
-/// use sealed_session::{Key, Keyring, SessionConfig};
-///
-/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
-/// let mut session = sealed_session::load(&config, &http::Request::new(()));
-/// session.insert("user", &42u64)?;
-/// let cookie = sealed_session::session_cookie(&config, &session)?.expect("modified");
-/// assert_eq!(cookie.name(), "session");
-/// assert_eq!(cookie.http_only(), Some(true));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn session_cookie(
-    config: &SessionConfig,
-    session: &Session,
-) -> Result<Option<cookie::Cookie<'static>>, SaveError> {
-    Ok(set_cookie_header(config, session)?.map(|value| {
-        // The header was built from visible ASCII by this crate.
-        let text = value.to_str().unwrap_or_default().to_owned();
-        cookie::Cookie::parse(text).unwrap_or_else(|_| cookie::Cookie::new("", ""))
-    }))
-}
-
 /// `name=` and the sealed session, checked against the size limit before
 /// anything is sealed, in a buffer with room for exactly `attributes_len`
 /// more bytes.
@@ -467,16 +406,14 @@ fn sealed_pair(
     attributes_len: usize,
 ) -> Result<Vec<u8>, SaveError> {
     let name = config.cookie_name();
-    // The envelope is built straight after room for the seal header and
-    // sealed in place. Until sealing it holds plaintext: wiped on drop.
-    let mut frame = Vec::with_capacity(seal::OVERHEAD + session.envelope_len_bound());
-    frame.resize(seal::HEADER_LEN, 0);
-    let mut frame = SecretBuf::new(
-        session
-            .encode_envelope(now, expires, frame)
-            .ok_or(SealError::Rng)?,
-    );
-    let size = name.len() + 1 + seal::sealed_len(frame.len() - seal::HEADER_LEN);
+    let sealer = config.session_sealer();
+    // The envelope is built straight into the frame and sealed in place.
+    let frame = sealer
+        .frame(session.envelope_len_bound(), |buf| {
+            session.encode_envelope(now, expires, buf)
+        })
+        .ok_or(SealError::Rng)?;
+    let size = name.len() + 1 + frame.sealed_len();
     let limit = config.size_limit();
     if size > limit {
         return Err(SaveError::TooLarge { size, limit });
@@ -484,14 +421,7 @@ fn sealed_pair(
     let mut out = Vec::with_capacity(size + attributes_len);
     out.extend_from_slice(name.as_bytes());
     out.push(b'=');
-    let nonce = seal::fresh_nonce()?;
-    seal::seal_frame(
-        config.keyring().primary(),
-        config.session_binding(),
-        &mut frame,
-        &nonce,
-        &mut out,
-    )?;
+    sealer.seal_frame(frame, &mut out)?;
     Ok(out)
 }
 
@@ -503,8 +433,7 @@ fn log_save_error(cookie_name: &str, error: &SaveError) {
 }
 
 /// A `Set-Cookie` that deletes the session cookie.
-#[must_use]
-pub fn removal_header(config: &SessionConfig) -> HeaderValue {
+pub(crate) fn removal_header(config: &SessionConfig) -> HeaderValue {
     let name = config.cookie_name();
     let max_age = Some((0, 0));
     let mut out = Vec::with_capacity(name.len() + 1 + attributes_len(config.attributes(), max_age));
@@ -555,7 +484,7 @@ mod tests {
         session.insert("k", &1u8).unwrap();
         let written = set_cookie_header(&config, &session).unwrap().unwrap();
         let text = written.to_str().unwrap();
-        let c = session_cookie(&config, &session).unwrap().unwrap();
+        let c = cookie::Cookie::parse(text).unwrap();
         assert_eq!(c.name(), "__Secure-s");
         assert_eq!(c.value().len(), text.split(';').next().unwrap().len() - 11);
         assert_eq!(c.path(), Some("/app"));

@@ -145,7 +145,7 @@ pub const MIN_KEY_LEN: usize = 32;
 pub const MAX_KEY_LEN: usize = 1024;
 
 /// Length of a key id on the wire.
-pub const KEY_ID_LEN: usize = 4;
+pub(crate) const KEY_ID_LEN: usize = 4;
 
 /// HKDF-SHA256 salt. Fixed and public: it separates this crate's derivations
 /// from any other use of the same master secret.
@@ -253,22 +253,10 @@ impl Key {
         STANDARD.encode(self.secret.as_slice())
     }
 
-    /// The length of the secret in bytes.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.secret.len()
-    }
-
-    /// Always `false`: a key holds at least [`MIN_KEY_LEN`] bytes.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.secret.is_empty()
-    }
-
     /// The 4-byte id this key gets on the wire (public, derived by HKDF).
     #[must_use]
-    pub fn id(&self) -> [u8; KEY_ID_LEN] {
-        derive(&self.secret).0
+    pub fn id(&self) -> KeyId {
+        KeyId(derive(&self.secret).0)
     }
 }
 
@@ -493,20 +481,15 @@ impl Keyring {
 
     /// The number of keys, primary included.
     #[must_use]
+    #[allow(clippy::len_without_is_empty)] // a keyring always holds its primary key
     pub fn len(&self) -> usize {
         self.inner.keys.len()
     }
 
-    /// Always `false`: a keyring has a primary key.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.inner.keys.is_empty()
-    }
-
     /// The primary key's id.
     #[must_use]
-    pub fn primary_id(&self) -> [u8; KEY_ID_LEN] {
-        self.primary().id
+    pub fn primary_id(&self) -> KeyId {
+        KeyId(self.primary().id)
     }
 
     pub(crate) fn primary(&self) -> &DerivedKey {
@@ -538,23 +521,65 @@ impl fmt::Debug for Keyring {
                     .inner
                     .keys
                     .iter()
-                    .map(|k| KeyIdHex(k.id))
+                    .map(|k| KeyId(k.id))
                     .collect::<Vec<_>>(),
             )
             .finish()
     }
 }
 
-/// Formats a key id as 8 hex digits.
-pub(crate) struct KeyIdHex(pub(crate) [u8; KEY_ID_LEN]);
+/// A key's public 4-byte id, as the wire format carries it in front of
+/// every sealed value: derived from the key by HKDF, so it names the key
+/// without revealing it. `Display` (and `Debug`) is 8 lowercase hex digits,
+/// the form logs use.
+///
+/// ```
+/// use sealed_session::{Key, Keyring};
+///
+/// let key = Key::generate();
+/// let ring = Keyring::new(key.clone());
+/// assert_eq!(ring.primary_id(), key.id());
+/// assert_eq!(key.id().to_string().len(), 8);
+/// assert_eq!(format!("{:?}", key.id()), format!("KeyId({})", key.id()));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub(crate) [u8; KEY_ID_LEN]);
 
-impl fmt::Debug for KeyIdHex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
+impl KeyId {
+    /// The id's four bytes, as on the wire.
+    ///
+    /// ```
+    /// let id = sealed_session::Key::generate().id();
+    /// assert_eq!(id.as_bytes().len(), 4);
+    /// ```
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; KEY_ID_LEN] {
+        &self.0
     }
 }
 
-impl fmt::Display for KeyIdHex {
+/// An id from its four wire bytes (ids are public: tools and tests match a
+/// value's id against a key's).
+///
+/// ```
+/// use sealed_session::{Key, KeyId};
+///
+/// let key = Key::generate();
+/// assert_eq!(KeyId::from(*key.id().as_bytes()), key.id());
+/// ```
+impl From<[u8; KEY_ID_LEN]> for KeyId {
+    fn from(bytes: [u8; KEY_ID_LEN]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for b in self.0 {
             write!(f, "{b:02x}")?;

@@ -44,6 +44,8 @@ mod envelope;
 
 mod seal;
 
+pub mod danger;
+
 mod secret_buf;
 
 mod key;
@@ -55,20 +57,15 @@ mod log;
 #[cfg(feature = "axum")]
 mod responses;
 
-pub use config::{
-    DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, MAX_SIZE_LIMIT, SessionConfig, SessionConfigBuilder,
-};
+pub use config::{DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, SessionConfig, SessionConfigBuilder};
 pub use cookie_header::{CookieValues, MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
 pub use cookie_rules::SameSite;
 pub use error::{
     CodecError, ConfigError, CookieRuleError, EnvKeyError, KeyError, MalformedReason, OpenError,
     RevocationError, SaveError, SealError, SessionError,
 };
-pub use glue::{
-    RequestHeaders, ResponseHeaders, SaveErrorPolicy, SaveFailed, load, load_from_values,
-    removal_header, save, session_cookie, set_cookie_header,
-};
-pub use key::{KEY_ID_LEN, Key, Keyring, MAX_KEY_LEN, MIN_KEY_LEN};
+pub use glue::{RequestHeaders, ResponseHeaders, SaveErrorPolicy, SaveFailed, load, save};
+pub use key::{Key, KeyId, Keyring, MAX_KEY_LEN, MIN_KEY_LEN};
 pub use lifetime::Expiry;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -76,7 +73,7 @@ pub use revocation::RedisRevocations;
 pub use revocation::{
     BoxFuture, FailurePolicy, MemoryRevocations, Revocation, Revocations, Revoke, SessionMeta,
 };
-pub use seal::{MAX_COOKIE_LEN, OVERHEAD, Opened, VERSION, sealed_len};
+pub use seal::{MAX_SIZE_LIMIT, Opened};
 pub use session::{InvalidReason, Session, SessionId, Status};
 
 /// The `cookie` crate, whose [`Cookie`](cookie::Cookie) the [`cookies`]

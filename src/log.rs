@@ -19,8 +19,7 @@
 //! capture each event and check).
 #![cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 
-#[cfg(feature = "tracing")]
-use crate::key::KeyIdHex;
+use crate::key::KeyId;
 use crate::seal::{OpenError, SealError};
 use crate::session::InvalidReason;
 #[cfg(feature = "axum")]
@@ -89,12 +88,12 @@ pub(crate) fn rejected_sealed_cookie(cookie_name: &str, reason: OpenError) {
 
 /// A session cookie opened with a fallback key: it is re-sealed with the
 /// primary on save. Counting these shows when an old key can be retired.
-pub(crate) fn opened_with_fallback(cookie_name: &str, key_id: [u8; 4]) {
+pub(crate) fn opened_with_fallback(cookie_name: &str, key_id: KeyId) {
     #[cfg(feature = "tracing")]
     tracing::info!(
         target: ROTATION,
         cookie = cookie_name,
-        key_id = %KeyIdHex(key_id),
+        key_id = %key_id,
         "session cookie opened with a fallback key"
     );
 }

@@ -20,7 +20,8 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::key::{DerivedKey, KEY_ID_LEN, KeyIdHex, Keyring};
+use crate::key::{DerivedKey, KEY_ID_LEN, KeyId, Keyring};
+use crate::secret_buf::SecretBuf;
 
 /// Sealing failed. Both causes are failures of the machine or the caller,
 /// never of client input.
@@ -75,10 +76,10 @@ pub enum OpenError {
         version: u8,
     },
     /// No key in the keyring has this id; no decryption was attempted.
-    #[error("sealed with an unknown key (id {})", KeyIdHex(*key_id))]
+    #[error("sealed with an unknown key (id {})", key_id)]
     UnknownKey {
         /// The key id found in the value (public: it is on the wire).
-        key_id: [u8; KEY_ID_LEN],
+        key_id: KeyId,
     },
     /// Authentication failed: the value was altered, or sealed for another
     /// cookie name.
@@ -124,7 +125,7 @@ pub enum MalformedReason {
 /// What a sealed value is: bound into the AAD, so a value sealed as one
 /// kind never opens as another, whatever its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+enum Kind {
     /// A session envelope (`save`).
     Session = 1,
     /// A stand-alone sealed cookie (`cookies::set_sealed`).
@@ -139,22 +140,11 @@ pub(crate) const MAX_CONTEXT_LEN: usize = 255;
 /// Everything a sealed value is bound to besides its key: the authenticated
 /// data. A value opens only under the same kind, context and cookie name.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Binding<'a> {
-    pub(crate) kind: Kind,
+struct Binding<'a> {
+    kind: Kind,
     /// At most [`MAX_CONTEXT_LEN`] bytes (checked by `SessionConfigBuilder::build`).
-    pub(crate) context: &'a str,
-    pub(crate) name: &'a str,
-}
-
-impl<'a> Binding<'a> {
-    /// A raw [`Keyring::seal`] value: empty context.
-    fn raw(name: &'a str) -> Self {
-        Self {
-            kind: Kind::Raw,
-            context: "",
-            name,
-        }
-    }
+    context: &'a str,
+    name: &'a str,
 }
 
 /// What [`Keyring::open`] returns: the plaintext, and which key opened it.
@@ -165,20 +155,66 @@ impl<'a> Binding<'a> {
 /// let (old, new) = (Key::generate(), Key::generate());
 /// let value = Keyring::new(old.clone()).seal("prefs", b"dark");
 /// let opened = Keyring::new(new).with_fallback(old.clone()).open("prefs", &value)?;
-/// assert_eq!(*opened.plaintext, b"dark");
-/// assert!(opened.used_fallback);
-/// assert_eq!(opened.key_id, old.id());
+/// assert_eq!(opened.plaintext(), b"dark");
+/// assert!(opened.used_fallback());
+/// assert_eq!(opened.key_id(), old.id());
 /// # Ok::<(), sealed_session::OpenError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Opened {
-    /// The authenticated plaintext, wiped from memory when dropped.
-    pub plaintext: Zeroizing<Vec<u8>>,
-    /// `true` when a fallback key (not the primary) opened the value, so the
+    /// Wiped from memory when dropped.
+    plaintext: Zeroizing<Vec<u8>>,
+    used_fallback: bool,
+    key_id: KeyId,
+}
+
+impl Opened {
+    /// The authenticated plaintext. The buffer behind it is wiped when the
+    /// `Opened` is dropped.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring};
+    /// let ring = Keyring::new(Key::generate());
+    /// let opened = ring.open("prefs", &ring.seal("prefs", b"dark"))?;
+    /// assert_eq!(opened.plaintext(), b"dark");
+    /// # Ok::<(), sealed_session::OpenError>(())
+    /// ```
+    #[must_use]
+    pub fn plaintext(&self) -> &[u8] {
+        &self.plaintext
+    }
+
+    /// `true` when a fallback key (not the primary) opened the value: the
     /// caller should re-seal it with the primary.
-    pub used_fallback: bool,
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring};
+    /// let ring = Keyring::new(Key::generate());
+    /// assert!(!ring.open("prefs", &ring.seal("prefs", b"dark"))?.used_fallback());
+    /// # Ok::<(), sealed_session::OpenError>(())
+    /// ```
+    #[must_use]
+    pub fn used_fallback(&self) -> bool {
+        self.used_fallback
+    }
+
     /// The id of the key that opened the value.
-    pub key_id: [u8; KEY_ID_LEN],
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring};
+    /// let ring = Keyring::new(Key::generate());
+    /// assert_eq!(ring.open("prefs", &ring.seal("prefs", b"dark"))?.key_id(), ring.primary_id());
+    /// # Ok::<(), sealed_session::OpenError>(())
+    /// ```
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+
+    /// The plaintext buffer itself, still wiped on drop.
+    pub(crate) fn into_plaintext(self) -> Zeroizing<Vec<u8>> {
+        self.plaintext
+    }
 }
 
 impl fmt::Debug for Opened {
@@ -188,10 +224,134 @@ impl fmt::Debug for Opened {
         f.debug_struct("Opened")
             .field("plaintext_len", &self.plaintext.len())
             .field("used_fallback", &self.used_fallback)
-            .field("key_id", &KeyIdHex(self.key_id))
+            .field("key_id", &self.key_id)
             .finish()
     }
 }
+
+/// The one door to sealing: a keyring and everything a value is bound to
+/// besides its key (the kind of value, the context, the cookie name). The
+/// configuration hands one out for its session cookie and for each
+/// stand-alone sealed cookie, the keyring one for raw values; nothing
+/// outside this module sees the frame layout, the nonce or the binding.
+#[derive(Clone, Copy)]
+pub(crate) struct Sealer<'a> {
+    keyring: &'a Keyring,
+    binding: Binding<'a>,
+}
+
+/// A plaintext written in place behind room for the seal header, so that
+/// sealing it needs no copy. Wiped on drop (after sealing it holds only
+/// ciphertext, but the wipe is cheaper than proving that).
+pub(crate) struct Frame(SecretBuf);
+
+impl Frame {
+    /// The length of the sealed value this frame gives, before sealing it.
+    pub(crate) fn sealed_len(&self) -> usize {
+        sealed_len(self.0.len() - HEADER_LEN)
+    }
+}
+
+impl<'a> Sealer<'a> {
+    /// Session envelopes of the cookie `name` under `context`.
+    pub(crate) fn session(keyring: &'a Keyring, context: &'a str, name: &'a str) -> Self {
+        Self::new(keyring, Kind::Session, context, name)
+    }
+
+    /// Stand-alone sealed cookies (`cookies::set_sealed`) called `name`.
+    pub(crate) fn cookie(keyring: &'a Keyring, context: &'a str, name: &'a str) -> Self {
+        Self::new(keyring, Kind::Cookie, context, name)
+    }
+
+    /// Raw [`Keyring::seal`] values: empty context.
+    fn raw(keyring: &'a Keyring, name: &'a str) -> Self {
+        Self::new(keyring, Kind::Raw, "", name)
+    }
+
+    fn new(keyring: &'a Keyring, kind: Kind, context: &'a str, name: &'a str) -> Self {
+        Self {
+            keyring,
+            binding: Binding {
+                kind,
+                context,
+                name,
+            },
+        }
+    }
+
+    /// A frame whose plaintext `write` appends to the buffer it is given,
+    /// which has room for `plaintext_capacity` bytes; `None` when `write`
+    /// gives none.
+    pub(crate) fn frame(
+        &self,
+        plaintext_capacity: usize,
+        write: impl FnOnce(Vec<u8>) -> Option<Vec<u8>>,
+    ) -> Option<Frame> {
+        let mut buf = Vec::with_capacity(OVERHEAD + plaintext_capacity);
+        buf.resize(HEADER_LEN, 0);
+        Some(Frame(SecretBuf::new(write(buf)?)))
+    }
+
+    /// Seals `frame` with the primary key and a fresh nonce, appending the
+    /// base64url text to `out` (ASCII, so a `Set-Cookie` line built around
+    /// it needs no UTF-8 check).
+    pub(crate) fn seal_frame(&self, mut frame: Frame, out: &mut Vec<u8>) -> Result<(), SealError> {
+        let nonce = fresh_nonce()?;
+        seal_frame(
+            self.keyring.primary(),
+            self.binding,
+            &mut frame.0,
+            &nonce,
+            out,
+        )
+    }
+
+    /// Seals `plaintext` with the primary key into a new string.
+    pub(crate) fn seal(&self, plaintext: &[u8]) -> Result<String, SealError> {
+        seal_to_string(self.keyring.primary(), self.binding, plaintext)
+    }
+
+    /// Opens a value sealed under this binding by any key of the ring.
+    pub(crate) fn open(&self, value: impl AsRef<[u8]>) -> Result<Opened, OpenError> {
+        open(self.keyring, self.binding, value)
+    }
+
+    /// The length of a value [`seal_expiring`](Self::seal_expiring) gives
+    /// for a payload of `payload_len` bytes.
+    pub(crate) fn expiring_len(payload_len: usize) -> usize {
+        sealed_len(EXPIRY_LEN + payload_len)
+    }
+
+    /// Seals `payload` with its server-side expiry (Unix seconds): the
+    /// framing of stand-alone sealed cookies, an 8-byte big-endian expiry
+    /// and then the payload.
+    pub(crate) fn seal_expiring(&self, expires: i64, payload: &[u8]) -> Result<String, SealError> {
+        let mut framed = Zeroizing::new(Vec::with_capacity(EXPIRY_LEN + payload.len()));
+        framed.extend_from_slice(&expires.to_be_bytes());
+        framed.extend_from_slice(payload);
+        self.seal(&framed)
+    }
+
+    /// Opens a [`seal_expiring`](Self::seal_expiring) value: its expiry and
+    /// its payload (wiped on drop).
+    pub(crate) fn open_expiring(
+        &self,
+        value: impl AsRef<[u8]>,
+    ) -> Result<(i64, Zeroizing<Vec<u8>>), OpenError> {
+        let mut plaintext = self.open(value)?.into_plaintext();
+        let Some(head) = plaintext.first_chunk::<EXPIRY_LEN>() else {
+            return Err(OpenError::Malformed(MalformedReason::TooShort {
+                len: plaintext.len(),
+            }));
+        };
+        let expires = i64::from_be_bytes(*head);
+        plaintext.drain(..EXPIRY_LEN);
+        Ok((expires, plaintext))
+    }
+}
+
+/// The expiry in front of a stand-alone sealed cookie's payload.
+const EXPIRY_LEN: usize = 8;
 
 impl Keyring {
     /// Seals `plaintext` for the cookie called `cookie_name` with the primary
@@ -210,7 +370,7 @@ impl Keyring {
     ///
     /// let ring = Keyring::new(Key::generate());
     /// let value = ring.seal("prefs", b"dark");
-    /// assert_eq!(*ring.open("prefs", &value).unwrap().plaintext, b"dark");
+    /// assert_eq!(ring.open("prefs", &value).unwrap().plaintext(), b"dark");
     /// ```
     #[must_use]
     pub fn seal(&self, cookie_name: &str, plaintext: &[u8]) -> String {
@@ -225,7 +385,7 @@ impl Keyring {
     ///
     /// [`SealError::Rng`] when the OS gives no nonce.
     pub fn try_seal(&self, cookie_name: &str, plaintext: &[u8]) -> Result<String, SealError> {
-        seal_to_string(self.primary(), Binding::raw(cookie_name), plaintext)
+        Sealer::raw(self, cookie_name).seal(plaintext)
     }
 
     /// Opens a value sealed for `cookie_name` by any key of this ring.
@@ -248,39 +408,40 @@ impl Keyring {
     /// assert_eq!(ring.open("other", &value), Err(OpenError::Tampered));
     /// ```
     pub fn open(&self, cookie_name: &str, value: &str) -> Result<Opened, OpenError> {
-        open(self, Binding::raw(cookie_name), value)
+        Sealer::raw(self, cookie_name).open(value)
     }
 }
 
 /// The wire format version this crate writes and reads.
-pub const VERSION: u8 = 1;
+const VERSION: u8 = 1;
 /// XAES-256-GCM nonce length: 192 random bits.
-pub(crate) const NONCE_LEN: usize = 24;
+const NONCE_LEN: usize = 24;
 /// GCM tag length.
-pub(crate) const TAG_LEN: usize = 16;
+const TAG_LEN: usize = 16;
 /// `version | key_id | nonce`.
-pub(crate) const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
+const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
 /// Bytes a sealed value adds to its plaintext before base64: 45.
-pub const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
-/// The largest `name=value` pair browsers are required to store (RFC 6265bis).
-/// `open` rejects longer values before decoding anything.
-pub const MAX_COOKIE_LEN: usize = 4096;
+const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
+
+/// The largest `name=value` a cookie may have: every major browser stores
+/// 4,096 bytes (RFC 6265bis requires it), so a higher limit would let the
+/// crate write cookies that browsers silently drop. [`Keyring::open`]
+/// rejects longer values before decoding anything.
+pub const MAX_SIZE_LIMIT: usize = 4096;
 
 /// Length of the base64url (unpadded) text for `n` bytes.
-#[must_use]
-pub(crate) const fn encoded_len(n: usize) -> usize {
+const fn encoded_len(n: usize) -> usize {
     (n * 4).div_ceil(3)
 }
 
 /// Length of a sealed value for a plaintext of `n` bytes.
-#[must_use]
-pub const fn sealed_len(plaintext_len: usize) -> usize {
+pub(crate) const fn sealed_len(plaintext_len: usize) -> usize {
     encoded_len(plaintext_len + OVERHEAD)
 }
 
 /// Seals with a fresh OS-random nonce into a new string of exactly the
 /// sealed length.
-pub(crate) fn seal_to_string(
+fn seal_to_string(
     key: &DerivedKey,
     binding: Binding<'_>,
     plaintext: &[u8],
@@ -290,7 +451,7 @@ pub(crate) fn seal_to_string(
 
 /// The deterministic core of sealing; the golden test drives it with a fixed
 /// nonce.
-pub(crate) fn seal_with_nonce(
+fn seal_with_nonce(
     key: &DerivedKey,
     binding: Binding<'_>,
     plaintext: &[u8],
@@ -313,7 +474,7 @@ pub(crate) fn seal_with_nonce(
 /// ciphertext, so it can be kept for reuse. The text is appended as bytes
 /// (base64url, ASCII): a `Set-Cookie` line goes into a `HeaderValue`
 /// without a UTF-8 check.
-pub(crate) fn seal_frame(
+fn seal_frame(
     key: &DerivedKey,
     binding: Binding<'_>,
     frame: &mut Vec<u8>,
@@ -341,14 +502,14 @@ pub(crate) fn seal_frame(
 
 /// A fresh nonce straight from the OS: no user-space generator state that a
 /// `fork()` could duplicate into two processes that then reuse nonces.
-pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN], SealError> {
+fn fresh_nonce() -> Result<[u8; NONCE_LEN], SealError> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce).map_err(|_| SealError::Rng)?;
     Ok(nonce)
 }
 
 /// Encrypts `buf` in place and returns the tag.
-pub(crate) fn xaes_encrypt(
+fn xaes_encrypt(
     cipher: &Xaes256Gcm,
     nonce: &[u8; NONCE_LEN],
     aad: &[u8],
@@ -363,7 +524,7 @@ pub(crate) fn xaes_encrypt(
 /// Decrypts `buf` in place if the tag verifies. On failure `buf` is left as
 /// it was (aes-gcm checks the tag before it applies the keystream), which lets
 /// `open` try a second key whose id collides.
-pub(crate) fn xaes_decrypt(
+fn xaes_decrypt(
     cipher: &Xaes256Gcm,
     nonce: &[u8; NONCE_LEN],
     aad: &[u8],
@@ -411,13 +572,13 @@ fn with_aad<R>(key_id: [u8; KEY_ID_LEN], binding: Binding<'_>, f: impl FnOnce(&[
 /// which is itself capped before anything is decoded. The value is taken as
 /// bytes: a request's cookie needs no UTF-8 check first, since anything that
 /// is not base64url fails to decode (as [`MalformedReason::Base64`]).
-pub(crate) fn open(
+fn open(
     keyring: &Keyring,
     binding: Binding<'_>,
     value: impl AsRef<[u8]>,
 ) -> Result<Opened, OpenError> {
     let value = value.as_ref();
-    let max = MAX_COOKIE_LEN.saturating_sub(binding.name.len() + 1);
+    let max = MAX_SIZE_LIMIT.saturating_sub(binding.name.len() + 1);
     if value.len() > max {
         return Err(OpenError::Malformed(MalformedReason::TooLong {
             len: value.len(),
@@ -462,14 +623,16 @@ pub(crate) fn open(
             return Ok(Opened {
                 plaintext: raw,
                 used_fallback: index != 0,
-                key_id,
+                key_id: KeyId(key_id),
             });
         }
     }
     if any_key {
         Err(OpenError::Tampered)
     } else {
-        Err(OpenError::UnknownKey { key_id })
+        Err(OpenError::UnknownKey {
+            key_id: KeyId(key_id),
+        })
     }
 }
 
@@ -537,7 +700,7 @@ mod tests {
         let raw = URL_SAFE_NO_PAD.decode(&out).unwrap();
         assert_eq!(raw.len(), OVERHEAD + 14);
         assert_eq!(raw[0], 1);
-        assert_eq!(raw[1..5], ring.primary_id());
+        assert_eq!(raw[1..5], ring.primary_id().as_bytes()[..]);
         assert_eq!(raw[5..29], nonce);
         // And it opens as a session for that name, and as nothing else.
         let opened = open(&ring, session("", "session"), GOLDEN).unwrap();
@@ -551,7 +714,11 @@ mod tests {
         let a = DerivedKey::from_cipher_key([7, 7, 7, 7], &[1; 32]);
         let b = DerivedKey::from_cipher_key([7, 7, 7, 7], &[2; 32]);
         let ring = Keyring::from_derived(vec![a.clone(), b.clone()]);
-        let raw = Binding::raw("s");
+        let raw = Binding {
+            kind: Kind::Raw,
+            context: "",
+            name: "s",
+        };
         let by_a = seal_with_nonce(&a, raw, b"from a", &[1; NONCE_LEN]).unwrap();
         let by_b = seal_with_nonce(&b, raw, b"from b", &[2; NONCE_LEN]).unwrap();
         let opened_a = ring.open("s", &by_a).unwrap();
@@ -607,7 +774,11 @@ mod tests {
                 context: "",
                 name: "session",
             },
-            Binding::raw("session"),
+            Binding {
+                kind: Kind::Raw,
+                context: "",
+                name: "session",
+            },
             // Length-prefixed context: ("ab", "c") and ("a", "bc") differ.
             session("ab", "c"),
             session("a", "bc"),

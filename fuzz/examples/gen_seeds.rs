@@ -103,10 +103,9 @@ fn main() {
     // envelope: the plaintexts of real session cookies.
     let dir = corpus("envelope");
     let plain = |value: &str| {
-        config()
-            .open_session_value(value)
+        sealed_session::danger::open_session_value(config(), value)
             .unwrap()
-            .plaintext
+            .plaintext()
             .to_vec()
     };
     write(&dir, "one-key", &plain(&valid));

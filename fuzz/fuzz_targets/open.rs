@@ -13,8 +13,10 @@ fuzz_target!(|data: &[u8]| {
     let value = String::from_utf8_lossy(data);
     let ring = open_keyring();
     let ids = [
-        ring.primary_id(),
-        sealed_session_fuzz::open_fallback_only().primary_id(),
+        *ring.primary_id().as_bytes(),
+        *sealed_session_fuzz::open_fallback_only()
+            .primary_id()
+            .as_bytes(),
     ];
     let expected = expected_open_error(&ids, NAME, &value);
     let got = ring.open(NAME, &value);
@@ -26,12 +28,15 @@ fuzz_target!(|data: &[u8]| {
         (Ok(raw), Ok(opened)) => {
             // Genuine: one of the plaintexts this keyring ever sealed.
             assert!(
-                OPEN_PLAINTEXTS.contains(&opened.plaintext.as_slice()),
+                OPEN_PLAINTEXTS.contains(&opened.plaintext()),
                 "forgery opened: {value:?}"
             );
-            assert_eq!(opened.plaintext.len() + 45, raw.len());
-            assert_eq!(opened.key_id, raw[1..5]);
-            assert_eq!(opened.used_fallback, opened.key_id == ids[1]);
+            assert_eq!(opened.plaintext().len() + 45, raw.len());
+            assert_eq!(opened.key_id().as_bytes()[..], raw[1..5]);
+            assert_eq!(
+                opened.used_fallback(),
+                opened.key_id().as_bytes() == &ids[1]
+            );
             // Canonical: there is exactly one spelling of it.
             assert_eq!(URL_SAFE_NO_PAD.encode(raw), *value);
             // Deterministic: it opens again, identically.

@@ -112,7 +112,9 @@ pub fn expected_open_error(
     }
     let key_id: [u8; 4] = raw[1..5].try_into().unwrap();
     if !key_ids.contains(&key_id) {
-        return Err(OpenError::UnknownKey { key_id });
+        return Err(OpenError::UnknownKey {
+            key_id: key_id.into(),
+        });
     }
     Ok(raw)
 }
@@ -370,7 +372,7 @@ pub fn written(headers: &HeaderMap) -> Written {
 }
 
 /// The status a single candidate value yields when it is the only one, from
-/// the public `open_session_value` and the envelope mirror: `Ok(env)` when
+/// the public `danger::open_session_value` and the envelope mirror: `Ok(env)` when
 /// it loads.
 pub fn classify(config: &SessionConfig, raw: &[u8]) -> Result<(MirrorEnvelope, bool), Status> {
     let Ok(value) = std::str::from_utf8(raw) else {
@@ -378,12 +380,12 @@ pub fn classify(config: &SessionConfig, raw: &[u8]) -> Result<(MirrorEnvelope, b
             MalformedReason::Base64,
         )));
     };
-    let opened = config
-        .open_session_value(value)
+    let opened = sealed_session::danger::open_session_value(&config, value)
         .map_err(|e| Status::Invalid(InvalidReason::from(e)))?;
-    let env = mirror_decode(&opened.plaintext).ok_or(Status::Invalid(InvalidReason::BadPayload))?;
+    let env =
+        mirror_decode(&opened.plaintext()).ok_or(Status::Invalid(InvalidReason::BadPayload))?;
     if env.is_live(NOW) {
-        Ok((env, opened.used_fallback))
+        Ok((env, opened.used_fallback()))
     } else {
         Err(Status::Expired)
     }

@@ -188,10 +188,11 @@ impl fmt::Display for Status {
 /// let other_app = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
 /// let mut session = sealed_session::load(&other_app, &http::Request::new(()));
 /// session.insert("user", &1u8)?;
-/// let cookie = sealed_session::session_cookie(&other_app, &session)?.unwrap();
-/// let request = http::Request::builder()
-///     .header("cookie", format!("session={}", cookie.value()))
-///     .body(())?;
+/// let mut response = http::Response::new(());
+/// sealed_session::save(&other_app, &session, &mut response)?;
+/// let set_cookie = response.headers()["set-cookie"].to_str()?;
+/// let cookie = set_cookie.split(';').next().unwrap();
+/// let request = http::Request::builder().header("cookie", cookie).body(())?;
 /// let loaded = sealed_session::load(&config, &request);
 /// assert_eq!(loaded.status(), Status::Invalid(InvalidReason::UnknownKey));
 /// # Ok::<(), Box<dyn std::error::Error>>(())

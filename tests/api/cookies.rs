@@ -4,10 +4,10 @@ use sealed_session::CookieRuleError;
 
 use crate::common::*;
 use http::HeaderMap;
+use sealed_session::OpenError;
 use sealed_session::cookie::{Cookie, SameSite as CookieSameSite};
 use sealed_session::cookies::{self, CookieError};
 use sealed_session::time::Duration;
-use sealed_session::OpenError;
 
 fn request(cookie: &str) -> HeaderMap {
     let mut h = HeaderMap::new();

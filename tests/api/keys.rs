@@ -32,7 +32,13 @@ fn base64_in_every_alphabet_and_padding_parses_to_the_same_key() {
 #[test]
 fn to_base64_round_trips() {
     let key = Key::generate();
-    assert_eq!(key.len(), 32);
+    {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(key.to_base64())
+            .unwrap();
+        assert_eq!(bytes.len(), 32, "a generated key holds 32 bytes");
+    }
     assert_eq!(Key::from_base64(&key.to_base64()).unwrap(), key);
 }
 

@@ -91,6 +91,16 @@ pub fn save_to_cookie(config: &SessionConfig, session: &Session) -> String {
     pair(&cookies[0]).to_owned()
 }
 
+/// The session cookie `save` writes for `session` into a 200 response,
+/// parsed (`None` when it writes none).
+pub fn session_cookie(
+    config: &SessionConfig,
+    session: &Session,
+) -> Option<sealed_session::cookie::Cookie<'static>> {
+    let line = save_set_cookies(config, session).into_iter().next()?;
+    Some(sealed_session::cookie::Cookie::parse(line).unwrap())
+}
+
 /// A session with `data` saved once; returns the `Cookie` header.
 pub fn issue(config: &SessionConfig, entries: &[(&str, &str)]) -> String {
     let mut session = sealed_session::load(config, &Request::new(()));
