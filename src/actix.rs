@@ -113,7 +113,13 @@ fn bridge_status(status: http::StatusCode) -> StatusCode {
 #[derive(Clone)]
 pub struct Session(Rc<RefCell<Inner>>);
 
-session_face!(Session, read: read, write: lock, try_read: try_read);
+session_face!(
+    Session,
+    path: "sealed_session::actix::Session",
+    read: read,
+    write: lock,
+    try_read: try_read
+);
 
 impl Session {
     /// Wraps a session (the middleware does this; useful in tests).

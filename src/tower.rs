@@ -64,7 +64,13 @@ pub use csrf::{
 #[derive(Clone)]
 pub struct SessionHandle(Arc<Mutex<Session>>);
 
-session_face!(SessionHandle, read: lock, write: lock, try_read: try_read);
+session_face!(
+    SessionHandle,
+    path: "sealed_session::tower::SessionHandle",
+    read: lock,
+    write: lock,
+    try_read: try_read
+);
 
 impl SessionHandle {
     /// Wraps a session (the layer does this; useful in tests).
