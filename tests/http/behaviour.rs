@@ -2,8 +2,10 @@
 //! adapter: login, read, renew, logout, a session too large, a bad cookie,
 //! key rotation, CSRF and flash messages. Each test is written once against
 //! the [`Adapter`] trait and instantiated for the tower layer (under an axum
-//! `Router`, feature `axum`) and the actix-web middleware (feature
-//! `actix-web`), so that a behaviour cannot exist on one adapter only.
+//! `Router`, feature `axum`), the actix-web middleware (feature
+//! `actix-web`) and the plain `load`/`save` functions as a hand-written
+//! server calls them (feature `tower`, for the handle), so that a behaviour
+//! cannot exist on one adapter only.
 //!
 //! The app itself is written once too ([`app!`]): it calls the same face
 //! methods on the tower `SessionHandle` and the actix `Session`, so the two
@@ -268,6 +270,67 @@ mod actix_adapter {
                 status,
                 headers,
                 body: String::from_utf8(body.to_vec()).unwrap(),
+            }
+        }
+    }
+}
+
+/// The plain functions, as a server without a session layer uses them:
+/// `load`, the app, `save`, answering a failed save with its status and a
+/// cross-origin request with 403. The app gets the session through a tower
+/// `SessionHandle`, the face the app macro needs.
+#[cfg(feature = "tower")]
+mod plain_adapter {
+    use sealed_session::tower::SessionHandle;
+
+    use super::*;
+
+    pub struct Plain(Setup);
+
+    impl Adapter for Plain {
+        fn new(setup: Setup) -> Self {
+            assert!(!setup.token_check, "the plain functions check no token");
+            Plain(setup)
+        }
+
+        async fn send(&self, request: Req) -> Resp {
+            let mut builder = http::Request::builder()
+                .method(request.method)
+                .uri(request.path);
+            for (name, value) in request.headers {
+                builder = builder.header(name, value);
+            }
+            let request = builder.body(()).unwrap();
+            if self.0.cross_origin {
+                if let Err(refused) = CrossOrigin::default().check(&request) {
+                    return Resp {
+                        status: 403,
+                        headers: Vec::new(),
+                        body: refused.to_string(),
+                    };
+                }
+            }
+            let session = SessionHandle::new(sealed_session::load(&self.0.config, &request));
+            let token = request
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            let (status, body) = app!(&session, request.uri().path(), request.uri().query(), token);
+            let mut response = http::Response::new(body);
+            *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+            if let Err(error) = sealed_session::save(&self.0.config, &session.lock(), &mut response)
+            {
+                *response.status_mut() = error.status();
+                response.body_mut().clear();
+            }
+            Resp {
+                status: response.status().as_u16(),
+                headers: response
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+                    .collect(),
+                body: response.into_body(),
             }
         }
     }
@@ -593,4 +656,11 @@ mod over_actix {
     use super::actix_adapter::Actix;
 
     instantiate!(Actix, actix_web::test);
+}
+
+#[cfg(feature = "tower")]
+mod over_plain_functions {
+    use super::plain_adapter::Plain;
+
+    instantiate!(Plain, tokio::test);
 }

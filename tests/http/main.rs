@@ -9,7 +9,7 @@ mod common;
 mod actix;
 #[cfg(feature = "axum")]
 mod axum_extractor;
-#[cfg(any(feature = "axum", feature = "actix-web"))]
+#[cfg(any(feature = "tower", feature = "actix-web"))]
 mod behaviour;
 #[cfg(feature = "tower")]
 mod csrf_layer;
