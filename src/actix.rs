@@ -284,11 +284,15 @@ impl<P> SessionMiddleware<P> {
     }
 
     /// Checks every loaded session against a revocation store before the
-    /// handler runs, and revokes a session the handler
-    /// [`flush`](Session::flush)es, as the tower layer's
-    /// [`revocations`](crate::tower::SessionLayer::revocations) does (see
-    /// there). The store must not need a Tokio runtime other than the one
-    /// actix-web runs on (`RedisRevocations` works under `actix_web::main`).
+    /// handler runs (a revoked one reaches the handler as a new, empty
+    /// session with status [`Revoked`](crate::Status::Revoked), and its
+    /// cookie is removed), and revokes a session the handler
+    /// [`flush`](Session::flush)es until its own expiry, so a copy of the
+    /// cookie made before the logout is refused by every server: the tower
+    /// `SessionLayer::revocations` does the same. Store failures follow the
+    /// [`Revocations`]' failure policy and are logged (feature `tracing`).
+    /// The store must not need a Tokio runtime other than the one actix-web
+    /// runs on (`RedisRevocations` works under `actix_web::main`).
     #[must_use]
     pub fn revocations(mut self, revocations: Revocations) -> Self {
         self.revocations = Some(revocations);
