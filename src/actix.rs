@@ -48,53 +48,26 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use time::OffsetDateTime;
 
-use crate::actix_bridge::{check_cross_origin, load_session, save_session};
+use crate::adapter::{OnSaveError, SessionService, session_face};
 use crate::config::SessionConfig;
 use crate::csrf::CrossOrigin;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
-use crate::lifetime::Expiry;
 use crate::revocation::Revocations;
-use crate::session::{Session as Inner, SessionError, Status};
+use crate::session::{Session as Inner, SessionError};
+use bridge::{check_cross_origin, load_session, save_session};
 
-/// What [`SessionMiddleware`] does with a response whose session could not
-/// be saved: a [`SaveErrorPolicy`], or any `Fn(&SaveError, HttpResponse) ->
-/// HttpResponse`, which sees the error and the handler's response (its body
-/// boxed) and returns the response to send.
-///
-/// ```
-/// # #[cfg(feature = "actix-web")] {
-/// use actix_web::HttpResponse;
-/// use sealed_session::actix::SessionMiddleware;
-/// use sealed_session::{Key, Keyring, SaveError, SessionConfig};
-///
-/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
-/// let middleware = SessionMiddleware::new(config).on_save_error(
-///     |error: &SaveError, response: HttpResponse| match error {
-///         SaveError::TooLarge { .. } => {
-///             HttpResponse::PayloadTooLarge().body("your cart is full")
-///         }
-///         _ => response,
-///     },
-/// );
-/// # let _ = middleware; }
-/// ```
-pub trait OnSaveError {
-    /// The response to send instead of `response`, whose session could not
-    /// be saved for `error`.
-    fn on_save_error(&self, error: &SaveError, response: HttpResponse) -> HttpResponse;
-}
+mod bridge;
 
-impl OnSaveError for SaveErrorPolicy {
+/// An empty response with the policy's status, or the handler's own.
+impl OnSaveError<HttpResponse> for SaveErrorPolicy {
     fn on_save_error(&self, error: &SaveError, response: HttpResponse) -> HttpResponse {
         let Some(status) = self.replacement(error) else {
             return response;
@@ -115,19 +88,11 @@ fn bridge_status(status: http::StatusCode) -> StatusCode {
     StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-impl<F> OnSaveError for F
-where
-    F: Fn(&SaveError, HttpResponse) -> HttpResponse,
-{
-    fn on_save_error(&self, error: &SaveError, response: HttpResponse) -> HttpResponse {
-        self(error, response)
-    }
-}
-
 /// The request's session, as a handler argument (an actix-web
-/// [`FromRequest`] extractor) under a [`SessionMiddleware`]. It has the
-/// methods of the tower `SessionHandle`, each a call on the core
-/// [`Session`](crate::Session) (reach any other through
+/// [`FromRequest`] extractor) under a [`SessionMiddleware`]. Its methods
+/// are the tower `SessionHandle`'s, generated from one list: the core
+/// [`Session`](crate::Session)'s own and the [`csrf`](crate::csrf) and
+/// [`flash`](crate::flash) helpers (reach any other through
 /// [`with`](Self::with)); clones share one session, which the middleware
 /// saves once the handler's response is ready.
 ///
@@ -148,14 +113,13 @@ where
 #[derive(Clone)]
 pub struct Session(Rc<RefCell<Inner>>);
 
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.try_borrow() {
-            Ok(session) => session.fmt(f),
-            Err(_) => f.write_str("Session(<locked>)"),
-        }
-    }
-}
+session_face!(
+    Session,
+    path: "sealed_session::actix::Session",
+    read: read,
+    write: lock,
+    try_read: try_read
+);
 
 impl Session {
     /// Wraps a session (the middleware does this; useful in tests).
@@ -173,148 +137,18 @@ impl Session {
     /// a clone, [`with`](Self::with)) panics, as a `RefCell` does: drop the
     /// guard first (end its block). Holding it across an `.await` is the
     /// usual way to get there, and clippy's `await_holding_refcell_ref`
-    /// (on by default) flags it.
+    /// (on by default) flags it. Only `Debug` does not panic: it prints
+    /// `Session(<locked>)` instead.
     pub fn lock(&self) -> RefMut<'_, Inner> {
         self.0.borrow_mut()
-    }
-
-    /// Runs `f` with the session borrowed mutably (see [`lock`](Self::lock)).
-    pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
-        f(&mut self.lock())
     }
 
     fn read(&self) -> Ref<'_, Inner> {
         self.0.borrow()
     }
 
-    /// [`Session::get`](crate::Session::get).
-    ///
-    /// # Errors
-    ///
-    /// As [`Session::get`](crate::Session::get).
-    pub fn get<T: Serialize + DeserializeOwned>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>, SessionError> {
-        self.read().get(key)
-    }
-
-    /// [`Session::get_or_remove`](crate::Session::get_or_remove): a value
-    /// stored as another type reads as absent and is removed.
-    pub fn get_or_remove<T: Serialize + DeserializeOwned>(&self, key: &str) -> Option<T> {
-        self.lock().get_or_remove(key)
-    }
-
-    /// [`Session::insert`](crate::Session::insert).
-    ///
-    /// # Errors
-    ///
-    /// As [`Session::insert`](crate::Session::insert).
-    pub fn insert<T: Serialize + ?Sized>(
-        &self,
-        key: impl AsRef<str>,
-        value: &T,
-    ) -> Result<(), SessionError> {
-        self.lock().insert(key, value)
-    }
-
-    /// [`Session::remove`](crate::Session::remove).
-    pub fn remove(&self, key: &str) -> bool {
-        self.lock().remove(key)
-    }
-
-    /// [`Session::take`](crate::Session::take).
-    ///
-    /// # Errors
-    ///
-    /// As [`Session::take`](crate::Session::take).
-    pub fn take<T: Serialize + DeserializeOwned>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>, SessionError> {
-        self.lock().take(key)
-    }
-
-    /// [`Session::contains_key`](crate::Session::contains_key).
-    #[must_use]
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.read().contains_key(key)
-    }
-
-    /// [`Session::clear`](crate::Session::clear).
-    pub fn clear(&self) {
-        self.lock().clear();
-    }
-
-    /// [`Session::flush`](crate::Session::flush) (actix-session's `purge`).
-    pub fn flush(&self) {
-        self.lock().flush();
-    }
-
-    /// [`Session::renew`](crate::Session::renew).
-    pub fn renew(&self) {
-        self.lock().renew();
-    }
-
-    /// [`Session::set_expiry`](crate::Session::set_expiry).
-    pub fn set_expiry(&self, expiry: Expiry) {
-        self.lock().set_expiry(expiry);
-    }
-
-    /// [`Session::status`](crate::Session::status).
-    #[must_use]
-    pub fn status(&self) -> Status {
-        self.read().status()
-    }
-
-    /// [`Session::keys`](crate::Session::keys), collected: the keys cannot
-    /// borrow from a shared session.
-    #[must_use]
-    pub fn keys(&self) -> Vec<String> {
-        self.read().keys().map(str::to_owned).collect()
-    }
-
-    /// [`Session::len`](crate::Session::len).
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.read().len()
-    }
-
-    /// [`Session::is_empty`](crate::Session::is_empty).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.read().is_empty()
-    }
-
-    /// [`Session::created`](crate::Session::created).
-    #[must_use]
-    pub fn created(&self) -> OffsetDateTime {
-        self.read().created()
-    }
-
-    /// [`Session::expiry`](crate::Session::expiry).
-    #[must_use]
-    pub fn expiry(&self) -> Expiry {
-        self.read().expiry()
-    }
-
-    /// [`Session::expiry_date`](crate::Session::expiry_date).
-    #[must_use]
-    pub fn expiry_date(&self) -> OffsetDateTime {
-        self.read().expiry_date()
-    }
-
-    /// [`Session::expires_at_browser_close`](crate::Session::expires_at_browser_close).
-    #[must_use]
-    pub fn expires_at_browser_close(&self) -> bool {
-        self.read().expires_at_browser_close()
-    }
-
-    /// [`Session::is_modified`](crate::Session::is_modified) (actix-session's
-    /// `status() == SessionStatus::Changed`).
-    #[must_use]
-    pub fn is_modified(&self) -> bool {
-        self.read().is_modified()
+    fn try_read(&self) -> Option<Ref<'_, Inner>> {
+        self.0.try_borrow().ok()
     }
 }
 
@@ -416,7 +250,7 @@ impl<P> SessionMiddleware<P> {
     /// [`SaveErrorPolicy`], or a function that sees the error and the
     /// handler's response (see [`OnSaveError`]).
     #[must_use]
-    pub fn on_save_error<Q: OnSaveError>(self, policy: Q) -> SessionMiddleware<Q> {
+    pub fn on_save_error<Q: OnSaveError<HttpResponse>>(self, policy: Q) -> SessionMiddleware<Q> {
         SessionMiddleware {
             config: self.config,
             policy,
@@ -450,11 +284,15 @@ impl<P> SessionMiddleware<P> {
     }
 
     /// Checks every loaded session against a revocation store before the
-    /// handler runs, and revokes a session the handler
-    /// [`flush`](Session::flush)es, as the tower layer's
-    /// [`revocations`](crate::tower::SessionLayer::revocations) does (see
-    /// there). The store must not need a Tokio runtime other than the one
-    /// actix-web runs on (`RedisRevocations` works under `actix_web::main`).
+    /// handler runs (a revoked one reaches the handler as a new, empty
+    /// session with status [`Revoked`](crate::Status::Revoked), and its
+    /// cookie is removed), and revokes a session the handler
+    /// [`flush`](Session::flush)es until its own expiry, so a copy of the
+    /// cookie made before the logout is refused by every server: the tower
+    /// `SessionLayer::revocations` does the same. Store failures follow the
+    /// [`Revocations`]' failure policy and are logged (feature `tracing`).
+    /// The store must not need a Tokio runtime other than the one actix-web
+    /// runs on (`RedisRevocations` works under `actix_web::main`).
     #[must_use]
     pub fn revocations(mut self, revocations: Revocations) -> Self {
         self.revocations = Some(revocations);
@@ -466,58 +304,43 @@ impl<S, B, P> Transform<S, ServiceRequest> for SessionMiddleware<P>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
-    P: OnSaveError + Clone + 'static,
+    P: OnSaveError<HttpResponse> + Clone + 'static,
 {
     type Response = ServiceResponse<EitherBody<B, BoxBody>>;
     type Error = actix_web::Error;
-    type Transform = SessionService<S, P>;
+    type Transform = SessionService<Rc<S>, P>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(SessionService {
-            service: Rc::new(service),
+            inner: Rc::new(service),
             config: self.config.clone(),
-            policy: Rc::new(self.policy.clone()),
+            policy: Arc::new(self.policy.clone()),
             revocations: self.revocations.clone(),
             cross_origin: self.cross_origin.clone(),
         }))
     }
 }
 
-/// The service [`SessionMiddleware`] wraps around an inner service.
-pub struct SessionService<S, P = SaveErrorPolicy> {
-    service: Rc<S>,
-    config: SessionConfig,
-    policy: Rc<P>,
-    revocations: Option<Revocations>,
-    cross_origin: Option<CrossOrigin>,
-}
-
-impl<S, P> std::fmt::Debug for SessionService<S, P> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionService")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S, B, P> Service<ServiceRequest> for SessionService<S, P>
+/// The [`SessionService`] under actix-web: what [`SessionMiddleware`] wraps
+/// around an inner service (shared in an `Rc` with the futures it returns).
+impl<S, B, P> Service<ServiceRequest> for SessionService<Rc<S>, P>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
-    P: OnSaveError + 'static,
+    P: OnSaveError<HttpResponse> + 'static,
 {
     type Response = ServiceResponse<EitherBody<B, BoxBody>>;
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
 
-    forward_ready!(service);
+    forward_ready!(inner);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         if let Some(check) = &self.cross_origin {
             if let Err(refused) = check_cross_origin(check, &request) {
-                crate::log::cross_origin_refused(&refused);
+                log_cross_origin_refused(&refused);
                 let response = HttpResponse::Forbidden().body(refused.to_string());
                 return Box::pin(ready(Ok(request
                     .into_response(response)
@@ -525,9 +348,9 @@ where
             }
         }
         let mut loaded = load_session(&self.config, request.headers());
-        let service = Rc::clone(&self.service);
+        let service = Rc::clone(&self.inner);
         let config = self.config.clone();
-        let policy = Rc::clone(&self.policy);
+        let policy = Arc::clone(&self.policy);
         let revocations = self.revocations.clone();
         Box::pin(async move {
             let Some(revocations) = revocations else {
@@ -559,7 +382,7 @@ async fn respond<S, B, P>(
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody + 'static,
-    P: OnSaveError,
+    P: OnSaveError<HttpResponse> + ?Sized,
 {
     let mut response = match service.call(request).await {
         Ok(response) => response,
@@ -580,6 +403,15 @@ where
     let mut replaced = policy.on_save_error(&error, handler_response.map_into_boxed_body());
     replaced.extensions_mut().insert(SaveFailed(error));
     Ok(ServiceResponse::new(http_request, replaced).map_into_right_body())
+}
+
+/// The middleware refused a cross-origin request (the tower `CsrfLayer`
+/// logs its own refusals, on the same target).
+fn log_cross_origin_refused(reason: &dyn std::fmt::Display) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: "sealed_session::csrf", %reason, "request refused");
+    #[cfg(not(feature = "tracing"))]
+    let _ = reason;
 }
 
 /// An inner service failed with `error` instead of answering: the session is

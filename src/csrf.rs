@@ -392,18 +392,6 @@ impl CrossOrigin {
         self.check_raw(&parts.method, &parts.uri, &parts.headers)
     }
 
-    /// The check on a request's method, URI and headers, for bridges whose
-    /// request type is not an `http` 1 one.
-    #[cfg(feature = "actix-web")]
-    pub(crate) fn check_request_parts(
-        &self,
-        method: &Method,
-        uri: &Uri,
-        headers: &HeaderMap,
-    ) -> Result<(), CrossOriginError> {
-        self.check_raw(method, uri, headers)
-    }
-
     /// Whether the token check applies to this path too: an exempt path
     /// skips both.
     pub(crate) fn is_exempt_path(&self, path: &str) -> bool {

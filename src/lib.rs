@@ -17,8 +17,8 @@ pub mod tower;
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
 pub mod actix;
 
-#[cfg(feature = "actix-web")]
-mod actix_bridge;
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+mod adapter;
 
 pub mod cookies;
 
@@ -54,9 +54,9 @@ mod error;
 
 mod log;
 
-#[cfg(feature = "axum")]
-mod responses;
-
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tower", feature = "actix-web"))))]
+pub use adapter::{OnSaveError, SessionService};
 pub use config::{DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, SessionConfig, SessionConfigBuilder};
 pub use cookie_header::{CookieValues, MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
 pub use cookie_rules::SameSite;

@@ -9,10 +9,10 @@
 //! | a session cookie opened with a fallback key (rotation progress) | `info` | `sealed_session::rotation` |
 //! | a session too large for one cookie, with its size and the limit | `error` | `sealed_session::save` |
 //! | sealing failed (the OS random source) | `error` | `sealed_session::save` |
-//! | a [`SessionError`] turned into a response (feature `axum`) | `error` | `sealed_session::session` |
+//! | a [`SessionError`](crate::SessionError) turned into a response (feature `axum`, logged in `tower/axum.rs`) | `error` | `sealed_session::session` |
 //! | a valid cookie whose session was revoked (a copy used after logout?) | `warn` | `sealed_session::security` |
 //! | the revocation store failed, with the policy applied | `error` | `sealed_session::revocation` |
-//! | a cross-origin request refused by the actix-web middleware | `warn` | `sealed_session::csrf` |
+//! | a cross-origin request refused by the actix-web middleware (logged in `actix.rs`) | `warn` | `sealed_session::csrf` |
 //!
 //! Fields are the cookie's name, reasons, sizes and public key ids: never a
 //! cookie value, a key or a session value (tests in `tests/api/logs.rs`
@@ -22,8 +22,6 @@
 use crate::key::KeyId;
 use crate::seal::{OpenError, SealError};
 use crate::session::InvalidReason;
-#[cfg(feature = "axum")]
-use crate::session::SessionError;
 
 /// The target of security events: route it to your security log or alerts,
 /// as Django's `django.security.SuspiciousSession`.
@@ -33,8 +31,6 @@ const SECURITY: &str = "sealed_session::security";
 const ROTATION: &str = "sealed_session::rotation";
 #[cfg(feature = "tracing")]
 const SAVE: &str = "sealed_session::save";
-#[cfg(all(feature = "tracing", feature = "axum"))]
-const SESSION: &str = "sealed_session::session";
 #[cfg(feature = "tracing")]
 const REVOCATION: &str = "sealed_session::revocation";
 
@@ -53,14 +49,6 @@ pub(crate) fn revoked_session(id: Option<&dyn std::fmt::Display>) {
 pub(crate) fn revocation_failed(error: &dyn std::error::Error, action: &'static str) {
     #[cfg(feature = "tracing")]
     tracing::error!(target: REVOCATION, error = %error, action, "revocation store failed");
-}
-
-/// The actix-web middleware refused a cross-origin request (the tower
-/// `CsrfLayer` logs its own refusals, on the same target).
-#[cfg(feature = "actix-web")]
-pub(crate) fn cross_origin_refused(reason: &dyn std::fmt::Display) {
-    #[cfg(feature = "tracing")]
-    tracing::warn!(target: "sealed_session::csrf", %reason, "request refused");
 }
 
 /// A candidate session cookie did not open.
@@ -119,21 +107,4 @@ pub(crate) fn seal_failed(cookie_name: &str, error: &SealError) {
         %error,
         "session could not be sealed: not saved"
     );
-}
-
-/// A session value could not be stored or read and the app answered with a
-/// 500 (`SessionError`'s `IntoResponse`). The message names the key and the
-/// Rust type, never the value.
-#[cfg(feature = "axum")]
-pub(crate) fn session_error(error: &SessionError) {
-    #[cfg(feature = "tracing")]
-    {
-        let cause = std::error::Error::source(error).map(ToString::to_string);
-        tracing::error!(
-            target: SESSION,
-            %error,
-            cause = cause.as_deref(),
-            "session value error"
-        );
-    }
 }

@@ -491,6 +491,20 @@ async fn a_session_still_borrowed_by_a_task_is_not_saved() {
     assert_eq!(read_body(response).await, "done");
 }
 
+/// Printing the session from inside `with` (which holds the borrow)
+/// completes: `Debug` never panics on the `RefCell`.
+#[test]
+fn debug_inside_with_never_panics() {
+    let config = test_config();
+    let session = Session::new(sealed_session::load(&config, &http::Request::new(())));
+    session.insert("user", &1u8).unwrap();
+    let printed = session.with(|_| format!("{session:?}"));
+    assert_eq!(printed, "Session(<locked>)");
+    let open = format!("{session:?}");
+    assert!(open.starts_with("Session {"), "{open}");
+    assert!(open.contains("\"user\""), "{open}");
+}
+
 #[test]
 #[should_panic(expected = "already mutably borrowed")]
 fn using_the_session_while_a_guard_lives_panics() {

@@ -9,6 +9,8 @@ mod common;
 mod actix;
 #[cfg(feature = "axum")]
 mod axum_extractor;
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+mod behaviour;
 #[cfg(feature = "tower")]
 mod csrf_layer;
 mod http;

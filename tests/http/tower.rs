@@ -193,3 +193,27 @@ fn handle_is_send_sync_and_clone() {
     assert_traits::<SessionHandle>();
     let _ = service_fn(handler);
 }
+
+/// Printing a handle from inside `with` (which holds its lock) completes:
+/// `Debug` never waits for the lock. Run in a thread, as a `Debug` that
+/// locks deadlocks there and the test must fail rather than hang.
+#[test]
+fn debug_inside_with_never_blocks() {
+    let config = config_with(&TestClock::new(), |b| b);
+    let handle = SessionHandle::new(sealed_session::load(&config, &Request::new(())));
+    handle.insert("user", &1u8).unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let inside = handle.clone();
+    std::thread::spawn(move || {
+        let printed = inside.with(|_| format!("{inside:?}"));
+        let _ = sender.send(printed);
+    });
+    let printed = receiver
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("Debug waited for the lock held by `with`");
+    assert_eq!(printed, "SessionHandle(<locked>)");
+    // Unlocked, it prints the session: its keys, never a value.
+    let open = format!("{handle:?}");
+    assert!(open.starts_with("Session {"), "{open}");
+    assert!(open.contains("\"user\""), "{open}");
+}

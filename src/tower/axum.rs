@@ -1,4 +1,5 @@
-//! The crate's errors as axum responses (feature `axum`), so a handler can
+//! What the `axum` feature adds to the tower adapter: [`SessionHandle`] as
+//! an extractor, and the crate's errors as axum responses, so a handler can
 //! return `Result<_, SessionError>` and use `?` on session calls.
 //!
 //! | error | status | body |
@@ -12,12 +13,51 @@
 //! logged (a [`SessionError`] here, a [`SaveError`] where `save` failed);
 //! never a value.
 
+use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
+use http::request::Parts;
 
+use super::SessionHandle;
 use crate::glue::SaveError;
-use crate::log;
 use crate::session::SessionError;
+
+/// The rejection when a handler asks for a [`SessionHandle`] but no
+/// [`SessionLayer`](super::SessionLayer) wraps the route: a server
+/// misconfiguration, answered with 500.
+///
+/// ```
+/// # #[cfg(feature = "axum")] {
+/// use axum::response::IntoResponse;
+/// use sealed_session::tower::MissingSessionLayer;
+///
+/// assert_eq!(MissingSessionLayer.into_response().status(), 500);
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no SessionLayer wraps this route: add `.layer(SessionLayer::new(config))`")]
+pub struct MissingSessionLayer;
+
+impl IntoResponse for MissingSessionLayer {
+    fn into_response(self) -> Response {
+        (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
+    }
+}
+
+/// The handle the [`SessionLayer`](super::SessionLayer) put in the
+/// request's extensions.
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
+    type Rejection = MissingSessionLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<SessionHandle>()
+            .cloned()
+            .ok_or(MissingSessionLayer)
+    }
+}
 
 /// A 500 whose cause is logged (feature `tracing`); the body is a short
 /// text that quotes nothing.
@@ -44,7 +84,7 @@ use crate::session::SessionError;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        log::session_error(&self);
+        log_session_error(&self);
         (StatusCode::INTERNAL_SERVER_ERROR, "session error").into_response()
     }
 }
@@ -80,4 +120,22 @@ impl IntoResponse for SaveError {
             }
         }
     }
+}
+
+/// A session value could not be stored or read and the app answered with a
+/// 500 (`SessionError`'s `IntoResponse`). The message names the key and the
+/// Rust type, never the value.
+fn log_session_error(error: &SessionError) {
+    #[cfg(feature = "tracing")]
+    {
+        let cause = std::error::Error::source(error).map(ToString::to_string);
+        tracing::error!(
+            target: "sealed_session::session",
+            %error,
+            cause = cause.as_deref(),
+            "session value error"
+        );
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = error;
 }

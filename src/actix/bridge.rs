@@ -1,5 +1,5 @@
 //! The header bridge between actix-web 4 (`http` 0.2) and this crate
-//! (`http` 1), written once for [`crate::actix`] (feature `actix-web`).
+//! (`http` 1), written once for the actix-web adapter (feature `actix-web`).
 //!
 //! The two crates' header types are distinct but accept exactly the same
 //! bytes, so every header crosses by its bytes. A value one side would not
@@ -108,7 +108,11 @@ pub(crate) fn check_cross_origin(
             }
         }
     }
-    check.check_request_parts(&method, &uri, &headers)
+    let mut parts = http::Request::new(());
+    *parts.method_mut() = method;
+    *parts.uri_mut() = uri;
+    *parts.headers_mut() = headers;
+    check.check(&parts)
 }
 
 fn to_http1(value: &actix_header::HeaderValue) -> Option<HeaderValue> {

@@ -1,0 +1,490 @@
+//! What the framework adapters share (features `tower`, `actix-web`): the
+//! one list of session methods both faces are generated from, the
+//! [`OnSaveError`] hook and the [`SessionService`] both wrap around a
+//! handler. Each adapter implements its framework's traits for these next
+//! to its own code, so this module names no framework.
+
+use std::sync::Arc;
+
+use http::Response;
+
+use crate::config::SessionConfig;
+use crate::csrf::CrossOrigin;
+use crate::glue::{SaveError, SaveErrorPolicy};
+use crate::revocation::Revocations;
+
+/// One method of a face, its doc comment followed by `$example`: a doctest
+/// whose hidden first lines make `session`, a `$path` around a new session.
+macro_rules! face_method {
+    ($path:literal, $example:literal, $(#[$attr:meta])* $vis:vis fn $($rest:tt)*) => {
+        $(#[$attr])*
+        ///
+        /// # Example
+        ///
+        /// ```
+        #[doc = concat!(
+            "# let config = sealed_session::SessionConfig::builder(",
+            "sealed_session::Keyring::new(sealed_session::Key::generate())).build()?;\n",
+            "# let session = ", $path,
+            "::new(sealed_session::load(&config, &http::Request::new(())));\n",
+            $example,
+            "\n# Ok::<(), Box<dyn std::error::Error>>(())",
+        )]
+        /// ```
+        $vis fn $($rest)*
+    };
+}
+pub(crate) use face_method;
+
+/// Emits, for a face type that wraps a shared [`Session`](crate::Session),
+/// every delegating method and a `Debug` that never waits.
+///
+/// `$path` is the face's public path, for the examples. The face supplies
+/// three inherent methods: `$read` (a shared borrow),
+/// `$write` (a mutable borrow; it is also the face's public `lock`) and
+/// `$try_read` (`Option` of a shared borrow, `None` while the session is
+/// held). The list lives here once so that the two faces cannot drift: a
+/// method added here appears on both.
+macro_rules! session_face {
+    (
+        $face:ident,
+        path: $path:literal,
+        read: $read:ident,
+        write: $write:ident,
+        try_read: $try_read:ident
+    ) => {
+        // Printing a face from inside `with` (which holds the session) must
+        // not wait for itself: a held session prints as a placeholder.
+        impl ::std::fmt::Debug for $face {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.$try_read() {
+                    Some(session) => ::std::fmt::Debug::fmt(&*session, f),
+                    None => f.write_str(concat!(stringify!($face), "(<locked>)")),
+                }
+            }
+        }
+
+        impl $face {
+            crate::adapter::face_method! {
+                $path,
+                "let len = session.with(|s| {\n    s.insert(\"a\", &1u8)?;\n    s.insert(\"b\", &2u8)?;\n    Ok::<_, sealed_session::SessionError>(s.len())\n})?;\nassert_eq!(len, 2);",
+                /// Runs `f` with the session borrowed mutably, for several
+                /// operations under one borrow (see [`lock`](Self::lock) for what
+                /// the face's other methods do meanwhile).
+                pub fn with<R>(&self, f: impl FnOnce(&mut crate::Session) -> R) -> R {
+                    f(&mut self.$write())
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"user\", &42u64)?;\nassert_eq!(session.get::<u64>(\"user\")?, Some(42));\nassert_eq!(session.get::<u64>(\"nobody\")?, None);",
+                /// [`Session::get`](crate::Session::get).
+                ///
+                /// # Errors
+                ///
+                /// As [`Session::get`](crate::Session::get).
+                pub fn get<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(
+                    &self,
+                    key: &str,
+                ) -> Result<Option<T>, crate::SessionError> {
+                    self.$read().get(key)
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"n\", \"text\")?;\nassert_eq!(session.get_or_remove::<u64>(\"n\"), None);\nassert!(!session.contains_key(\"n\"));",
+                /// [`Session::get_or_remove`](crate::Session::get_or_remove): a
+                /// value stored as another type reads as absent and is removed.
+                pub fn get_or_remove<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(
+                    &self,
+                    key: &str,
+                ) -> Option<T> {
+                    self.$write().get_or_remove(key)
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"cart\", &vec![1u32, 2])?;\nassert!(session.is_modified());\nassert_eq!(session.get::<Vec<u32>>(\"cart\")?, Some(vec![1, 2]));",
+                /// [`Session::insert`](crate::Session::insert).
+                ///
+                /// # Errors
+                ///
+                /// As [`Session::insert`](crate::Session::insert).
+                pub fn insert<T: ::serde::Serialize + ?Sized>(
+                    &self,
+                    key: impl AsRef<str>,
+                    value: &T,
+                ) -> Result<(), crate::SessionError> {
+                    self.$write().insert(key, value)
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"n\", &1u8)?;\nassert!(session.remove(\"n\"));\nassert!(!session.remove(\"n\"));",
+                /// [`Session::remove`](crate::Session::remove).
+                pub fn remove(&self, key: &str) -> bool {
+                    self.$write().remove(key)
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"n\", &1u8)?;\nassert_eq!(session.take::<u8>(\"n\")?, Some(1));\nassert!(session.is_empty());",
+                /// [`Session::take`](crate::Session::take).
+                ///
+                /// # Errors
+                ///
+                /// As [`Session::take`](crate::Session::take).
+                pub fn take<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(
+                    &self,
+                    key: &str,
+                ) -> Result<Option<T>, crate::SessionError> {
+                    self.$write().take(key)
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"n\", &1u8)?;\nassert!(session.contains_key(\"n\"));\nassert!(!session.contains_key(\"m\"));",
+                /// [`Session::contains_key`](crate::Session::contains_key).
+                #[must_use]
+                pub fn contains_key(&self, key: &str) -> bool {
+                    self.$read().contains_key(key)
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"n\", &1u8)?;\nsession.clear();\nassert!(session.is_empty());",
+                /// [`Session::clear`](crate::Session::clear).
+                pub fn clear(&self) {
+                    self.$write().clear();
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"n\", &1u8)?;\nsession.flush();\nassert!(session.is_empty());",
+                /// [`Session::flush`](crate::Session::flush) (actix-session's
+                /// `purge`, Django's `flush`).
+                pub fn flush(&self) {
+                    self.$write().flush();
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"user\", \"ada\")?;\nsession.renew();\nassert_eq!(session.get::<String>(\"user\")?.as_deref(), Some(\"ada\"));",
+                /// [`Session::renew`](crate::Session::renew).
+                pub fn renew(&self) {
+                    self.$write().renew();
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.set_expiry(sealed_session::Expiry::BrowserSession);\nassert!(session.expires_at_browser_close());",
+                /// [`Session::set_expiry`](crate::Session::set_expiry).
+                pub fn set_expiry(&self, expiry: crate::Expiry) {
+                    self.$write().set_expiry(expiry);
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "assert_eq!(session.status(), sealed_session::Status::New);",
+                /// [`Session::status`](crate::Session::status).
+                #[must_use]
+                pub fn status(&self) -> crate::Status {
+                    self.$read().status()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"a\", &1u8)?;\nassert_eq!(session.keys(), [\"a\"]);",
+                /// [`Session::keys`](crate::Session::keys), collected: the keys
+                /// cannot borrow from a shared session.
+                #[must_use]
+                pub fn keys(&self) -> Vec<String> {
+                    self.$read().keys().map(str::to_owned).collect()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.insert(\"a\", &1u8)?;\nassert_eq!(session.len(), 1);",
+                /// [`Session::len`](crate::Session::len).
+                #[must_use]
+                pub fn len(&self) -> usize {
+                    self.$read().len()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "assert!(session.is_empty());\nsession.insert(\"a\", &1u8)?;\nassert!(!session.is_empty());",
+                /// [`Session::is_empty`](crate::Session::is_empty).
+                #[must_use]
+                pub fn is_empty(&self) -> bool {
+                    self.$read().is_empty()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "assert!(session.created() <= sealed_session::time::OffsetDateTime::now_utc());",
+                /// [`Session::created`](crate::Session::created).
+                #[must_use]
+                pub fn created(&self) -> crate::time::OffsetDateTime {
+                    self.$read().created()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "assert_eq!(session.expiry(), sealed_session::Expiry::Default);",
+                /// [`Session::expiry`](crate::Session::expiry).
+                #[must_use]
+                pub fn expiry(&self) -> crate::Expiry {
+                    self.$read().expiry()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "assert!(session.expiry_date() > session.created());",
+                /// [`Session::expiry_date`](crate::Session::expiry_date).
+                #[must_use]
+                pub fn expiry_date(&self) -> crate::time::OffsetDateTime {
+                    self.$read().expiry_date()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.set_expiry(sealed_session::Expiry::BrowserSession);\nassert!(session.expires_at_browser_close());",
+                /// [`Session::expires_at_browser_close`](crate::Session::expires_at_browser_close).
+                #[must_use]
+                pub fn expires_at_browser_close(&self) -> bool {
+                    self.$read().expires_at_browser_close()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "assert!(!session.is_modified());\nsession.insert(\"n\", &1u8)?;\nassert!(session.is_modified());",
+                /// [`Session::is_modified`](crate::Session::is_modified)
+                /// (actix-session's `status() == SessionStatus::Changed`).
+                #[must_use]
+                pub fn is_modified(&self) -> bool {
+                    self.$read().is_modified()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "let empty = session.encoded_len();\nsession.insert(\"note\", &\"x\".repeat(100))?;\nassert!(session.encoded_len() > empty + 100);",
+                /// [`Session::encoded_len`](crate::Session::encoded_len).
+                #[must_use]
+                pub fn encoded_len(&self) -> usize {
+                    self.$read().encoded_len()
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.add_flash(sealed_session::flash::Level::Success, \"Saved\")?;\nassert_eq!(session.take_flashes()[0].text, \"Saved\");",
+                /// [`flash::add`](crate::flash::add): adds a flash message.
+                ///
+                /// # Errors
+                ///
+                /// As [`flash::add`](crate::flash::add).
+                pub fn add_flash(
+                    &self,
+                    level: crate::flash::Level,
+                    text: impl Into<String>,
+                ) -> Result<(), crate::SessionError> {
+                    crate::flash::add(&mut self.$write(), level, text)
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "session.add_flash(sealed_session::flash::Level::Info, \"Hello\")?;\nassert_eq!(session.take_flashes().len(), 1);\nassert!(session.take_flashes().is_empty());",
+                /// [`flash::take_all`](crate::flash::take_all): the pending flash
+                /// messages, removed.
+                #[must_use]
+                pub fn take_flashes(&self) -> Vec<crate::flash::Message> {
+                    crate::flash::take_all(&mut self.$write())
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "let token = session.csrf_token();\nsession.with(|s| sealed_session::csrf::verify(s, &token))?;",
+                /// [`csrf::token`](crate::csrf::token): a fresh masking of the
+                /// session's CSRF secret, for a form field or a header.
+                ///
+                /// # Panics
+                ///
+                /// As [`csrf::token`](crate::csrf::token), if the operating
+                /// system's random source fails.
+                #[must_use]
+                pub fn csrf_token(&self) -> String {
+                    crate::csrf::token(&mut self.$write())
+                }
+            }
+
+            crate::adapter::face_method! {
+                $path,
+                "let token = session.csrf_token();\nsession.renew_csrf();\nassert!(session.with(|s| sealed_session::csrf::verify(s, &token)).is_err());",
+                /// [`csrf::renew`](crate::csrf::renew): rotates the session's
+                /// CSRF secret (after a login).
+                ///
+                /// # Panics
+                ///
+                /// As [`csrf::renew`](crate::csrf::renew).
+                pub fn renew_csrf(&self) {
+                    crate::csrf::renew(&mut self.$write());
+                }
+            }
+        }
+    };
+}
+pub(crate) use session_face;
+
+/// What the session layer or middleware does with a response whose session
+/// could not be saved: a [`SaveErrorPolicy`], or any `Fn(&SaveError, R) ->
+/// R`, which sees the error and the handler's response and returns the
+/// response to send. `R` is the framework's response type: `http::Response<B>`
+/// under tower and axum, `actix_web::HttpResponse` (its body boxed) under
+/// actix-web.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use http::{Response, StatusCode};
+/// use sealed_session::tower::SessionLayer;
+/// use sealed_session::{Key, Keyring, SaveError, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let layer = SessionLayer::new(config).on_save_error(
+///     |error: &SaveError, mut response: Response<String>| {
+///         if let SaveError::TooLarge { size, limit } = error {
+///             *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+///             *response.body_mut() = format!("{size} bytes is over the {limit}-byte limit");
+///         }
+///         response
+///     },
+/// );
+/// # let _ = layer; }
+/// ```
+///
+/// ```
+/// # #[cfg(feature = "actix-web")] {
+/// use actix_web::HttpResponse;
+/// use sealed_session::actix::SessionMiddleware;
+/// use sealed_session::{Key, Keyring, SaveError, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let middleware = SessionMiddleware::new(config).on_save_error(
+///     |error: &SaveError, response: HttpResponse| match error {
+///         SaveError::TooLarge { .. } => {
+///             HttpResponse::PayloadTooLarge().body("your cart is full")
+///         }
+///         _ => response,
+///     },
+/// );
+/// # let _ = middleware; }
+/// ```
+pub trait OnSaveError<R> {
+    /// The response to send instead of `response`, whose session could not
+    /// be saved for `error`.
+    fn on_save_error(&self, error: &SaveError, response: R) -> R;
+}
+
+impl<R, F> OnSaveError<R> for F
+where
+    F: Fn(&SaveError, R) -> R,
+{
+    fn on_save_error(&self, error: &SaveError, response: R) -> R {
+        self(error, response)
+    }
+}
+
+/// An empty response with the policy's status, or the handler's own.
+impl<B: Default> OnSaveError<Response<B>> for SaveErrorPolicy {
+    fn on_save_error(&self, error: &SaveError, response: Response<B>) -> Response<B> {
+        let Some(status) = self.replacement(error) else {
+            return response;
+        };
+        let mut replaced = Response::new(B::default());
+        *replaced.status_mut() = status;
+        // The handler's `Vary` (with save rule 6's `Cookie`) still holds.
+        for vary in response.headers().get_all(http::header::VARY) {
+            replaced
+                .headers_mut()
+                .append(http::header::VARY, vary.clone());
+        }
+        replaced
+    }
+}
+
+/// The service that the tower `SessionLayer` and the actix-web
+/// `SessionMiddleware` wrap around the inner service: it loads the session
+/// before the inner service runs and saves it into the response after.
+/// One type for both frameworks: it implements tower's `Service` (feature
+/// `tower`) and actix-web's (feature `actix-web`, where `S` is the inner
+/// service in an `Rc`, as actix-web shares it with the futures it returns).
+///
+/// `P` is what happens when a session cannot be saved: see [`OnSaveError`].
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::tower::SessionLayer;
+/// use sealed_session::{Key, Keyring, SessionConfig, SessionService};
+/// use tower::Layer as _;
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let inner = tower::service_fn(|_: http::Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+/// });
+/// let service: SessionService<_> = SessionLayer::new(config).layer(inner);
+/// # let _ = service; }
+/// ```
+pub struct SessionService<S, P = SaveErrorPolicy> {
+    pub(crate) inner: S,
+    pub(crate) config: SessionConfig,
+    // Shared, not cloned per request: a policy closure may be large.
+    pub(crate) policy: Arc<P>,
+    pub(crate) revocations: Option<Revocations>,
+    /// Set by the actix-web middleware only: the tower stack applies the
+    /// check in its own `CsrfLayer`.
+    pub(crate) cross_origin: Option<CrossOrigin>,
+}
+
+impl<S: Clone, P> Clone for SessionService<S, P> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            config: self.config.clone(),
+            policy: Arc::clone(&self.policy),
+            revocations: self.revocations.clone(),
+            cross_origin: self.cross_origin.clone(),
+        }
+    }
+}
+
+impl<S, P> std::fmt::Debug for SessionService<S, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionService")
+            .field("config", &self.config)
+            .field("revocations", &self.revocations.is_some())
+            .field("cross_origin", &self.cross_origin)
+            .finish_non_exhaustive()
+    }
+}
