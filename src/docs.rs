@@ -4,21 +4,21 @@
 //!
 //! | page | what it covers |
 //! |---|---|
-//! | [`security`] | the threat model: what is protected and what is not |
-//! | [`wire_format`] | the v1 cookie value and plaintext, byte by byte |
-//! | [`key_rotation`] | keys from the environment, planned and emergency rotation |
-//! | [`lifetimes`] | `max_age`, rolling, absolute, browser-session, per-session expiry, remember me |
-//! | [`save_rules`] | when a response gets a `Set-Cookie`, a removal, or nothing |
-//! | [`frameworks`] | axum and tower, hyper, actix-web, coming from actix-session, everyday cookies |
-//! | [`csrf`] | the cross-origin check, session-bound tokens, the tower `CsrfLayer` |
-//! | [`flash`] | flash messages and the rest of Django's session API |
-//! | [`revocation`] | "log out everywhere": session ids, subjects, stores |
-//! | [`changing_types`] | what happens when a stored type changes, and the deploy recipe |
-//! | [`sealing`] | sealing a value on its own with a [`Keyring`](crate::Keyring) |
-//! | [`logs`] | the `tracing` events and their targets |
-//! | [`demo`] | the demo server, a `curl` walkthrough, the browser tests |
-//! | [`benchmarks`] | a summary of the measurements |
-//! | [`decisions`] | choices made where reasonable people differ, and why |
+//! | [`security`](crate::docs::security) | the threat model: what is protected and what is not |
+//! | [`wire_format`](crate::docs::wire_format) | the v1 cookie value and plaintext, byte by byte |
+//! | [`key_rotation`](crate::docs::key_rotation) | keys from the environment, planned and emergency rotation |
+//! | [`lifetimes`](crate::docs::lifetimes) | `max_age`, rolling, absolute, browser-session, per-session expiry, remember me |
+//! | [`save_rules`](crate::docs::save_rules) | when a response gets a `Set-Cookie`, a removal, or nothing |
+//! | [`frameworks`](crate::docs::frameworks) | axum and tower, hyper, actix-web, coming from actix-session, everyday cookies |
+//! | [`csrf`](crate::docs::csrf) | the cross-origin check, session-bound tokens, the tower `CsrfLayer` |
+//! | [`flash`](crate::docs::flash) | flash messages and the rest of Django's session API |
+//! | [`revocation`](crate::docs::revocation) | "log out everywhere": session ids, subjects, stores |
+//! | [`changing_types`](crate::docs::changing_types) | what happens when a stored type changes, and the deploy recipe |
+//! | [`sealing`](crate::docs::sealing) | sealing a value on its own with a [`Keyring`](crate::Keyring) |
+//! | [`logs`](crate::docs::logs) | the `tracing` events and their targets |
+//! | [`demo`](crate::docs::demo) | the demo server, a `curl` walkthrough, the browser tests |
+//! | [`benchmarks`](crate::docs::benchmarks) | a summary of the measurements |
+//! | [`decisions`](crate::docs::decisions) | choices made where reasonable people differ, and why |
 
 // With only some features on, a page's links to the items of another
 // feature (the tower layer, the actix middleware, the Redis store) cannot
