@@ -1,6 +1,7 @@
-// The crate documentation is the README, so the two never say the same thing
-// twice; its Rust examples run as doctests.
-#![doc = include_str!("../README.md")]
+// The crate documentation is docs/crate.md (the model and the Quick start);
+// the long-form pages are in `docs`; the README is the repository's first
+// screen and its examples are compiled by `docs::ReadmeDoctests`.
+#![doc = include_str!("../docs/crate.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -25,6 +26,11 @@ pub mod cookies;
 pub mod csrf;
 
 pub mod flash;
+
+/// The long-form documentation, one page per topic: the threat model, the
+/// wire format, key rotation, lifetimes, save rules, frameworks, CSRF,
+/// revocation and more.
+pub mod docs;
 
 mod revocation;
 
