@@ -89,7 +89,7 @@ const MAX_COOKIE_LIFETIME: i64 = 400 * 86_400;
 /// let mut headers = HeaderMap::new();
 /// headers.append("cookie", "a=1; session=x".parse().unwrap());
 /// headers.append("cookie", "session=\"y\"".parse().unwrap());
-/// let mut values = sealed_session::cookie_values(&headers, "session");
+/// let mut values = sealed_session::cookies::cookie_values(&headers, "session");
 /// let found: Vec<&[u8]> = values.by_ref().collect();
 /// assert_eq!(found, [&b"x"[..], &b"y"[..]]);
 /// assert!(!values.is_truncated());

@@ -40,7 +40,8 @@ use http::{HeaderMap, HeaderValue};
 use time::{Duration, OffsetDateTime};
 
 use crate::config::SessionConfig;
-use crate::cookie_header::{MAX_CANDIDATES, cookie_lifetime, cookie_values};
+use crate::cookie_header::cookie_lifetime;
+pub use crate::cookie_header::{CookieValues, MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
 use crate::cookie_rules::{CookieRuleError, CookieRules, SameSite, check_cookie, is_cookie_octet};
 use crate::log;
 use crate::seal::{OpenError, SealError, Sealer};

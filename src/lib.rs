@@ -64,7 +64,6 @@ mod log;
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tower", feature = "actix-web"))))]
 pub use adapter::{OnSaveError, SessionService};
 pub use config::{DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, SessionConfig, SessionConfigBuilder};
-pub use cookie_header::{CookieValues, MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
 pub use cookie_rules::SameSite;
 pub use error::{
     CodecError, ConfigError, CookieRuleError, EnvKeyError, KeyError, MalformedReason, OpenError,
@@ -83,7 +82,7 @@ pub use seal::{MAX_SIZE_LIMIT, Opened};
 pub use session::{InvalidReason, Session, SessionId, Status};
 
 /// The `cookie` crate, whose [`Cookie`](cookie::Cookie) the [`cookies`]
-/// helpers and [`session_cookie`] take and return.
+/// helpers take and return, and whose [`SameSite`] the configuration uses.
 pub use cookie;
 /// The `time` crate, whose types the lifetimes and dates use.
 pub use time;

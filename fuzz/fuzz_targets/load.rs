@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{MAX_CANDIDATES, MAX_SCAN_BYTES, Status};
+use sealed_session::Status;
+use sealed_session::cookies::{MAX_CANDIDATES, MAX_SCAN_BYTES};
 use sealed_session_fuzz::{
     NAME, Written, classify, config, cookie_header, cookie_headers, written,
 };
@@ -17,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
 
     // Candidates, as the public parser picks them; a pair cut by the scan
     // budget is none.
-    let mut values = sealed_session::cookie_values(&headers, NAME);
+    let mut values = sealed_session::cookies::cookie_values(&headers, NAME);
     let candidates: Vec<&[u8]> = values.by_ref().collect();
     let truncated = values.is_truncated();
     // Not every cookie examined: past the budget, or past the candidates.

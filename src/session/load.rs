@@ -133,9 +133,9 @@ pub enum Status {
     Invalid(InvalidReason),
     /// No valid cookie was found, but not every cookie was examined: the
     /// `Cookie` headers exceeded the scan budget
-    /// ([`MAX_SCAN_BYTES`](crate::MAX_SCAN_BYTES)), or more cookies bore the
+    /// ([`MAX_SCAN_BYTES`](crate::cookies::MAX_SCAN_BYTES)), or more cookies bore the
     /// session's name than are tried
-    /// ([`MAX_CANDIDATES`](crate::MAX_CANDIDATES)). The session starts
+    /// ([`MAX_CANDIDATES`](crate::cookies::MAX_CANDIDATES)). The session starts
     /// empty, and `save` never removes a cookie it did not examine (only an
     /// explicit [`Session::flush`] does).
     Truncated,

@@ -55,7 +55,7 @@ pub enum SessionError {
     /// (primitive kinds, field and variant names) differs from the shape it
     /// was stored with: the type changed since it was written, and the value
     /// read would be wrong (a `u64` read as an `i64`, a renamed field).
-    /// The value stays in place; [`Session::get_or_remove`] drops it.
+    /// The value stays in place; [`Session::get_or_remove`](crate::Session::get_or_remove) drops it.
     #[error("session key {key:?} was stored with another shape than {expected}")]
     TypeMismatch {
         /// The session key.

@@ -10,10 +10,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
+use sealed_session::cookies::{MAX_CANDIDATES, MAX_SCAN_BYTES};
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{
-    InvalidReason, Key, Keyring, MAX_CANDIDATES, MAX_SCAN_BYTES, MalformedReason, Session,
-    SessionConfig, Status,
+    InvalidReason, Key, Keyring, MalformedReason, Session, SessionConfig, Status,
 };
 
 // Bytes and allocations made by a call on this thread (tests run in

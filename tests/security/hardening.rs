@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
 use sealed_session::cookies::{self, CookieError};
+use sealed_session::cookies::{MAX_CANDIDATES, MAX_SCAN_BYTES};
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    ConfigError, InvalidReason, Key, Keyring, MAX_CANDIDATES, MAX_SCAN_BYTES, SessionConfig,
-    SessionConfigBuilder, Status,
+    ConfigError, InvalidReason, Key, Keyring, SessionConfig, SessionConfigBuilder, Status,
 };
 
 const NOW: i64 = 1_767_225_600;

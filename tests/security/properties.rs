@@ -16,10 +16,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
+use sealed_session::cookies::MAX_CANDIDATES;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    Expiry, InvalidReason, Key, Keyring, MAX_CANDIDATES, MalformedReason, OpenError, SaveError,
-    Session, SessionConfig, Status,
+    Expiry, InvalidReason, Key, Keyring, MalformedReason, OpenError, SaveError, Session,
+    SessionConfig, Status,
 };
 
 const NAME: &str = "session";
@@ -505,7 +506,7 @@ proptest! {
             }
         }
         let session = sealed_session::load(config(), &map);
-        let candidates: Vec<&[u8]> = sealed_session::cookie_values(&map, NAME).collect();
+        let candidates: Vec<&[u8]> = sealed_session::cookies::cookie_values(&map, NAME).collect();
         let status = session.status();
         prop_assert_eq!(status == Status::New, candidates.is_empty());
         let mut response = HeaderMap::new();
