@@ -363,7 +363,11 @@ where
             let session = Session::new(loaded);
             request.extensions_mut().insert(session.clone());
             let result = respond(&*service, &config, &*policy, session.clone(), request).await;
-            let ended = session.0.try_borrow().ok().and_then(|s| s.ended());
+            let ended = session
+                .0
+                .try_borrow()
+                .map(|s| s.ended())
+                .unwrap_or_default();
             // A failure was logged: the browser's cookie is removed anyway.
             let _ = revocations.revoke_ended_session(ended).await;
             result

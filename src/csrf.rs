@@ -505,8 +505,13 @@ pub(crate) fn is_safe(method: &Method) -> bool {
 // ---------------------------------------------------------------------------
 
 /// The session key holding the CSRF secret (Django's `_csrftoken` with
-/// `CSRF_USE_SESSIONS`). Leave it to this module.
-pub const SESSION_KEY: &str = "_csrftoken";
+/// `CSRF_USE_SESSIONS`). Leave it to this module; [`Session::renew`] drops
+/// it, so a token issued before a login never verifies after it.
+///
+/// ```
+/// assert_eq!(sealed_session::csrf::SESSION_KEY, "_csrftoken");
+/// ```
+pub const SESSION_KEY: &str = crate::session::CSRF_SECRET_KEY;
 
 const SECRET_LEN: usize = 32;
 

@@ -140,11 +140,13 @@ impl Data {
 
     /// Appends the value that `encode` writes to the shared buffer: no
     /// allocation per value. On error the buffer is cut back.
+    /// Stores the value `encode` appends under `key`; `Ok(false)` when the
+    /// key already held exactly those bytes (nothing changed).
     pub(crate) fn insert_with<E>(
         &mut self,
         key: &str,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
-    ) -> Result<(), E> {
+    ) -> Result<bool, E> {
         self.compact_if_bloated();
         if self.buf.capacity() == 0 {
             // A fresh session: room for a typical small one, so that its
@@ -159,14 +161,20 @@ impl Data {
             return Err(e);
         }
         let end = self.buf.len();
+        if let Ok(i) = self.find(key) {
+            if *self.bytes(&self.entries[i].value) == self.buf[start..end] {
+                self.buf.truncate(start);
+                return Ok(false);
+            }
+        }
         let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(end)) else {
             let owned: Box<[u8]> = self.buf[start..].into();
             self.buf.truncate(start);
             self.insert_slot(key, Slot::Owned(owned));
-            return Ok(());
+            return Ok(true);
         };
         self.insert_slot(key, Slot::Buf(s..e));
-        Ok(())
+        Ok(true)
     }
 
     fn insert_slot(&mut self, key: &str, value: Slot) {

@@ -292,32 +292,40 @@ fn finish(config: &SessionConfig, loader: Loader) -> Session {
     session
 }
 
-/// An authenticated cookie that is not a session is found only by the
-/// loader; it is logged with the other rejected cookies.
+/// An authenticated cookie that is not a session, or that claims a time in
+/// the future, is found only by the loader; it is logged with the other
+/// rejected cookies.
 fn log_bad_payload(config: &SessionConfig, session: &Session) {
-    if let Status::Invalid(reason @ InvalidReason::BadPayload) = session.load_status() {
+    if let Status::Invalid(reason @ (InvalidReason::BadPayload | InvalidReason::FromTheFuture)) =
+        session.load_status()
+    {
         log::rejected_cookie(config.cookie_name(), reason);
     }
 }
 
-/// Writes the session into a response, following the save rules (see the
-/// README's "Save rules"):
+/// Writes the session into a response, following the save rules (the
+/// [lifecycle table](crate::docs::save_rules) has every case):
 ///
 /// 1. Flushed, or empty while the request carried a session cookie and
 ///    every candidate was examined: a removal `Set-Cookie` (empty value,
 ///    `Max-Age=0`, past `Expires`, same `Path`/`Domain`). A cookie that was
-///    not examined (cut by the scan budget, or past the candidate limit) is
-///    never deleted.
-/// 2. Modified, renewed, loaded with a fallback key, or due for a rolling
-///    refresh: the sealed session, with the configured attributes.
+///    not examined (cut by the scan budget, past the candidate limit) or not
+///    verified (the revocation store failed) is never deleted, and nothing
+///    is sealed over it, unless the app flushes or renews.
+/// 2. Modified (an equal value stored again is no change), renewed, loaded
+///    with a fallback key, or due for a rolling refresh: the sealed
+///    session, with the configured attributes.
 /// 3. Otherwise nothing.
-/// 4. A cookie over the size limit: [`SaveError::TooLarge`], and no
-///    `Set-Cookie`, so the client keeps its previous cookie.
-/// 5. A 5xx response gets no new session cookie; a removal still goes out.
+/// 4. A cookie over the size limit: [`SaveError::TooLarge`], and no new
+///    session cookie, so the client keeps its previous one.
+/// 5. A 5xx response gets no new session cookie; a removal still goes out,
+///    and a flushed session whose new cookie cannot go out (a 5xx, a failed
+///    save) has its old cookie removed, so a logout is never undone.
 /// 6. `Vary: Cookie` whenever the session was read or written, whether or
 ///    not the save succeeded.
-/// 7. A response that gets a session `Set-Cookie` and has no
-///    `Cache-Control` of its own gets `Cache-Control: private`.
+/// 7. A response that carries a session `Set-Cookie` is never storable by a
+///    shared cache: `Cache-Control: private` when the app set none; an
+///    app's `public` or `s-maxage` is dropped and `private` added (logged).
 ///
 /// # Errors
 ///
@@ -344,31 +352,34 @@ pub fn save<T: ResponseHeaders + ?Sized>(
     let is_server_error = response
         .response_status()
         .is_some_and(|s| s.is_server_error());
-    let header = if is_server_error {
-        // Rule 5: a server error gets no new session cookie, but a removal
-        // still goes out, so a logout is never undone by a 5xx. Decided
-        // before sealing: nothing is sealed, and no `TooLarge` replaces the
+    let (header, error) = if is_server_error {
+        // Rule 5: a server error gets no new session cookie. Decided before
+        // sealing: nothing is sealed, and no `TooLarge` replaces the
         // handler's own error.
-        Ok((session.save_plan(config.now_unix()) == SavePlan::Remove)
-            .then(|| removal_header(config)))
+        let remove = session.save_plan(config.now_unix()) == SavePlan::Remove;
+        (remove.then(|| removal_header(config)), None)
     } else {
-        set_cookie_header(config, session)
+        match set_cookie_header(config, session) {
+            Ok(header) => (header, None),
+            Err(error) => (None, Some(error)),
+        }
     };
+    // Rule 5, second half: a flushed session whose new cookie cannot go out
+    // (a 5xx, a failed save) still has its old cookie removed, so a logout
+    // is never undone by what follows it.
+    let header = header.or_else(|| session.was_flushed().then(|| removal_header(config)));
     let headers = response.response_headers();
     // Rule 6, whether or not the save succeeded: the handler may still send
     // a response that depends on the cookie.
-    let wrote = matches!(header, Ok(Some(_)));
-    if wrote || session.was_read() {
+    if header.is_some() || session.was_read() {
         add_vary_cookie(headers);
     }
-    if let Some(value) = header? {
+    if let Some(value) = header {
         headers.append(SET_COOKIE, value);
         // Rule 7: a shared cache must not store and replay a session cookie.
-        if !headers.contains_key(CACHE_CONTROL) {
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
-        }
+        keep_from_shared_caches(headers, config.cookie_name());
     }
-    Ok(())
+    error.map_or(Ok(()), Err)
 }
 
 /// The `Set-Cookie` header [`save`] writes for a response that is not a
@@ -449,6 +460,50 @@ fn header_value(line: Vec<u8>) -> HeaderValue {
     // becomes the value's storage with no second allocation.
     debug_assert_eq!(line.len(), line.capacity());
     HeaderValue::try_from(line).expect("Set-Cookie is built from visible ASCII only")
+}
+
+/// Save rule 7: a response carrying a session cookie is never storable by a
+/// shared cache. No `Cache-Control`: `private`. One the app set keeps its
+/// other directives, loses `public` and `s-maxage`, and gains `private`
+/// unless it already has `private` or `no-store` (logged, since the app's
+/// choice is overridden).
+fn keep_from_shared_caches(headers: &mut HeaderMap, cookie_name: &str) {
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+        return;
+    }
+    let mut kept: Vec<String> = Vec::new();
+    let (mut shielded, mut dropped) = (false, false);
+    for value in headers.get_all(CACHE_CONTROL) {
+        // A value that is not text cannot be read, so none of it is kept.
+        let Ok(text) = value.to_str() else {
+            dropped = true;
+            continue;
+        };
+        for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            let name = directive.split('=').next().unwrap_or("").trim();
+            if name.eq_ignore_ascii_case("public") || name.eq_ignore_ascii_case("s-maxage") {
+                dropped = true;
+                continue;
+            }
+            shielded |=
+                name.eq_ignore_ascii_case("private") || name.eq_ignore_ascii_case("no-store");
+            kept.push(directive.to_owned());
+        }
+    }
+    if shielded && !dropped {
+        return;
+    }
+    if !shielded {
+        kept.push("private".to_owned());
+    }
+    log::cache_control_overridden(cookie_name);
+    // Every kept directive came out of a valid header value, joined by ", ".
+    if let Ok(value) = HeaderValue::try_from(kept.join(", ")) {
+        headers.insert(CACHE_CONTROL, value);
+    } else {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    }
 }
 
 fn add_vary_cookie(headers: &mut HeaderMap) {

@@ -71,7 +71,7 @@ pub use error::{
 };
 pub use glue::{RequestHeaders, ResponseHeaders, SaveErrorPolicy, SaveFailed, load, save};
 pub use key::{Key, KeyId, Keyring, MAX_KEY_LEN, MIN_KEY_LEN};
-pub use lifetime::Expiry;
+pub use lifetime::{CLOCK_SKEW, Expiry};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use revocation::RedisRevocations;

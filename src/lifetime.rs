@@ -37,6 +37,20 @@ pub enum Expiry {
     BrowserSession,
 }
 
+/// How far a server's clock may run behind the one that sealed a cookie:
+/// a cookie whose creation or sealing time lies further in the future is
+/// not honoured (a clock bug or a forged time would otherwise make it
+/// immune to `not_before` and to every revocation), and a revocation entry
+/// outlives the last moment a copy could be live by this much.
+///
+/// ```
+/// assert_eq!(sealed_session::CLOCK_SKEW, sealed_session::time::Duration::minutes(1));
+/// ```
+pub const CLOCK_SKEW: Duration = Duration::seconds(60);
+
+/// [`CLOCK_SKEW`] in whole seconds, for the arithmetic below.
+pub(crate) const CLOCK_SKEW_SECS: i64 = CLOCK_SKEW.whole_seconds();
+
 /// A per-session lifetime as the envelope stores it, in whole seconds
 /// (Django's `set_expiry`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -98,6 +98,18 @@ pub(crate) fn too_large(cookie_name: &str, size: usize, limit: usize) {
     );
 }
 
+/// A response that carries a session cookie had a `Cache-Control` that let
+/// shared caches store it (`public`, `s-maxage`, or no `private`): it was
+/// rewritten to keep them from replaying one visitor's cookie to others.
+pub(crate) fn cache_control_overridden(cookie_name: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: SAVE,
+        cookie = cookie_name,
+        "Cache-Control made private: the response carries a session cookie"
+    );
+}
+
 /// Sealing a session failed (the OS random source).
 pub(crate) fn seal_failed(cookie_name: &str, error: &SealError) {
     #[cfg(feature = "tracing")]

@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 
 use crate::config::SessionConfig;
 use crate::log;
-use crate::session::{Session, SessionId};
+use crate::session::{Ended, Session, SessionId};
 
 #[cfg(feature = "redis")]
 mod redis;
@@ -170,9 +170,11 @@ pub enum RevocationError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum FailurePolicy {
-    /// Treat the session as revoked: a logged-out session can never come
-    /// back, at the price of logging everyone out while the store is down
-    /// (the default).
+    /// Do not honour the session for this request (status
+    /// [`Unverified`](crate::Status::Unverified)), and leave its cookie
+    /// alone: no removal, nothing sealed over it. A logged-out session never
+    /// comes back, and a user is signed in again as soon as the store
+    /// answers (the default).
     #[default]
     FailClosed,
     /// Accept the session (the error is logged under the `tracing` feature,
@@ -293,8 +295,8 @@ impl Revocations {
             Err(e) => {
                 let action = match self.policy {
                     FailurePolicy::FailClosed => {
-                        session.mark_revoked();
-                        "session treated as revoked (fail closed)"
+                        session.mark_unverified();
+                        "session not honoured for this request, cookie left alone (fail closed)"
                     }
                     FailurePolicy::FailOpen => "session accepted (fail open)",
                 };
@@ -320,24 +322,25 @@ impl Revocations {
     /// ended, so a layer need not hold the session across the `.await`.
     pub(crate) async fn revoke_ended_session(
         &self,
-        ended: Option<(SessionId, i64)>,
+        ended: Vec<Ended>,
     ) -> Result<(), RevocationError> {
-        let Some((id, expires)) = ended else {
-            return Ok(());
-        };
-        let ttl = expires.saturating_sub(self.config.now_unix()).max(1);
-        let result = self
-            .store
-            .revoke(
-                &Revoke::Session(id),
-                Duration::from_secs(ttl.unsigned_abs()),
-            )
-            .await;
-        if let Err(e) = &result {
-            log::revocation_failed(
-                e,
-                "logout not revoked: only the browser's cookie was removed",
-            );
+        let mut result = Ok(());
+        for Ended { id, expires, .. } in ended {
+            let ttl = expires.saturating_sub(self.config.now_unix()).max(1);
+            let revoked = self
+                .store
+                .revoke(
+                    &Revoke::Session(id),
+                    Duration::from_secs(ttl.unsigned_abs()),
+                )
+                .await;
+            if let Err(e) = revoked {
+                log::revocation_failed(
+                    &e,
+                    "logout not revoked: only the browser's cookie was removed",
+                );
+                result = Err(e);
+            }
         }
         result
     }

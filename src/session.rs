@@ -23,12 +23,18 @@ mod load;
 mod save;
 mod value;
 
+pub(crate) use identity::Ended;
 pub use identity::SessionId;
 pub use load::{InvalidReason, Status};
 pub(crate) use load::{LoadRules, Loader};
 pub(crate) use save::SavePlan;
 use value::{Append, decode_value};
 pub use value::{CodecError, SessionError};
+
+/// The session key under which `csrf` keeps its secret. Owned here because
+/// [`Session::renew`] rotates it (Django's `login()` does), and the session
+/// layer sits below the CSRF helpers.
+pub(crate) const CSRF_SECRET_KEY: &str = "_csrftoken";
 
 /// One user's session: an ordered map from string keys to values of any
 /// serde type, stored as postcard bytes behind a 4-byte fingerprint of the
@@ -76,9 +82,9 @@ pub struct Session {
     id: Cell<Option<SessionId>>,
     /// Who the session belongs to, for revocation.
     subject: Option<String>,
-    /// The id and expiry of the loaded session that [`Session::flush`]
-    /// ended, for a revocation store.
-    ended: Option<(SessionId, i64)>,
+    /// The ids that [`Session::flush`] and [`Session::renew`] ended, for a
+    /// revocation store.
+    ended: Vec<Ended>,
 }
 
 impl Session {
@@ -185,7 +191,7 @@ impl Session {
         // Borrowed: the key is copied into the session's buffer, and into a
         // `String` only for an error.
         let key = key.as_ref();
-        if let Err(source) = self.data.insert_with(key, |buf| {
+        let changed = match self.data.insert_with(key, |buf| {
             // The slot is fingerprint ‖ postcard bytes; the fingerprint is
             // written once the value is known to encode.
             let start = buf.len();
@@ -194,14 +200,18 @@ impl Session {
             buf[start..start + fingerprint::LEN].copy_from_slice(&fingerprint::of(value));
             Ok(())
         }) {
-            return Err(SessionError::Encode {
-                key: key.to_owned(),
-                type_name: std::any::type_name::<T>(),
-                source: CodecError(source),
-            });
-        }
+            Ok(changed) => changed,
+            Err(source) => {
+                return Err(SessionError::Encode {
+                    key: key.to_owned(),
+                    type_name: std::any::type_name::<T>(),
+                    source: CodecError(source),
+                });
+            }
+        };
         self.touch();
-        self.modified = true;
+        // An equal value stored again is no change: no new cookie for it.
+        self.modified |= changed;
         Ok(())
     }
 
@@ -274,8 +284,11 @@ impl Session {
     /// time and the configured expiry.
     pub fn flush(&mut self) {
         self.touch();
-        if let (Some(id), Some((expires, _))) = (self.id.get(), self.loaded_expires) {
-            self.ended.get_or_insert((id, expires));
+        self.end_loaded_id();
+        // An id drawn since a renew in this request may have been shown
+        // (logged, stored by the app): it ends too.
+        if let Some(id) = self.id.get() {
+            self.end_id(id);
         }
         self.id.set(None);
         self.subject = None;
@@ -287,13 +300,31 @@ impl Session {
         self.renewed = false;
     }
 
-    /// Keeps the data but starts the session anew (Django's `cycle_key`):
-    /// a fresh creation time, so the absolute timeout restarts, and a new
-    /// cookie. Call it after a login or any change of privilege.
+    /// Keeps the data but starts the session anew (Django's `cycle_key`
+    /// with `login()`'s token rotation): a fresh creation time, so the
+    /// absolute timeout restarts; a new id (the old one is revoked when a
+    /// revocation store is configured); a new CSRF secret, so a token issued
+    /// before is refused after; and a new cookie. Call it after a login or
+    /// any change of privilege.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig, csrf};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// let before = csrf::token(&mut session);
+    /// session.insert("user", &42u64)?;
+    /// session.renew(); // login
+    /// assert_eq!(session.get::<u64>("user")?, Some(42));
+    /// assert!(csrf::verify(&session, &before).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn renew(&mut self) {
         self.touch();
+        self.end_loaded_id();
         self.created = self.now;
         self.id.set(None);
+        self.data.remove(CSRF_SECRET_KEY);
         self.renewed = true;
     }
 

@@ -35,10 +35,10 @@ pub(crate) fn load_session(config: &SessionConfig, headers: &ActixHeaders) -> Se
 /// Saves the session into an actix response's headers, with the response's
 /// `status` (so a 5xx gets no new session cookie while a removal still goes
 /// out). The response's own `Vary` and `Cache-Control` are shown to [`save`]
-/// first, so it adds `Vary: Cookie` only when missing and `Cache-Control:
-/// private` only when the handler set none; what it adds (`Set-Cookie`,
-/// `Vary`, `Cache-Control`) is appended to `headers`, also when it fails
-/// (`Vary` still holds then).
+/// first, so it adds `Vary: Cookie` only when missing and rewrites
+/// `Cache-Control` as save rule 7 says; what it adds (`Set-Cookie`, `Vary`)
+/// is appended to `headers`, also when it fails (`Vary` still holds then),
+/// and a rewritten `Cache-Control` replaces the handler's.
 ///
 /// # Errors
 ///
@@ -62,7 +62,7 @@ pub(crate) fn save_session(
         CACHE_CONTROL,
     );
     let vary_before = out.headers().get_all(VARY).iter().count();
-    let had_cache_control = headers.contains_key(actix_header::CACHE_CONTROL);
+    let cache_control_before = cache_control(out.headers());
 
     let result = save(config, session, &mut out);
 
@@ -74,12 +74,19 @@ pub(crate) fn save_session(
     for value in written.get_all(VARY).iter().skip(vary_before) {
         append_to_actix(headers, actix_header::VARY, value);
     }
-    if !had_cache_control {
+    // `save` may rewrite the handler's `Cache-Control` (save rule 7), not
+    // only add one: what it left replaces what the handler set.
+    if cache_control(written) != cache_control_before {
+        headers.remove(actix_header::CACHE_CONTROL);
         for value in written.get_all(CACHE_CONTROL) {
             append_to_actix(headers, actix_header::CACHE_CONTROL, value);
         }
     }
     result
+}
+
+fn cache_control(headers: &HeaderMap) -> Vec<HeaderValue> {
+    headers.get_all(CACHE_CONTROL).iter().cloned().collect()
 }
 
 /// The cross-origin check on an actix request: the method, the URI and the

@@ -6,6 +6,7 @@ use std::fmt;
 use super::Session;
 use super::load::{LoadRules, Status};
 use crate::envelope::{ID_LEN, Identity};
+use crate::lifetime::ExpiryOverride;
 
 /// A session's random, 128-bit id: kept across re-seals and key rotation,
 /// new after [`Session::renew`] and [`Session::flush`]. It names the session
@@ -58,6 +59,20 @@ impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SessionId({self})")
     }
+}
+
+/// A session id that ended in this request (a flush or a renew), with what
+/// a revocation store needs to know how long a copy of its cookie could
+/// still be live: all Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ended {
+    pub(crate) id: SessionId,
+    /// When the ended session was created (or last renewed).
+    pub(crate) created: i64,
+    /// The expiry its cookie carried (or would have).
+    pub(crate) expires: i64,
+    /// Its per-session lifetime override.
+    pub(crate) expiry: Option<ExpiryOverride>,
 }
 
 /// Identity, for revocation (see [`Revocations`](crate::Revocations)).
@@ -149,21 +164,62 @@ impl Session {
         Some((id, self.created, self.subject.as_deref(), expires))
     }
 
-    /// The id and expiry of the loaded session that [`flush`](Session::flush)
-    /// ended, if it had an id.
-    pub(crate) fn ended(&self) -> Option<(SessionId, i64)> {
-        self.ended
+    /// The ids that [`flush`](Session::flush) and [`renew`](Session::renew)
+    /// ended in this request, for a revocation store.
+    pub(crate) fn ended(&self) -> Vec<Ended> {
+        self.ended.clone()
+    }
+
+    /// Ends the id the cookie carried, once: at the first renew or flush of
+    /// a loaded session (later ones find it already ended, or no cookie id).
+    pub(super) fn end_loaded_id(&mut self) {
+        if self.renewed || self.flushed {
+            return;
+        }
+        if let (Some(id), Some((expires, _))) = (self.id.get(), self.loaded_expires) {
+            self.ended.push(Ended {
+                id,
+                created: self.created,
+                expires,
+                expiry: self.expiry,
+            });
+        }
+    }
+
+    /// Ends an id drawn in this request (after a renew): no cookie carried
+    /// it yet, but the app may have shown or stored it.
+    pub(super) fn end_id(&mut self, id: SessionId) {
+        if self.ended.iter().any(|e| e.id == id) {
+            return;
+        }
+        let expires = self.lifetimes.expires(self.created, self.now, self.expiry);
+        self.ended.push(Ended {
+            id,
+            created: self.created,
+            expires,
+            expiry: self.expiry,
+        });
     }
 
     /// Turns a loaded session that a revocation store knows as revoked into
     /// a new, empty one whose cookie `save` removes.
     pub(crate) fn mark_revoked(&mut self) {
-        let rules = LoadRules {
+        *self = Session::fresh(self.fresh_rules(), Status::Revoked, true);
+    }
+
+    /// Turns a loaded session whose revocation status the store could not
+    /// give into a new, empty one that does not count as having had a
+    /// cookie: not honoured for this request, and its cookie untouched.
+    pub(crate) fn mark_unverified(&mut self) {
+        *self = Session::fresh(self.fresh_rules(), Status::Unverified, false);
+    }
+
+    fn fresh_rules(&self) -> LoadRules {
+        LoadRules {
             now: self.now,
             lifetimes: self.lifetimes,
             not_before: None,
             ids: self.ids,
-        };
-        *self = Session::fresh(rules, Status::Revoked, true);
+        }
     }
 }

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::{Session, SessionId};
 use crate::envelope::{self, Data, Envelope, Identity};
-use crate::lifetime::Lifetimes;
+use crate::lifetime::{CLOCK_SKEW_SECS, Lifetimes};
 use crate::seal::{MalformedReason, OpenError};
 
 /// What a configuration says about loading: the request time and the
@@ -72,6 +72,14 @@ impl Loader {
             return None;
         };
         let rules = &self.rules;
+        // Sealed "later" than now by more than the skew: a clock bug or a
+        // forged time; honoured, it would escape `not_before` and every
+        // revocation that compares creation times.
+        let horizon = rules.now.saturating_add(CLOCK_SKEW_SECS);
+        if env.created > horizon || env.sealed > horizon {
+            self.first_error.get_or_insert(InvalidReason::FromTheFuture);
+            return None;
+        }
         if !rules
             .lifetimes
             .is_live(env.created, env.expires, env.sealed, env.expiry, rules.now)
@@ -145,11 +153,19 @@ pub enum Status {
     /// a revocation store (see [`Revocations`](crate::Revocations)). The
     /// session starts empty and `save` removes the cookie.
     Revoked,
+    /// A valid cookie whose revocation status could not be learnt (the
+    /// revocation store failed, under the default fail-closed policy): the
+    /// session is not honoured for this request and starts empty, but the
+    /// cookie is left alone. `save` neither removes it nor seals anything
+    /// over it (unless the app flushes or renews), so the user is signed
+    /// in again as soon as the store answers.
+    Unverified,
 }
 
 impl Status {
     /// A short, stable name for logs and metrics: `new`, `loaded`,
-    /// `loaded-with-fallback`, `expired`, `invalid`, `truncated`, `revoked`.
+    /// `loaded-with-fallback`, `expired`, `invalid`, `truncated`, `revoked`,
+    /// `unverified`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -160,6 +176,7 @@ impl Status {
             Status::Invalid(_) => "invalid",
             Status::Truncated => "truncated",
             Status::Revoked => "revoked",
+            Status::Unverified => "unverified",
         }
     }
 
@@ -220,6 +237,12 @@ pub enum InvalidReason {
     /// holder of the key can produce this (a bug, or a leaked key).
     #[error("authenticated but not a session")]
     BadPayload,
+    /// Authenticated, but created or sealed further in the future than
+    /// [`CLOCK_SKEW`](crate::CLOCK_SKEW) allows: a server's clock is wrong
+    /// (or a key leaked). Such a session would escape `not_before` and
+    /// revocation, so it is not honoured.
+    #[error("created or sealed in the future")]
+    FromTheFuture,
 }
 
 impl From<OpenError> for InvalidReason {
@@ -254,7 +277,7 @@ impl Session {
             ids: rules.ids,
             id: Cell::new(None),
             subject: None,
-            ended: None,
+            ended: Vec::new(),
         }
     }
 
@@ -284,7 +307,7 @@ impl Session {
             ids: rules.ids,
             id: Cell::new(id),
             subject,
-            ended: None,
+            ended: Vec::new(),
         }
     }
 

@@ -23,6 +23,13 @@ impl Session {
     /// Save rules 1 to 3 at `now`, and the expiry a seal gets.
     pub(crate) fn save_plan(&self, now: i64) -> SavePlan {
         let lt = &self.lifetimes;
+        // A cookie that was not examined (scan budget, candidate limit) or
+        // not verified (revocation store down) may be the user's real one:
+        // nothing is sealed over it, and it is not removed, unless the app
+        // explicitly flushes or renews.
+        if self.cookie_unexamined() && !self.flushed && !self.renewed {
+            return SavePlan::Nothing;
+        }
         // A subject alone is something to keep: revocation needs it.
         if self.data.is_empty() && self.subject.is_none() {
             return if self.flushed || self.had_cookie {
@@ -73,6 +80,18 @@ impl Session {
     pub(crate) fn envelope_len_bound(&self) -> usize {
         let identity = self.carries_identity().then_some(self.subject.as_deref());
         envelope::encoded_len_bound(identity, &self.data)
+    }
+
+    /// Whether the request may carry a session cookie this request did not
+    /// examine or could not verify.
+    fn cookie_unexamined(&self) -> bool {
+        matches!(self.status, Status::Truncated | Status::Unverified)
+    }
+
+    /// Whether [`flush`](Session::flush) was called: its removal (and
+    /// revocation) goes out even when nothing can be sealed.
+    pub(crate) fn was_flushed(&self) -> bool {
+        self.flushed
     }
 
     /// Whether the response depends on the cookie (save rule 6).

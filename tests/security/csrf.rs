@@ -627,17 +627,23 @@ fn after_renew_the_old_token_fails_and_a_new_one_verifies() {
     assert_eq!(csrf::verify(&after, &new), Ok(()));
 }
 
-/// The documented decision: `Session::renew` (the session layer) does not
-/// rotate the CSRF secret; `csrf::renew` does, and the demo calls both.
+/// Issue 22 point 8: `Session::renew` (login) rotates the CSRF secret, as
+/// Django's `login()` does: a token issued before no longer verifies after,
+/// and a new one does. (Before, renew kept the secret and this failed.)
 #[test]
-fn session_renew_keeps_the_secret_and_flush_drops_it() {
+fn session_renew_rotates_the_secret_and_flush_drops_it() {
     let config = config();
     let mut session = new_session(&config);
     let token = csrf::token(&mut session);
     session.renew();
-    assert_eq!(csrf::verify(&session, &token), Ok(()));
-    session.flush();
     assert_eq!(csrf::verify(&session, &token), Err(TokenError::NoSecret));
+    let fresh = csrf::token(&mut session);
+    assert_eq!(csrf::verify(&session, &fresh), Ok(()));
+    let after = round_trip(&config, &session);
+    assert_eq!(csrf::verify(&after, &token), Err(TokenError::Mismatch));
+    assert_eq!(csrf::verify(&after, &fresh), Ok(()));
+    session.flush();
+    assert_eq!(csrf::verify(&session, &fresh), Err(TokenError::NoSecret));
 }
 
 #[test]
