@@ -7,8 +7,8 @@
 
 // Layers, top to bottom (DESIGN.md §1). Modules are private: every public
 // item has one path, at the crate root, except the helper namespaces
-// `cookies`, `csrf`, `flash` and `tower`, whose items are reached only
-// through them.
+// `cookies`, `csrf`, `flash`, `revocation` and `tower`, whose items are
+// reached only through them.
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
@@ -26,7 +26,7 @@ pub mod csrf;
 
 pub mod flash;
 
-mod revocation;
+pub mod revocation;
 
 mod glue;
 
@@ -61,20 +61,14 @@ pub use config::{
 };
 pub use cookie_header::{CookieValues, MAX_CANDIDATES, MAX_SCAN_BYTES, cookie_values};
 pub use error::{
-    CodecError, ConfigError, EnvKeyError, KeyError, MalformedReason, OpenError, RevocationError,
-    SaveError, SealError, SessionError,
+    CodecError, ConfigError, EnvKeyError, KeyError, MalformedReason, OpenError, SaveError,
+    SealError, SessionError,
 };
 pub use glue::{
     RequestHeaders, ResponseHeaders, SaveErrorPolicy, SaveFailed, load, load_from_values,
     removal_header, save, session_cookie, set_cookie_header,
 };
 pub use key::{KEY_ID_LEN, Key, Keyring, MAX_KEY_LEN, MIN_KEY_LEN};
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use revocation::RedisRevocations;
-pub use revocation::{
-    BoxFuture, FailurePolicy, MemoryRevocations, Revocation, Revocations, Revoke, SessionMeta,
-};
 pub use seal::{MAX_COOKIE_LEN, OVERHEAD, Opened, VERSION, sealed_len};
 pub use session::{Expiry, InvalidReason, Session, SessionId, Status};
 

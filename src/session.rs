@@ -163,6 +163,10 @@ impl Loader {
             self.expired = true;
             return None;
         }
+        // The one same-second rule, shared with the revocation stores
+        // (`revocation::RevocationEntry::revokes`): a session counts as
+        // created before a cutoff when its whole creation second is earlier
+        // than the cutoff's, so one created in the cutoff's own second is kept.
         if rules.not_before.is_some_and(|t| env.created < t) {
             self.revoked = true;
             return None;
@@ -238,7 +242,7 @@ pub enum Status {
     /// The cookie was valid but its session has been revoked: created before
     /// the configured
     /// [`not_before`](crate::SessionConfigBuilder::not_before), or found in
-    /// a revocation store (see [`Revocations`](crate::Revocations)). The
+    /// a revocation store (see [`Revocations`](crate::revocation::Revocations)). The
     /// session starts empty and `save` removes the cookie.
     Revoked,
 }
@@ -406,9 +410,20 @@ pub struct Session {
     id: Cell<Option<SessionId>>,
     /// Who the session belongs to, for revocation.
     subject: Option<String>,
-    /// The id and expiry of the loaded session that [`Session::flush`]
-    /// ended, for a revocation store.
-    ended: Option<(SessionId, i64)>,
+    /// The loaded session that [`Session::flush`] ended, for a revocation
+    /// store.
+    ended: Option<Ended>,
+}
+
+/// What [`Session::flush`] ended: the loaded session's id, and what bounds
+/// how long copies of its cookie can live (read before the flush resets
+/// them), so the revocation can last exactly that long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ended {
+    pub(crate) id: SessionId,
+    pub(crate) created: OffsetDateTime,
+    pub(crate) expiry: Expiry,
+    pub(crate) expires: OffsetDateTime,
 }
 
 /// A session's random, 128-bit id: kept across re-seals and key rotation,
@@ -799,7 +814,13 @@ impl Session {
     pub fn flush(&mut self) {
         self.touch();
         if let (Some(id), Some((expires, _))) = (self.id.get(), self.loaded_expires) {
-            self.ended.get_or_insert((id, expires));
+            let ended = Ended {
+                id,
+                created: unix(self.created),
+                expiry: self.expiry(),
+                expires: unix(expires),
+            };
+            self.ended.get_or_insert(ended);
         }
         self.id.set(None);
         self.subject = None;
@@ -897,7 +918,7 @@ impl Session {
     }
 }
 
-/// Identity, for revocation (see [`Revocations`](crate::Revocations)).
+/// Identity, for revocation (see [`Revocations`](crate::revocation::Revocations)).
 impl Session {
     /// The session's id: the one in the cookie, or, for a new or renewed
     /// session, one drawn from the OS on first use and sealed into the
@@ -919,7 +940,7 @@ impl Session {
     }
 
     /// Attaches the session to a subject (a user, a tenant: `"user:42"`), so
-    /// that [`Revocations::revoke_subject`](crate::Revocations::revoke_subject)
+    /// that [`Revocations::revoke_subject`](crate::revocation::Revocations::revoke_subject)
     /// can log out all of its sessions. The subject is sealed in the cookie
     /// (it costs its length plus 18 bytes); set it at login, after
     /// [`renew`](Session::renew).
@@ -957,9 +978,9 @@ impl Session {
         Some((id, self.created, self.subject.as_deref(), expires))
     }
 
-    /// The id and expiry of the loaded session that [`flush`](Session::flush)
-    /// ended, if it had an id.
-    pub(crate) fn ended(&self) -> Option<(SessionId, i64)> {
+    /// The loaded session that [`flush`](Session::flush) ended, if it had
+    /// an id.
+    pub(crate) fn ended(&self) -> Option<Ended> {
         self.ended
     }
 

@@ -745,7 +745,7 @@ async fn a_logout_revokes_a_copied_cookie_through_the_middleware() {
         .build()
         .unwrap();
     let revocations =
-        sealed_session::Revocations::new(sealed_session::MemoryRevocations::new(), &config);
+        sealed_session::revocation::Revocations::new(sealed_session::revocation::MemoryRevocations::new(), &config);
     let app = init_service(
         App::new()
             .configure(routes)
