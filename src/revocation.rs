@@ -699,10 +699,7 @@ impl MemoryRevocations {
             }
             RevocationEntry::Subject { subject, before } => {
                 let before = before.unix_timestamp();
-                let (b, t) = e
-                    .subjects
-                    .entry(subject.clone())
-                    .or_insert((before, until));
+                let (b, t) = e.subjects.entry(subject.clone()).or_insert((before, until));
                 *b = (*b).max(before);
                 *t = later(*t, until);
             }

@@ -147,7 +147,10 @@ impl RedisRevocations {
 
 /// A lazily connecting manager whose own timeouts are `timeout`, so that
 /// [`RedisRevocations::bounded`] is the only limit.
-fn manager(client: &redis::Client, timeout: Duration) -> Result<ConnectionManager, RevocationError> {
+fn manager(
+    client: &redis::Client,
+    timeout: Duration,
+) -> Result<ConnectionManager, RevocationError> {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(timeout))
         .set_response_timeout(Some(timeout))
@@ -257,7 +260,14 @@ mod tests {
 
     #[test]
     fn subjects_never_alias_the_global_key_or_another_prefix() {
-        let all = |prefix: &str| key(prefix, &RevocationEntry::All { before: time::OffsetDateTime::UNIX_EPOCH });
+        let all = |prefix: &str| {
+            key(
+                prefix,
+                &RevocationEntry::All {
+                    before: time::OffsetDateTime::UNIX_EPOCH,
+                },
+            )
+        };
         let sub = |prefix: &str, subject: &str| {
             key(
                 prefix,
