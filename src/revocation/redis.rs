@@ -138,7 +138,10 @@ impl RedisRevocations {
         &self,
         call: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, RevocationError> {
+        // The client's own timeouts are the same length and may fire first:
+        // either way the store did not answer in time.
         match tokio::time::timeout(self.timeout, call).await {
+            Ok(Err(e)) if e.is_timeout() => Err(RevocationError::Timeout(self.timeout)),
             Ok(result) => result.map_err(store_error),
             Err(_) => Err(RevocationError::Timeout(self.timeout)),
         }
