@@ -415,13 +415,14 @@ impl Revocations {
     /// Whether a loaded session's own lifetime could outlast the subject
     /// and global entries that might revoke it (see
     /// [`horizon`](Self::horizon)).
-    fn outlives_horizon(&self, session: &Session) -> bool {
+    fn outlives_horizon(&self, session: &Session, meta: &SessionMeta) -> bool {
         let lifetimes = self.config.lifetimes();
-        let life = match session.expiry() {
+        // Unread: the check alone must not add `Vary: Cookie`.
+        let life = match session.expiry_unread() {
             Expiry::Idle(d) => d.whole_seconds(),
             Expiry::At(t) => t
                 .unix_timestamp()
-                .saturating_sub(session.created().unix_timestamp()),
+                .saturating_sub(meta.created.unix_timestamp()),
             // Bounded by the configuration, which the horizon covers.
             Expiry::Default | Expiry::BrowserSession => return false,
         };
@@ -444,7 +445,7 @@ impl Revocations {
         let Some(meta) = SessionMeta::of(session) else {
             return Ok(());
         };
-        if self.outlives_horizon(session) {
+        if self.outlives_horizon(session, &meta) {
             log::revoked_session(meta.id.as_ref().map(|id| id as &dyn fmt::Display));
             session.mark_revoked();
             return Ok(());

@@ -859,6 +859,12 @@ impl Session {
     #[must_use]
     pub fn expiry(&self) -> Expiry {
         self.touch();
+        self.expiry_unread()
+    }
+
+    /// [`expiry`](Session::expiry) without counting as a read of the
+    /// session (no `Vary: Cookie`): for the revocation check.
+    pub(crate) fn expiry_unread(&self) -> Expiry {
         match self.expiry {
             None => Expiry::Default,
             Some(ExpiryOverride::Idle(s)) => Expiry::Idle(Duration::seconds(s)),

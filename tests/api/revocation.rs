@@ -716,3 +716,22 @@ fn the_memory_store_saturates_and_never_lowers_a_cutoff() {
     now(behind.check(&mut session)).unwrap();
     assert_eq!(session.status(), Status::Revoked);
 }
+
+/// The check reads nothing the response could depend on: a session the
+/// handler never touched gets no `Vary: Cookie` because it was checked.
+#[test]
+fn the_check_alone_does_not_count_as_reading_the_session() {
+    let clock = Arc::new(AtomicI64::new(NOW));
+    let config = ids_config(&clock);
+    let request = logged_in(&config, 42);
+    let revocations = Revocations::new(MemoryRevocations::new(), &config);
+    let mut session = sealed_session::load(&config, &request);
+    now(revocations.check(&mut session)).unwrap();
+    let mut response = http::Response::new(());
+    sealed_session::save(&config, &session, &mut response).unwrap();
+    assert_eq!(response.headers().get(http::header::VARY), None);
+    // Read, it does.
+    let _ = session.expiry();
+    sealed_session::save(&config, &session, &mut response).unwrap();
+    assert_eq!(response.headers()[http::header::VARY], "Cookie");
+}
