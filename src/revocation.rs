@@ -11,6 +11,12 @@
 //! | a subject and an instant | the subject's sessions created before it ("log out all of user 42's sessions") | the [horizon](Revocations::horizon): at least the longest a session can live under the configuration |
 //! | an instant | every session created before it ("log out everyone") | the horizon |
 //!
+//! A session whose own [`set_expiry`](Session::set_expiry) would outlive
+//! the horizon could outlive a subject or global entry too, so
+//! [`Revocations::check`] does not honour it: raise the
+//! [horizon](Revocations::horizon) to the longest "remember me" the app
+//! grants, or set an absolute timeout, which bounds every override.
+//!
 //! **Created before, in whole seconds.** Creation times are sealed in whole
 //! seconds, so a session counts as created before a cutoff when its creation
 //! second is earlier than the cutoff's: one created in the cutoff's own
