@@ -13,7 +13,8 @@ use std::task::{Context, Poll, Waker};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::HeaderMap;
-use sealed_session::{Keyring, MemoryRevocations, Revocations, SessionConfig};
+use sealed_session::revocation::{MemoryRevocations, Revocations};
+use sealed_session::{Keyring, SessionConfig};
 
 mod fixtures;
 use fixtures::{Fixture, Small};
@@ -69,8 +70,8 @@ fn revocation(c: &mut Criterion) {
             .enable_all()
             .build()
             .unwrap();
-        let store =
-            runtime.block_on(async { sealed_session::RedisRevocations::new(&url).unwrap() });
+        let store = runtime
+            .block_on(async { sealed_session::revocation::RedisRevocations::new(&url).unwrap() });
         let redis = Revocations::new(store, &config);
         g.bench_function("load + check (Redis on loopback)", |b| {
             b.iter(|| {

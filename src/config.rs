@@ -451,6 +451,10 @@ impl SessionConfigBuilder {
     /// save. A mass logout without rotating keys: deploy with
     /// `not_before(now)`.
     ///
+    /// Creation times are whole seconds; a session created in `instant`'s
+    /// own second is kept, the same rule as the revocation stores'
+    /// ([`RevocationEntry::revokes`](crate::revocation::RevocationEntry::revokes)).
+    ///
     /// ```
     /// use sealed_session::{Key, Keyring, SessionConfig};
     /// use sealed_session::time::OffsetDateTime;
@@ -470,7 +474,7 @@ impl SessionConfigBuilder {
     /// the cookie (17 bytes) and kept across re-seals and key rotation, new
     /// after [`renew`](crate::Session::renew): for logs
     /// ([`Session::id`](crate::Session::id)) and for revoking one session
-    /// ([`Revocations`](crate::Revocations)). Off, the envelope spends one
+    /// ([`Revocations`](crate::revocation::Revocations)). Off, the envelope spends one
     /// byte on its absence.
     pub fn session_ids(mut self, on: bool) -> Self {
         self.session_ids = on;

@@ -12,8 +12,8 @@
 //! | [`ConfigError`], [`CookieRuleError`] | [`SessionConfigBuilder::build`](crate::SessionConfigBuilder::build); the cookie rules also for [`cookies::set`](crate::cookies::set) |
 //! | [`SessionError`], [`CodecError`] | storing or reading a session value |
 //! | [`SaveError`] | [`save`](crate::save) |
-//! | [`RevocationError`] | a [`Revocation`](crate::Revocation) store |
 //! | [`CookieError`](crate::cookies::CookieError) | the [`cookies`](crate::cookies) helpers (kept in that module) |
+//! | [`RevocationError`](crate::revocation::RevocationError) | a [revocation store](crate::revocation::RevocationStore) (kept in that module) |
 //! | [`CrossOriginError`](crate::csrf::CrossOriginError), [`TokenError`](crate::csrf::TokenError), [`TokenIssueError`](crate::csrf::TokenIssueError), [`CsrfConfigError`](crate::csrf::CsrfConfigError), [`OriginProblem`](crate::csrf::OriginProblem) | the [`csrf`](crate::csrf) checks and tokens (kept in that module) |
 //!
 //! Each error reports its cause once: in its message, or as its
@@ -24,6 +24,5 @@ pub use crate::config::ConfigError;
 pub use crate::cookie_rules::CookieRuleError;
 pub use crate::glue::SaveError;
 pub use crate::key::{EnvKeyError, KeyError};
-pub use crate::revocation::RevocationError;
 pub use crate::seal::{MalformedReason, OpenError, SealError};
 pub use crate::session::{CodecError, SessionError};

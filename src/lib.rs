@@ -8,8 +8,8 @@
 
 // Layers, top to bottom (DESIGN.md §1). Modules are private: every public
 // item has one path, at the crate root, except the helper namespaces
-// `cookies`, `csrf`, `flash` and `tower`, whose items are reached only
-// through them.
+// `cookies`, `csrf`, `flash`, `revocation` and `tower`, whose items are
+// reached only through them.
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
@@ -32,7 +32,7 @@ pub mod flash;
 /// revocation and more.
 pub mod docs;
 
-mod revocation;
+pub mod revocation;
 
 mod glue;
 
@@ -67,17 +67,11 @@ pub use config::{DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, SessionConfig, SessionConf
 pub use cookie_rules::SameSite;
 pub use error::{
     CodecError, ConfigError, CookieRuleError, EnvKeyError, KeyError, MalformedReason, OpenError,
-    RevocationError, SaveError, SealError, SessionError,
+    SaveError, SealError, SessionError,
 };
 pub use glue::{RequestHeaders, ResponseHeaders, SaveErrorPolicy, SaveFailed, load, save};
 pub use key::{Key, KeyId, Keyring, MAX_KEY_LEN, MIN_KEY_LEN};
 pub use lifetime::{CLOCK_SKEW, Expiry};
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use revocation::RedisRevocations;
-pub use revocation::{
-    BoxFuture, FailurePolicy, MemoryRevocations, Revocation, Revocations, Revoke, SessionMeta,
-};
 pub use seal::{MAX_SIZE_LIMIT, Opened};
 pub use session::{InvalidReason, Session, SessionId, Status};
 

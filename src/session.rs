@@ -340,6 +340,12 @@ impl Session {
     #[must_use]
     pub fn expiry(&self) -> Expiry {
         self.touch();
+        self.expiry_unread()
+    }
+
+    /// [`expiry`](Session::expiry) without counting as a read of the
+    /// session (no `Vary: Cookie`): for the revocation check.
+    pub(crate) fn expiry_unread(&self) -> Expiry {
         ExpiryOverride::to_expiry(self.expiry)
     }
 

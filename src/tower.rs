@@ -179,11 +179,11 @@ impl<P> SessionLayer<P> {
     /// handler runs (a revoked one reaches the handler as a new, empty
     /// session with status [`Revoked`](crate::Status::Revoked), and its
     /// cookie is removed), and revokes a session the handler
-    /// [`flush`](crate::Session::flush)es until its own expiry, so a copy of
-    /// the cookie made before the logout is refused by every server. Store
-    /// failures follow the [`Revocations`]' failure policy and are logged
-    /// (feature `tracing`). One store round trip per request that carries a
-    /// session cookie; none for requests without one.
+    /// [`flush`](crate::Session::flush)es until no copy of its cookie can
+    /// still be live, so a copy made before the logout is refused by every
+    /// server. Store failures follow the [`Revocations`]' failure policy
+    /// and are logged (feature `tracing`). One store round trip per request
+    /// that carries a session cookie; none for requests without one.
     #[must_use]
     pub fn revocations(mut self, revocations: Revocations) -> Self {
         self.revocations = Some(revocations);

@@ -1,10 +1,11 @@
-//! A [`Revocation`] store in Redis (feature `redis`), shared by every server.
+//! A [`RevocationStore`] in Redis (feature `redis`), shared by every server.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::{BoxFuture, Revocation, RevocationError, Revoke, SessionMeta};
+use super::{BoxFuture, RevocationEntry, RevocationError, RevocationStore, SessionMeta};
 
 /// Revocations in Redis, through the `redis` crate's async client and its
 /// reconnecting [`ConnectionManager`] (a Tokio runtime is required).
@@ -17,15 +18,23 @@ use super::{BoxFuture, Revocation, RevocationError, Revoke, SessionMeta};
 /// written on one server is seen by the next load on any other).
 ///
 /// Keys, under a prefix (default `sealed-session:`): `sid:<32 hex>` for a
-/// session id, `sub:<subject>` and `all` holding the Unix second before
-/// which sessions are revoked.
+/// session id, `sub:<subject in hex>` and `all` holding the Unix second
+/// before which sessions are revoked. Hex (only `0-9a-f` after the last
+/// `:`) keeps every subject apart from the global key and from the keys of
+/// any other prefix.
+///
+/// Writes never lower what is stored: a Lua script keeps the later cutoff
+/// and the longer TTL, atomically, so a server whose clock runs behind
+/// cannot un-revoke sessions that another revoked. TTLs are clamped to
+/// [`MAX_TTL`](Self::MAX_TTL).
 ///
 /// Every call is bounded by [`timeout`](Self::timeout) (default 250 ms)
 /// and then fails with [`RevocationError::Timeout`]; what a failed check
-/// means is the [`FailurePolicy`](crate::FailurePolicy)'s decision.
+/// means is the [`FailurePolicy`](super::FailurePolicy)'s decision.
 ///
 /// ```no_run
-/// use sealed_session::{Key, Keyring, RedisRevocations, Revocations, SessionConfig};
+/// use sealed_session::revocation::{RedisRevocations, Revocations};
+/// use sealed_session::{Key, Keyring, SessionConfig};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
@@ -40,6 +49,7 @@ use super::{BoxFuture, Revocation, RevocationError, Revoke, SessionMeta};
 /// ```
 #[derive(Clone)]
 pub struct RedisRevocations {
+    client: redis::Client,
     conn: ConnectionManager,
     prefix: String,
     timeout: Duration,
@@ -56,7 +66,28 @@ impl std::fmt::Debug for RedisRevocations {
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 
+/// Keeps the larger cutoff (or marker) and the longer TTL of the stored
+/// entry and the new one, in one atomic step. Redis 7 has no `SET ... GT`
+/// for strings. `PTTL` is -2 for a missing key and -1 for one without a
+/// TTL; either is shorter than any `ttl` written here.
+const KEEP_MAX: &str = r"
+local b = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local cur = tonumber(redis.call('GET', KEYS[1]))
+if cur and cur > b then b = cur end
+local left = redis.call('PTTL', KEYS[1])
+if left > ttl then ttl = left end
+redis.call('SET', KEYS[1], b, 'PX', ttl)
+return 1
+";
+
 impl RedisRevocations {
+    /// The longest TTL written: about 8,900 years, far below what Redis
+    /// rejects (an expiry past `i64::MAX` milliseconds), so a
+    /// `horizon(Duration::MAX)` or an `Expiry::Idle(Duration::MAX)` session
+    /// still gets an entry.
+    pub const MAX_TTL: Duration = Duration::from_millis(1 << 48);
+
     /// A store at `url` (`redis://host:port/db`). The connection is made on
     /// first use and remade after a failure, so a server can start while
     /// Redis is down. Call it inside a Tokio runtime.
@@ -66,12 +97,9 @@ impl RedisRevocations {
     /// [`RevocationError::Store`] for a URL the client does not accept.
     pub fn new(url: &str) -> Result<Self, RevocationError> {
         let client = redis::Client::open(url).map_err(store_error)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(DEFAULT_TIMEOUT))
-            .set_response_timeout(Some(DEFAULT_TIMEOUT))
-            .set_number_of_retries(1);
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(store_error)?;
+        let conn = manager(&client, DEFAULT_TIMEOUT)?;
         Ok(Self {
+            client,
             conn,
             prefix: "sealed-session:".to_owned(),
             timeout: DEFAULT_TIMEOUT,
@@ -86,37 +114,86 @@ impl RedisRevocations {
         self
     }
 
-    /// The longest a call may take (default 250 ms).
+    /// The longest a call may take (default 250 ms), shorter or longer: the
+    /// connection is remade with this connection and response timeout, so
+    /// the client's own limits do not cut it short. Call it inside a Tokio
+    /// runtime.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
+        // The manager is refused only for a push configuration this store
+        // never sets; were it refused, the old one stays and the new bound
+        // still applies to every call.
+        if let Ok(conn) = manager(&self.client, timeout) {
+            self.conn = conn;
+        }
         self.timeout = timeout;
         self
     }
 
-    fn key(&self, entry: &Revoke) -> String {
-        match entry {
-            Revoke::Session(id) => format!("{}sid:{id}", self.prefix),
-            Revoke::Subject { subject, .. } => format!("{}sub:{subject}", self.prefix),
-            Revoke::All { .. } => format!("{}all", self.prefix),
-        }
+    fn key(&self, entry: &RevocationEntry) -> String {
+        key(&self.prefix, entry)
     }
 
     async fn bounded<T>(
         &self,
         call: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, RevocationError> {
+        // The client's own timeouts are the same length and may fire first:
+        // either way the store did not answer in time.
         match tokio::time::timeout(self.timeout, call).await {
+            Ok(Err(e)) if e.is_timeout() => Err(RevocationError::Timeout(self.timeout)),
             Ok(result) => result.map_err(store_error),
             Err(_) => Err(RevocationError::Timeout(self.timeout)),
         }
     }
 }
 
+/// A lazily connecting manager whose own timeouts are `timeout`, so that
+/// [`RedisRevocations::bounded`] is the only limit.
+fn manager(
+    client: &redis::Client,
+    timeout: Duration,
+) -> Result<ConnectionManager, RevocationError> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(1);
+    ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(store_error)
+}
+
+/// The key of `entry` under `prefix`. After the last `:` comes hex for an
+/// id or a subject and `all` for the global entry, so no two (prefix,
+/// entry) pairs share a key unless both are equal.
+fn key(prefix: &str, entry: &RevocationEntry) -> String {
+    match entry {
+        RevocationEntry::Session(id) => format!("{prefix}sid:{id}"),
+        RevocationEntry::Subject { subject, .. } => subject_key(prefix, subject),
+        RevocationEntry::All { .. } => format!("{prefix}all"),
+    }
+}
+
+fn subject_key(prefix: &str, subject: &str) -> String {
+    let mut key = String::with_capacity(prefix.len() + 4 + 2 * subject.len());
+    key.push_str(prefix);
+    key.push_str("sub:");
+    for b in subject.bytes() {
+        let _ = write!(key, "{b:02x}");
+    }
+    key
+}
+
 fn store_error(e: redis::RedisError) -> RevocationError {
     RevocationError::Store(Box::new(e))
 }
 
-impl Revocation for RedisRevocations {
+/// A TTL in whole milliseconds, at least one, at most
+/// [`RedisRevocations::MAX_TTL`].
+fn ttl_millis(ttl: Duration) -> u64 {
+    let ms = ttl.min(RedisRevocations::MAX_TTL).as_millis();
+    u64::try_from(ms).unwrap_or(u64::MAX).max(1)
+}
+
+impl RevocationStore for RedisRevocations {
     fn is_revoked<'a>(
         &'a self,
         meta: &'a SessionMeta,
@@ -125,43 +202,94 @@ impl Revocation for RedisRevocations {
             let mut cmd = redis::cmd("MGET");
             let has_id = meta.id.is_some();
             if let Some(id) = meta.id {
-                cmd.arg(self.key(&Revoke::Session(id)));
+                cmd.arg(self.key(&RevocationEntry::Session(id)));
             }
             if let Some(subject) = &meta.subject {
-                cmd.arg(self.key(&Revoke::Subject {
-                    subject: subject.clone(),
-                    before: 0,
-                }));
+                cmd.arg(subject_key(&self.prefix, subject));
             }
-            cmd.arg(self.key(&Revoke::All { before: 0 }));
+            cmd.arg(format!("{}all", self.prefix));
             let mut conn = self.conn.clone();
             let values: Vec<Option<i64>> = self.bounded(cmd.query_async(&mut conn)).await?;
             let mut values = values.into_iter();
             if has_id && values.next().flatten().is_some() {
                 return Ok(true);
             }
-            // The subject's and the global "before" instants.
-            Ok(values.flatten().any(|before| meta.created <= before))
+            // The subject's and the global cutoffs, by the crate's one
+            // same-second rule.
+            let created = meta.created.unix_timestamp();
+            Ok(values
+                .flatten()
+                .any(|before| super::created_before(created, before)))
         })
     }
 
     fn revoke<'a>(
         &'a self,
-        entry: &'a Revoke,
+        entry: &'a RevocationEntry,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
         Box::pin(async move {
             let value = match entry {
-                Revoke::Session(_) => 1,
-                Revoke::Subject { before, .. } | Revoke::All { before } => *before,
+                RevocationEntry::Session(_) => 1,
+                RevocationEntry::Subject { before, .. } | RevocationEntry::All { before } => {
+                    before.unix_timestamp()
+                }
             };
             let mut conn = self.conn.clone();
-            let mut cmd = redis::cmd("SET");
-            cmd.arg(self.key(entry))
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(KEEP_MAX)
+                .arg(1)
+                .arg(self.key(entry))
                 .arg(value)
-                .arg("EX")
-                .arg(ttl.as_secs().max(1));
+                .arg(ttl_millis(ttl));
             self.bounded(cmd.query_async::<()>(&mut conn)).await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttls_saturate_below_what_redis_rejects() {
+        assert_eq!(ttl_millis(Duration::MAX), 1 << 48);
+        assert_eq!(ttl_millis(Duration::ZERO), 1);
+        assert_eq!(ttl_millis(Duration::from_secs(90)), 90_000);
+        // Redis rejects an expiry past i64::MAX milliseconds from now.
+        let now_ms = 1_800_000_000_000_u64;
+        assert!(now_ms + (1 << 48) < i64::MAX.unsigned_abs());
+    }
+
+    #[test]
+    fn subjects_never_alias_the_global_key_or_another_prefix() {
+        let all = |prefix: &str| {
+            key(
+                prefix,
+                &RevocationEntry::All {
+                    before: time::OffsetDateTime::UNIX_EPOCH,
+                },
+            )
+        };
+        let sub = |prefix: &str, subject: &str| {
+            key(
+                prefix,
+                &RevocationEntry::Subject {
+                    subject: subject.into(),
+                    before: time::OffsetDateTime::UNIX_EPOCH,
+                },
+            )
+        };
+        // The issue's case: `app:` + subject `all` was the global key of
+        // prefix `app:sub:`.
+        assert_ne!(sub("app:", "all"), all("app:sub:"));
+        assert_eq!(sub("app:", "all"), "app:sub:616c6c");
+        assert_ne!(sub("app:", ""), all("app:sub"));
+        assert_ne!(sub("a:", "b:sub:c"), sub("a:sub:62", "c"));
+        let id = crate::SessionId::from_bytes([7; 16]);
+        assert_ne!(
+            key("p:", &RevocationEntry::Session(id)),
+            sub("p:", &"\u{7}".repeat(16))
+        );
     }
 }

@@ -75,7 +75,7 @@ pub(crate) struct Ended {
     pub(crate) expiry: Option<ExpiryOverride>,
 }
 
-/// Identity, for revocation (see [`Revocations`](crate::Revocations)).
+/// Identity, for revocation (see [`Revocations`](crate::revocation::Revocations)).
 impl Session {
     /// The identity the envelope carries: with session ids on or a subject
     /// set. `None` if an id is needed and none could be drawn.
@@ -126,7 +126,7 @@ impl Session {
     }
 
     /// Attaches the session to a subject (a user, a tenant: `"user:42"`), so
-    /// that [`Revocations::revoke_subject`](crate::Revocations::revoke_subject)
+    /// that [`Revocations::revoke_subject`](crate::revocation::Revocations::revoke_subject)
     /// can log out all of its sessions. The subject is sealed in the cookie
     /// (it costs its length plus 18 bytes); set it at login, after
     /// [`renew`](Session::renew).

@@ -150,7 +150,7 @@ pub enum Status {
     /// The cookie was valid but its session has been revoked: created before
     /// the configured
     /// [`not_before`](crate::SessionConfigBuilder::not_before), or found in
-    /// a revocation store (see [`Revocations`](crate::Revocations)). The
+    /// a revocation store (see [`Revocations`](crate::revocation::Revocations)). The
     /// session starts empty and `save` removes the cookie.
     Revoked,
     /// A valid cookie whose revocation status could not be learnt (the

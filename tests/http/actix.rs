@@ -758,8 +758,10 @@ async fn a_logout_revokes_a_copied_cookie_through_the_middleware() {
         .session_ids(true)
         .build()
         .unwrap();
-    let revocations =
-        sealed_session::Revocations::new(sealed_session::MemoryRevocations::new(), &config);
+    let revocations = sealed_session::revocation::Revocations::new(
+        sealed_session::revocation::MemoryRevocations::new(),
+        &config,
+    );
     let app = init_service(
         App::new()
             .configure(routes)
