@@ -12,8 +12,9 @@
 # - The dependencies are resolved afresh from crates.io, as a new user's
 #   would be: the checkout's Cargo.lock is not used.
 # - A block is Rust when rustdoc would test it: a bare ``` or an info string
-#   made of `rust` and rustdoc's attributes. ```rust,ignore opts a block out
-#   (it is listed); ```rust,compile_fail must fail to build.
+#   that names `rust` or holds only rustdoc's attributes (`no_run`, ...).
+#   ```rust,ignore opts a block out (it is listed); ```rust,compile_fail
+#   must fail to build.
 # - A doctest-hidden line in a Rust block (`# ` or a lone `#`, after leading
 #   whitespace; `#[...]` and `#![...]` are attributes) fails the check:
 #   GitHub and crates.io show those lines, so the block is not what compiles.
@@ -37,6 +38,7 @@ import sys
 import tomllib
 
 readme, root, work = sys.argv[1:4]
+readme_name = os.path.basename(readme)
 text = open(readme, encoding="utf-8").read().split("\n")
 
 # Rustdoc's code block attributes: a fence whose info string has only these
@@ -48,7 +50,7 @@ ATTRIBUTES = {
 
 def is_rust(info):
     tokens = [t for t in re.split(r"[\s,]+", info) if t]
-    return all(
+    return "rust" in tokens or all(
         t in ATTRIBUTES or re.fullmatch(r"edition\d{4}", t) or t.startswith("ignore-")
         for t in tokens
     )
@@ -83,7 +85,7 @@ for info, number, lines in blocks:
     try:
         doc = tomllib.loads("\n".join(lines))
     except tomllib.TOMLDecodeError as e:
-        errors.append(f"README.md:{number}: the toml block does not parse: {e}")
+        errors.append(f"{readme_name}:{number}: the toml block does not parse: {e}")
         continue
     for name, spec in doc.get("dependencies", {}).items():
         spec = {"version": spec} if isinstance(spec, str) else dict(spec)
@@ -94,16 +96,16 @@ for info, number, lines in blocks:
             rest_new = {k: v for k, v in spec.items() if k != "features"}
             if rest_old != rest_new:
                 errors.append(
-                    f"README.md:{number}: {name} is listed twice, differently: "
+                    f"{readme_name}:{number}: {name} is listed twice, differently: "
                     f"{rest_old} and {rest_new}"
                 )
             spec = dict(rest_old, features=features) if features else rest_old
         deps[name] = spec
 
 if not deps:
-    errors.append("README.md: no ```toml block with a [dependencies] table")
+    errors.append(f"{readme_name}: no ```toml block with a [dependencies] table")
 elif "sealed-session" not in deps:
-    errors.append("README.md: the [dependencies] do not list sealed-session")
+    errors.append(f"{readme_name}: the [dependencies] do not list sealed-session")
 else:
     # This checkout instead of crates.io; features and default-features kept.
     spec = deps["sealed-session"]
@@ -145,7 +147,7 @@ with open(os.path.join(out, "index"), "w") as index:
             t = line.strip()
             if t == "#" or t.startswith("# "):
                 errors.append(
-                    f"README.md:{number + offset}: a doctest-hidden line in the block "
+                    f"{readme_name}:{number + offset}: a doctest-hidden line in the block "
                     f"at line {number} ({first}): {line.strip()!r}; write the block "
                     "complete, as a reader would paste it"
                 )
@@ -157,7 +159,7 @@ with open(os.path.join(out, "index"), "w") as index:
             f.write("\n".join(lines) + "\n")
         index.write(f"{path}\t{mode}\t{number}\t{first}\n")
     if count == 0:
-        errors.append("README.md: no rust code block")
+        errors.append(f"{readme_name}: no rust code block")
 
 with open(os.path.join(work, "errors"), "w") as f:
     f.write("".join(e + "\n" for e in errors))
@@ -172,7 +174,7 @@ echo "readme-paste-check: $readme; dependencies:"
 sed -n '/^\[dependencies\]/,$p' "$work/crate/Cargo.toml" | tail -n +2 | sed 's/^/  /'
 
 while IFS=$'\t' read -r file mode line first; do
-  label="README.md:$line ($first)"
+  label="$(basename "$readme"):$line ($first)"
   if [ "$mode" = ignore ]; then
     echo "-- $label: rust,ignore, not compiled"
     continue
