@@ -10,11 +10,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use http::HeaderMap;
+use sealed_session::csrf;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{Expiry, SessionConfig};
 use sealed_session_fuzz::{
-    NAME, NOW, OPEN_PLAINTEXTS, config, open_fallback_only, open_keyring, session_fallback_only,
-    session_keyring,
+    CSRF_SECRET, NAME, NOW, OPEN_PLAINTEXTS, config, masked_token, open_fallback_only,
+    open_keyring, session_fallback_only, session_keyring,
 };
 
 fn corpus(target: &str) -> PathBuf {
@@ -132,5 +133,107 @@ fn main() {
             .collect();
         write(&dir, &format!("ops-{len}"), &bytes);
     }
+
+    // cross_origin: request heads as text, one per case the check decides.
+    let dir = corpus("cross_origin");
+    let heads: &[(&str, &str)] = &[
+        (
+            "get-cross-site",
+            "GET /cart\nhost: shop.example\nsec-fetch-site: cross-site",
+        ),
+        (
+            "same-origin",
+            "POST /cart\nhost: shop.example\nsec-fetch-site: same-origin\norigin: https://shop.example",
+        ),
+        (
+            "cross-site",
+            "POST /cart\nhost: shop.example\nsec-fetch-site: cross-site\norigin: https://evil.example",
+        ),
+        (
+            "same-site",
+            "PUT /cart\nhost: shop.example\nsec-fetch-site: same-site",
+        ),
+        (
+            "fetch-none",
+            "DELETE /cart/1\nhost: shop.example\nsec-fetch-site: none",
+        ),
+        (
+            "origin-own",
+            "POST /login\nhost: shop.example:8443\norigin: https://SHOP.example:8443",
+        ),
+        (
+            "origin-default-port",
+            "POST /login\nhost: shop.example:443\norigin: https://shop.example",
+        ),
+        (
+            "origin-other",
+            "POST /login\nhost: localhost:3000\norigin: http://127.0.0.1:3000",
+        ),
+        (
+            "origin-null",
+            "PATCH /cart\nhost: shop.example\norigin: null",
+        ),
+        (
+            "absolute-uri",
+            "POST http://shop.example/cart\norigin: https://shop.example",
+        ),
+        (
+            "two-hosts",
+            "POST /cart\nhost: shop.example\nhost: evil.example\norigin: http://shop.example",
+        ),
+        (
+            "trusted",
+            "POST /sso\nhost: shop.example\nsec-fetch-site: cross-site\norigin: https://trusted.example",
+        ),
+        (
+            "exempt-path",
+            "POST /hooks/stripe\nhost: shop.example\nsec-fetch-site: cross-site\norigin: https://stripe.example",
+        ),
+        (
+            "exempt-dot-dot",
+            "POST /hooks/../cart\nhost: shop.example\nsec-fetch-site: cross-site",
+        ),
+        (
+            "curl",
+            "POST /api\nhost: shop.example\nreferer: https://evil.example/\ncontent-type: application/json",
+        ),
+        (
+            "empty-fetch-site",
+            "POST /cart\nhost: shop.example\nsec-fetch-site:\norigin: https://shop.example",
+        ),
+    ];
+    for (name, head) in heads {
+        write(&dir, name, head.as_bytes());
+    }
+
+    // csrf_token: [position, byte, pad (32 bytes), submitted token].
+    let dir = corpus("csrf_token");
+    let pad: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37));
+    let mut session = sealed_session::load(cfg, &HeaderMap::new());
+    session.insert(csrf::SESSION_KEY, &CSRF_SECRET).unwrap();
+    let input = |position: u8, byte: u8, submitted: &str| {
+        let mut bytes = vec![position, byte];
+        bytes.extend(pad);
+        bytes.extend(submitted.as_bytes());
+        bytes
+    };
+    write(
+        &dir,
+        "written",
+        &input(0, b'A', &masked_token(&CSRF_SECRET, &pad)),
+    );
+    write(&dir, "issued", &input(85, b'x', &csrf::token(&mut session)));
+    write(
+        &dir,
+        "other",
+        &input(40, b'=', &masked_token(&[7; 32], &pad)),
+    );
+    write(
+        &dir,
+        "padded",
+        &input(3, 0xe9, &format!("{}==", csrf::token(&mut session))),
+    );
+    write(&dir, "empty", &input(1, b'/', ""));
+
     println!("seeds written under {}", dir.parent().unwrap().display());
 }

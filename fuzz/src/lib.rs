@@ -837,3 +837,57 @@ pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
         assert!(keys.iter().copied().eq(model.keys().map(String::as_str)));
     }
 }
+
+// ---------------------------------------------------------------------------
+// The CSRF targets.
+
+/// A request from fuzz bytes written as a plain-text HTTP head: a first line
+/// `METHOD URI`, then one `name: value` header per line (`\n` separated, so
+/// seeds are readable). A method or URI the `http` crate refuses becomes
+/// `POST` or `/`; a header line it refuses is skipped, so every input gives
+/// a request.
+pub fn request_from_text(data: &[u8]) -> http::Request<()> {
+    let mut lines = data.split(|&b| b == b'\n');
+    let first = lines.next().unwrap_or_default();
+    let (method, uri) = match first.iter().position(|&b| b == b' ') {
+        Some(i) => (&first[..i], &first[i + 1..]),
+        None => (first, &b"/"[..]),
+    };
+    let mut request = http::Request::new(());
+    *request.method_mut() = http::Method::from_bytes(method).unwrap_or(http::Method::POST);
+    *request.uri_mut() = http::Uri::try_from(uri).unwrap_or_else(|_| http::Uri::from_static("/"));
+    fn trim(mut s: &[u8]) -> &[u8] {
+        while let [b' ' | b'\t' | b'\r', rest @ ..] = s {
+            s = rest;
+        }
+        while let [rest @ .., b' ' | b'\t' | b'\r'] = s {
+            s = rest;
+        }
+        s
+    }
+    for line in lines {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(trim(&line[..colon])),
+            HeaderValue::from_bytes(trim(&line[colon + 1..])),
+        ) else {
+            continue;
+        };
+        request.headers_mut().append(name, value);
+    }
+    request
+}
+
+/// The CSRF secret of the `csrf_token` target's session (what
+/// `csrf::token` stores under `csrf::SESSION_KEY`).
+pub const CSRF_SECRET: [u8; 32] = *b"csrf secret of the fuzz session!";
+
+/// A token for `secret` masked with `pad`, written from the documented
+/// format alone: `base64url(pad || pad XOR secret)`, unpadded.
+pub fn masked_token(secret: &[u8; 32], pad: &[u8; 32]) -> String {
+    let mut bytes = pad.to_vec();
+    bytes.extend(pad.iter().zip(secret).map(|(p, s)| p ^ s));
+    URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -6,12 +6,13 @@
 //! `Set-Cookie`) rather than dropped by the browser, and logs out.
 //!
 //! Needs Debian's `chromium` at `/usr/bin/chromium` (`.ci/browser-deps.sh`
-//! installs it; `SEALED_SESSION_CHROMIUM` names another executable). Under
-//! `CI=true` a missing Chromium fails the test; elsewhere the test is skipped
-//! with one line on stderr that says how to run it.
+//! installs it; `SEALED_SESSION_CHROMIUM` names another executable), so the
+//! test is `#[ignore]`d: `cargo test --all-features` counts it as ignored,
+//! and `cargo test --all-features -- --ignored` runs it. Once asked to run,
+//! a missing Chromium is a failure, never a pass.
 #![forbid(unsafe_code)]
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -62,7 +63,16 @@ pub(crate) struct Chromium {
 }
 
 impl Chromium {
+    /// Starts Chromium, or panics saying how to install it: a test that
+    /// asked for a browser fails without one, it never passes by skipping.
     pub(crate) fn start() -> Self {
+        let executable = chromium_path();
+        assert!(
+            executable.exists(),
+            "{} not found: this test needs Debian's chromium; install it with \
+             `bash .ci/browser-deps.sh` (or point {CHROMIUM_VAR} at a Chromium build)",
+            executable.display()
+        );
         let profile = std::env::temp_dir().join(format!(
             "sealed-session-chromium-{}-{}",
             std::process::id(),
@@ -72,7 +82,7 @@ impl Chromium {
                 .as_nanos()
         ));
         std::fs::create_dir_all(&profile).unwrap();
-        let mut command = Command::new(chromium_path());
+        let mut command = Command::new(&executable);
         command
             .args([
                 "--headless",
@@ -97,7 +107,7 @@ impl Chromium {
             Ok(child) => child,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&profile);
-                panic!("cannot start {}: {e}", chromium_path().display());
+                panic!("cannot start {}: {e}", executable.display());
             }
         };
         let mut chromium = Chromium {
@@ -486,38 +496,9 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Whether the browser test runs. In CI (`CI=true`) a missing Chromium is a
-/// failure, so a broken CI image cannot pass by skipping; elsewhere
-/// `cargo test --all-features` passes on a fresh machine and says, in one
-/// line, what it did not run and how to run it.
-pub(crate) fn chromium_or_skip() -> bool {
-    let chromium = chromium_path();
-    if chromium.exists() {
-        return true;
-    }
-    let strict = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !strict,
-        "{} not found and CI=true: the browser test needs Debian's chromium \
-         (`bash .ci/browser-deps.sh` installs it)",
-        chromium.display()
-    );
-    // Straight to the process's stderr: libtest captures `eprintln!` of a
-    // passing test, and this line must be seen.
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED browser test: {} not found; install it with 'bash .ci/browser-deps.sh' \
-         or run with CI=true to make this a failure",
-        chromium.display()
-    );
-    false
-}
-
 #[test]
+#[ignore = "needs chromium: bash .ci/browser-deps.sh, then cargo test --all-features -- --ignored"]
 fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_large() {
-    if !chromium_or_skip() {
-        return;
-    }
     let runtime = runtime();
     let base = serve(&runtime);
     let chromium = Chromium::start();
@@ -668,36 +649,30 @@ fn chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_larg
     drop(chromium);
 }
 
-/// The skip rule itself, on a Chromium that is not there: the browser test
-/// (run in a child process of this very test binary) passes with the loud
-/// line outside CI, and fails under `CI=true`.
+/// The rule for the ignored browser tests, on a Chromium that is not there:
+/// asked to run (`--ignored`), the browser test fails with a message that
+/// says how to install Chromium; it never passes without having run. (Run
+/// in a child process of this very test binary.)
 #[test]
-fn without_chromium_the_browser_test_skips_loudly_and_fails_under_ci() {
-    let run = |ci: Option<&str>| {
-        let mut command = Command::new(std::env::current_exe().unwrap());
-        command
-            .args([
-                "--exact",
-                "browser::chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_large",
-            ])
-            .env(CHROMIUM_VAR, "/nonexistent/chromium")
-            .env_remove("CI");
-        if let Some(ci) = ci {
-            command.env("CI", ci);
-        }
-        let out = command.stdin(Stdio::null()).output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        (out.status.success(), text)
-    };
-    let skip_line = "SKIPPED browser test: /nonexistent/chromium not found; \
-                     install it with 'bash .ci/browser-deps.sh' or run with CI=true";
-    let (passed, text) = run(None);
-    assert!(passed, "{text}");
-    assert!(text.contains(skip_line), "{text}");
-    assert!(text.contains("1 passed"), "the test ran: {text}");
-    let (passed, text) = run(Some("true"));
-    assert!(!passed, "{text}");
-    assert!(text.contains("not found and CI=true"), "{text}");
-    assert!(!text.contains(skip_line), "{text}");
+fn without_chromium_an_ignored_browser_test_run_with_ignored_fails() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "browser::chromium_keeps_a_near_limit_session_cookie_and_the_crate_refuses_one_too_large",
+        ])
+        .env(CHROMIUM_VAR, "/nonexistent/chromium")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("/nonexistent/chromium not found")
+            && text.contains("bash .ci/browser-deps.sh"),
+        "{text}"
+    );
+    assert!(text.contains("1 failed"), "the test ran and failed: {text}");
+    assert!(!text.contains("SKIPPED"), "{text}");
 }

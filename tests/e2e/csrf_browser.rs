@@ -5,9 +5,9 @@
 //! token, and the session is unchanged; the very same form submitted from
 //! the demo's own page succeeds.
 //!
-//! Needs Debian's `chromium` at `/usr/bin/chromium`. With `CI=true` a
-//! missing browser fails the test; otherwise the test is skipped with one
-//! line on stderr (also with `SEALED_SESSION_SKIP_BROWSER=1`).
+//! Needs Debian's `chromium` at `/usr/bin/chromium`, so the test is
+//! `#[ignore]`d; `cargo test --all-features -- --ignored` runs it, and then a
+//! missing Chromium is a failure (see `browser.rs`).
 #![forbid(unsafe_code)]
 
 use axum::Router;
@@ -17,7 +17,7 @@ use reqwest::Url;
 use sealed_session::{Key, Keyring, SessionConfig};
 use serde_json::{Value, json};
 
-use super::browser::{Cdp, Chromium, chromium_or_skip, header, runtime, string};
+use super::browser::{Cdp, Chromium, header, runtime, string};
 use crate::app;
 
 /// Serves `router` on an ephemeral loopback port; returns the port.
@@ -40,10 +40,8 @@ fn form(cart: &Url, token: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs chromium: bash .ci/browser-deps.sh, then cargo test --all-features -- --ignored"]
 fn a_cross_site_form_is_refused_and_the_same_form_from_the_demo_succeeds() {
-    if !chromium_or_skip() {
-        return;
-    }
     let runtime = runtime();
     // As the demo's main: `Secure` and `__Host-` even on plain-HTTP
     // loopback, a secure context to the browser.
