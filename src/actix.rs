@@ -62,7 +62,7 @@ use crate::csrf::CrossOrigin;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
 use crate::revocation::Revocations;
 use crate::session::{Session as Inner, SessionError};
-use bridge::{check_cross_origin, load_session, save_session};
+use bridge::{check_cross_origin, keep_removal, load_session, save_session};
 
 mod bridge;
 
@@ -402,9 +402,11 @@ where
     let Err(error) = save_session(config, &inner, status, response.headers_mut()) else {
         return Ok(response.map_into_left_body());
     };
-    drop(inner);
     let (http_request, handler_response) = response.into_parts();
     let mut replaced = policy.on_save_error(&error, handler_response.map_into_boxed_body());
+    // Save rule 5: a logout is not undone by the replacement response.
+    keep_removal(config, &inner, replaced.headers_mut());
+    drop(inner);
     replaced.extensions_mut().insert(SaveFailed(error));
     Ok(ServiceResponse::new(http_request, replaced).map_into_right_body())
 }

@@ -443,6 +443,26 @@ fn log_save_error(cookie_name: &str, error: &SaveError) {
     }
 }
 
+/// After a save-error policy replaced a response: a flushed session's
+/// removal still goes out (save rule 5), whatever the replacement kept.
+/// `None` when there is nothing to add.
+pub(crate) fn removal_after_failed_save(
+    config: &SessionConfig,
+    session: &Session,
+    headers: &HeaderMap,
+) -> Option<HeaderValue> {
+    if !session.was_flushed() {
+        return None;
+    }
+    let name = config.cookie_name().as_bytes();
+    let present = headers.get_all(SET_COOKIE).iter().any(|v| {
+        v.as_bytes()
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with(b"=;"))
+    });
+    (!present).then(|| removal_header(config))
+}
+
 /// A `Set-Cookie` that deletes the session cookie.
 pub(crate) fn removal_header(config: &SessionConfig) -> HeaderValue {
     let name = config.cookie_name();

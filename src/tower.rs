@@ -26,7 +26,7 @@ use tower_service::Service;
 
 use crate::adapter::{OnSaveError, SessionService, session_face};
 use crate::config::SessionConfig;
-use crate::glue::{SaveErrorPolicy, SaveFailed, load, save};
+use crate::glue::{SaveErrorPolicy, SaveFailed, load, removal_after_failed_save, save};
 use crate::revocation::Revocations;
 use crate::session::Session;
 
@@ -265,12 +265,15 @@ fn finish<B, P: OnSaveError<Response<B>> + ?Sized>(
     handle: &SessionHandle,
     mut response: Response<B>,
 ) -> Response<B> {
-    let result = {
-        let session = handle.lock();
-        save(config, &session, &mut response)
-    };
-    if let Err(error) = result {
+    let session = handle.lock();
+    if let Err(error) = save(config, &session, &mut response) {
         response = policy.on_save_error(&error, response);
+        // Save rule 5: a logout is not undone by the replacement response.
+        if let Some(removal) = removal_after_failed_save(config, &session, response.headers()) {
+            response
+                .headers_mut()
+                .append(http::header::SET_COOKIE, removal);
+        }
         response.extensions_mut().insert(SaveFailed(error));
     }
     response

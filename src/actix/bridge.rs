@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::config::SessionConfig;
 use crate::csrf::{CrossOrigin, CrossOriginError};
-use crate::glue::{SaveError, load, save};
+use crate::glue::{SaveError, load, removal_after_failed_save, save};
 use crate::session::Session;
 
 /// Loads the session from an actix request's headers: every `Cookie` header
@@ -120,6 +120,21 @@ pub(crate) fn check_cross_origin(
     *parts.uri_mut() = uri;
     *parts.headers_mut() = headers;
     check.check(&parts)
+}
+
+/// After a save-error policy replaced an actix response: a flushed
+/// session's removal still goes out (save rule 5).
+pub(crate) fn keep_removal(config: &SessionConfig, session: &Session, headers: &mut ActixHeaders) {
+    let mut set_cookies = HeaderMap::new();
+    copy_to_http1(
+        headers,
+        &actix_header::SET_COOKIE,
+        &mut set_cookies,
+        SET_COOKIE,
+    );
+    if let Some(removal) = removal_after_failed_save(config, session, &set_cookies) {
+        append_to_actix(headers, actix_header::SET_COOKIE, &removal);
+    }
 }
 
 fn to_http1(value: &actix_header::HeaderValue) -> Option<HeaderValue> {

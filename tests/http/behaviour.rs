@@ -13,6 +13,14 @@
 
 use sealed_session::csrf::{self, CrossOrigin};
 use sealed_session::flash::Level;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration as StdDuration;
+
+use sealed_session::revocation::{
+    BoxFuture, MemoryRevocations, RevocationEntry, RevocationError, RevocationStore, Revocations,
+    SessionMeta,
+};
 use sealed_session::{Key, Keyring, SessionConfig, Status};
 
 use crate::common::*;
@@ -73,6 +81,8 @@ struct Setup {
     cross_origin: bool,
     /// The adapter's CSRF token check (only where the adapter has one).
     token_check: bool,
+    /// A revocation store on the adapter.
+    revocations: Option<Revocations>,
 }
 
 impl Setup {
@@ -81,6 +91,7 @@ impl Setup {
             config,
             cross_origin: false,
             token_check: false,
+            revocations: None,
         }
     }
 }
@@ -92,7 +103,8 @@ trait Adapter {
 }
 
 /// The app, written once for both faces: `$session` is a tower
-/// `SessionHandle` or an actix `Session`. Answers `(status, body)`.
+/// `SessionHandle` or an actix `Session`. Answers `(status, body,
+/// Cache-Control the app sets)`.
 macro_rules! app {
     ($session:expr, $path:expr, $query:expr, $token:expr) => {{
         let session = $session;
@@ -102,6 +114,7 @@ macro_rules! app {
             .and_then(|q| q.split_once('='))
             .map(|(_, v)| v.to_owned())
             .unwrap_or_default();
+        let mut cache_control: Option<&'static str> = None;
         let answer: (u16, String) = match $path {
             "/login" => {
                 session.insert("user", &arg).unwrap();
@@ -144,9 +157,34 @@ macro_rules! app {
                 (200, texts.join(","))
             }
             "/form" => (200, "posted".to_owned()),
+            // The lifecycle table's rows.
+            "/login-only" => {
+                session.insert("user", &arg).unwrap();
+                session.renew();
+                (200, "ok".to_owned())
+            }
+            "/same" => {
+                session.insert("user", &arg).unwrap();
+                (200, "ok".to_owned())
+            }
+            "/logout-then-fail" => {
+                session.flush();
+                session.add_flash(Level::Info, "logged out").unwrap();
+                (500, "boom".to_owned())
+            }
+            "/logout-then-too-large" => {
+                session.flush();
+                session.insert("blob", &"x".repeat(5_000)).unwrap();
+                (200, "ok".to_owned())
+            }
+            "/public" => {
+                session.insert("seen", &true).unwrap();
+                cache_control = Some("public, max-age=600, s-maxage=3600");
+                (200, "ok".to_owned())
+            }
             _ => (404, String::new()),
         };
-        answer
+        (answer.0, answer.1, cache_control)
     }};
 }
 
@@ -157,17 +195,24 @@ mod tower_adapter {
     use ::tower::ServiceExt as _;
     use axum::Router;
     use axum::body::Body;
-    use http::{HeaderMap, StatusCode, Uri};
+    use http::{HeaderMap, Response, StatusCode, Uri};
     use sealed_session::tower::{CsrfLayer, SessionHandle, SessionLayer};
 
     use super::*;
 
     pub struct Tower(Router);
 
-    async fn handler(session: SessionHandle, uri: Uri, headers: HeaderMap) -> (StatusCode, String) {
+    async fn handler(session: SessionHandle, uri: Uri, headers: HeaderMap) -> Response<Body> {
         let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-        let (status, body) = app!(session, uri.path(), uri.query(), token);
-        (StatusCode::from_u16(status).unwrap(), body)
+        let (status, body, cache_control) = app!(session, uri.path(), uri.query(), token);
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = StatusCode::from_u16(status).unwrap();
+        if let Some(value) = cache_control {
+            response
+                .headers_mut()
+                .insert("cache-control", value.parse().unwrap());
+        }
+        response
     }
 
     impl Adapter for Tower {
@@ -178,7 +223,11 @@ mod tower_adapter {
                 router = router
                     .layer(CsrfLayer::new(CrossOrigin::default()).require_token(setup.token_check));
             }
-            Tower(router.layer(SessionLayer::new(setup.config)))
+            let mut layer = SessionLayer::new(setup.config);
+            if let Some(revocations) = setup.revocations {
+                layer = layer.revocations(revocations);
+            }
+            Tower(router.layer(layer))
         }
 
         async fn send(&self, request: Req) -> Resp {
@@ -229,8 +278,14 @@ mod actix_adapter {
             .headers()
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok());
-        let (status, body) = app!(session, request.path(), Some(request.query_string()), token);
-        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).body(body)
+        let (status, body, cache_control) =
+            app!(session, request.path(), Some(request.query_string()), token);
+        let mut response =
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+        if let Some(value) = cache_control {
+            response.insert_header(("cache-control", value));
+        }
+        response.body(body)
     }
 
     impl Adapter for Actix {
@@ -245,6 +300,9 @@ mod actix_adapter {
             let mut middleware = SessionMiddleware::new(self.0.config.clone());
             if self.0.cross_origin {
                 middleware = middleware.cross_origin(CrossOrigin::default());
+            }
+            if let Some(revocations) = self.0.revocations.clone() {
+                middleware = middleware.revocations(revocations);
             }
             let app = init_service(
                 App::new()
@@ -293,6 +351,9 @@ mod plain_adapter {
             Plain(setup)
         }
 
+        // One task, and the handler is done: the guard held across the
+        // revocation's await blocks no one.
+        #[allow(clippy::await_holding_lock)]
         async fn send(&self, request: Req) -> Resp {
             let mut builder = http::Request::builder()
                 .method(request.method)
@@ -310,18 +371,32 @@ mod plain_adapter {
                     };
                 }
             }
-            let session = SessionHandle::new(sealed_session::load(&self.0.config, &request));
+            let mut loaded = sealed_session::load(&self.0.config, &request);
+            if let Some(revocations) = &self.0.revocations {
+                let _ = revocations.check(&mut loaded).await;
+            }
+            let session = SessionHandle::new(loaded);
             let token = request
                 .headers()
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok());
-            let (status, body) = app!(&session, request.uri().path(), request.uri().query(), token);
+            let (status, body, cache_control) =
+                app!(&session, request.uri().path(), request.uri().query(), token);
             let mut response = http::Response::new(body);
             *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+            if let Some(value) = cache_control {
+                response
+                    .headers_mut()
+                    .insert("cache-control", value.parse().unwrap());
+            }
+            // `save` itself keeps a flushed session's removal on a failure.
             if let Err(error) = sealed_session::save(&self.0.config, &session.lock(), &mut response)
             {
                 *response.status_mut() = error.status();
                 response.body_mut().clear();
+            }
+            if let Some(revocations) = &self.0.revocations {
+                let _ = revocations.revoke_ended(&session.lock()).await;
             }
             Resp {
                 status: response.status().as_u16(),
@@ -575,6 +650,199 @@ async fn a_flash_is_read_once<A: Adapter>() {
     assert_eq!(browser.get("/flashes").await.body, "");
 }
 
+// ---------------------------------------------------------------------------
+// The lifecycle table (DESIGN.md §7, docs::save_rules): one test per row
+// that an adapter takes part in, run through every adapter. Each names the
+// point of issue 22 it pins.
+// ---------------------------------------------------------------------------
+
+/// A revocation store that can be switched off, as a Redis outage would.
+#[derive(Clone, Default)]
+struct Switch {
+    inner: Arc<MemoryRevocations>,
+    down: Arc<AtomicBool>,
+}
+
+impl Switch {
+    fn result<T>(&self, ok: T) -> Result<T, RevocationError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(RevocationError::Timeout(StdDuration::from_millis(1)))
+        } else {
+            Ok(ok)
+        }
+    }
+}
+
+impl RevocationStore for Switch {
+    fn is_revoked<'a>(
+        &'a self,
+        meta: &'a SessionMeta,
+    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
+        Box::pin(async move {
+            let revoked = self.inner.is_revoked(meta).await?;
+            self.result(revoked)
+        })
+    }
+
+    fn revoke<'a>(
+        &'a self,
+        entry: &'a RevocationEntry,
+        ttl: StdDuration,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(async move {
+            self.result(())?;
+            self.inner.revoke(entry, ttl).await
+        })
+    }
+}
+
+/// A browser on an adapter with session ids and the [`Switch`] store.
+fn with_store<A: Adapter>() -> (Browser<A>, Switch) {
+    let config = config_with(&TestClock::new(), |b| b.session_ids(true));
+    let store = Switch::default();
+    let mut setup = Setup::new(config.clone());
+    setup.revocations = Some(Revocations::new(store.clone(), &config));
+    (Browser::new(setup), store)
+}
+
+/// Point 4: a logout followed by a write in a response that ends in a 5xx
+/// still removes the cookie (before: no `Set-Cookie` at all, so the old
+/// cookie stayed valid).
+async fn a_logout_then_a_server_error_still_removes_the_cookie<A: Adapter>() {
+    let mut browser = Browser::<A>::with_config(config());
+    browser.post("/login?user=ada").await;
+    let response = browser.post("/logout-then-fail").await;
+    assert_eq!(response.status, 500, "{response:?}");
+    let cookies = response.session_cookies();
+    assert_eq!(cookies.len(), 1, "{response:?}");
+    assert!(is_removal(cookies[0]), "{cookies:?}");
+    assert_eq!(browser.get("/whoami").await.body, "new|");
+}
+
+/// Point 4: the same when the new session cannot be saved (too large):
+/// the error answer carries the removal.
+async fn a_logout_then_a_failed_save_still_removes_the_cookie<A: Adapter>() {
+    let mut browser = Browser::<A>::with_config(config());
+    browser.post("/login?user=ada").await;
+    let response = browser.post("/logout-then-too-large").await;
+    assert_eq!(response.status, 413, "{response:?}");
+    let cookies = response.session_cookies();
+    assert_eq!(cookies.len(), 1, "{response:?}");
+    assert!(is_removal(cookies[0]), "{cookies:?}");
+    assert_eq!(browser.get("/whoami").await.body, "new|");
+}
+
+/// Point 9: storing the value already there is no change and writes no
+/// cookie; another value does.
+async fn an_equal_value_stored_again_writes_no_cookie<A: Adapter>() {
+    let mut browser = Browser::<A>::with_config(config());
+    browser.post("/login?user=ada").await;
+    let response = browser.post("/same?user=ada").await;
+    assert!(response.session_cookies().is_empty(), "{response:?}");
+    let response = browser.post("/same?user=bob").await;
+    assert_eq!(response.session_cookies().len(), 1, "{response:?}");
+    assert_eq!(browser.get("/whoami").await.body, "loaded|bob");
+}
+
+/// Point 10: a response that carries a new session cookie is never
+/// storable by a shared cache, whatever `Cache-Control` the app set.
+async fn a_public_response_with_a_session_cookie_is_made_private<A: Adapter>() {
+    let mut browser = Browser::<A>::with_config(config());
+    let response = browser.get("/public").await;
+    assert_eq!(response.session_cookies().len(), 1, "{response:?}");
+    let cache_control = response.all("cache-control").join(", ");
+    assert_eq!(cache_control, "max-age=600, private", "{response:?}");
+}
+
+/// Point 5: a request whose cookies were not all examined (more candidates
+/// than are tried) gets nothing sealed over the real cookie, even when the
+/// handler writes; the real cookie loads on the next request.
+async fn an_unexamined_cookie_is_never_sealed_over<A: Adapter>() {
+    let mut browser = Browser::<A>::with_config(config());
+    browser.post("/login?user=ada").await;
+    let real = browser.cookie.clone().unwrap();
+    let mut junk: Vec<String> = (0..sealed_session::cookies::MAX_CANDIDATES)
+        .map(|i| format!("session=junk{i}"))
+        .collect();
+    junk.push(real.clone());
+    let flood = |path: &str| Req::new("GET", path).header("cookie", junk.join("; "));
+    let response = browser.adapter.send(flood("/whoami")).await;
+    assert_eq!(response.body, "truncated|");
+    // A write (a CSRF secret) on the cut request seals nothing.
+    let response = browser.adapter.send(flood("/token")).await;
+    assert_eq!(response.status, 200);
+    assert!(response.session_cookies().is_empty(), "{response:?}");
+    assert_eq!(browser.get("/whoami").await.body, "loaded|ada");
+}
+
+/// Point 8: a login (`renew` alone) rotates the CSRF secret.
+async fn a_login_rotates_the_csrf_secret<A: Adapter>() {
+    let mut browser = Browser::<A>::with_config(config());
+    let before = browser.get("/token").await.body;
+    browser.post("/login-only?user=ada").await;
+    let verify = Req::new("POST", "/verify").header("x-csrf-token", before);
+    assert_eq!(browser.send(verify).await.status, 403);
+}
+
+/// Point 7: a cookie sealed by a server whose clock runs an hour ahead is
+/// not honoured (it would escape `not_before` and revocation), and is
+/// removed.
+async fn a_cookie_from_the_future_is_not_honoured<A: Adapter>() {
+    let ahead = TestClock::new();
+    ahead.advance(sealed_session::time::Duration::hours(1));
+    let cookie = issue(&config_with(&ahead, |b| b), &[("user", "ada")]);
+    let mut browser = Browser::<A>::with_config(config());
+    browser.cookie = Some(cookie);
+    let response = browser.get("/whoami").await;
+    assert_eq!(response.body, "invalid: created or sealed in the future|");
+    assert!(is_removal(response.session_cookies()[0]), "{response:?}");
+}
+
+/// Point 3: a login revokes the pre-login id (a cookie copied before it no
+/// longer loads), and a logout after it revokes the new one: both stay
+/// refused.
+async fn a_login_revokes_the_pre_login_id_and_a_logout_the_new_one<A: Adapter>() {
+    let (mut browser, _store) = with_store::<A>();
+    browser.get("/token").await;
+    let anonymous = browser.cookie.clone().unwrap();
+    browser.post("/login-only?user=ada").await;
+    let logged_in = browser.cookie.clone().unwrap();
+    assert_ne!(anonymous, logged_in);
+
+    let mut thief = Browser::<A> {
+        adapter: browser.adapter,
+        cookie: Some(anonymous.clone()),
+    };
+    assert_eq!(thief.get("/whoami").await.body, "revoked|");
+    thief.cookie = Some(logged_in.clone());
+    assert_eq!(thief.get("/whoami").await.body, "loaded|ada");
+    thief.post("/logout").await;
+    for copy in [anonymous, logged_in] {
+        thief.cookie = Some(copy);
+        assert_eq!(thief.get("/whoami").await.body, "revoked|");
+    }
+}
+
+/// Point 2: a store that cannot answer means the session is not honoured
+/// for that request, and its cookie is neither removed nor sealed over,
+/// even by a write; once the store answers again, the user is back.
+async fn a_store_outage_leaves_the_cookie_alone<A: Adapter>() {
+    let (mut browser, store) = with_store::<A>();
+    browser.post("/login?user=ada").await;
+    let cookie = browser.cookie.clone().unwrap();
+
+    store.down.store(true, Ordering::SeqCst);
+    let response = browser.get("/whoami").await;
+    assert_eq!(response.body, "unverified|");
+    assert!(response.session_cookies().is_empty(), "{response:?}");
+    let response = browser.post("/flash?text=hello").await;
+    assert!(response.session_cookies().is_empty(), "{response:?}");
+    assert_eq!(browser.cookie.as_deref(), Some(cookie.as_str()));
+
+    store.down.store(false, Ordering::SeqCst);
+    assert_eq!(browser.get("/whoami").await.body, "loaded|ada");
+}
+
 /// Emits one test per behaviour for an adapter, run under `$runtime`.
 macro_rules! instantiate {
     ($adapter:ty, $runtime:meta) => {
@@ -621,6 +889,51 @@ macro_rules! instantiate {
         #[$runtime]
         async fn a_flash_is_read_once() {
             super::a_flash_is_read_once::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_logout_then_a_server_error_still_removes_the_cookie() {
+            super::a_logout_then_a_server_error_still_removes_the_cookie::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_logout_then_a_failed_save_still_removes_the_cookie() {
+            super::a_logout_then_a_failed_save_still_removes_the_cookie::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn an_equal_value_stored_again_writes_no_cookie() {
+            super::an_equal_value_stored_again_writes_no_cookie::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_public_response_with_a_session_cookie_is_made_private() {
+            super::a_public_response_with_a_session_cookie_is_made_private::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn an_unexamined_cookie_is_never_sealed_over() {
+            super::an_unexamined_cookie_is_never_sealed_over::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_login_rotates_the_csrf_secret() {
+            super::a_login_rotates_the_csrf_secret::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_cookie_from_the_future_is_not_honoured() {
+            super::a_cookie_from_the_future_is_not_honoured::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_login_revokes_the_pre_login_id_and_a_logout_the_new_one() {
+            super::a_login_revokes_the_pre_login_id_and_a_logout_the_new_one::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_store_outage_leaves_the_cookie_alone() {
+            super::a_store_outage_leaves_the_cookie_alone::<$adapter>().await;
         }
     };
 }
