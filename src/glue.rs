@@ -445,7 +445,9 @@ fn log_save_error(cookie_name: &str, error: &SaveError) {
 
 /// After a save-error policy replaced a response: a flushed session's
 /// removal still goes out (save rule 5), whatever the replacement kept.
-/// `None` when there is nothing to add.
+/// `None` when there is nothing to add. For the adapters only: `save`
+/// itself never drops what it wrote.
+#[cfg(any(feature = "tower", feature = "actix-web"))]
 pub(crate) fn removal_after_failed_save(
     config: &SessionConfig,
     session: &Session,

@@ -25,7 +25,7 @@ const MAX_PLAINTEXT: usize = 3020;
 fuzz_target!(|data: &[u8]| {
     let data = &data[..data.len().min(MAX_PLAINTEXT)];
     let config = config();
-    let value = sealed_session::danger::seal_session_value(&config, data).unwrap();
+    let value = sealed_session::danger::seal_session_value(config, data).unwrap();
     let session = sealed_session::load(config, &cookie_header(&value));
     let mirror = mirror_decode(data).or_else(|| {
         if ALLOW_OVERLONG_VARINTS {
@@ -35,8 +35,13 @@ fuzz_target!(|data: &[u8]| {
         }
     });
     let status = session.status();
+    let skew = sealed_session::CLOCK_SKEW.whole_seconds();
     match &mirror {
         None => assert_eq!(status, Status::Invalid(InvalidReason::BadPayload)),
+        // Created or sealed beyond the skew in the future: checked first.
+        Some(env) if env.created > NOW + skew || env.sealed() > NOW + skew => {
+            assert_eq!(status, Status::Invalid(InvalidReason::FromTheFuture))
+        }
         Some(env) if !env.is_live(NOW) => assert_eq!(status, Status::Expired),
         Some(_) => assert_eq!(status, Status::Loaded),
     }

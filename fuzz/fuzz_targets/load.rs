@@ -13,7 +13,7 @@ use sealed_session_fuzz::{
 fuzz_target!(|data: &[u8]| {
     let config = config();
     let headers = cookie_headers(data);
-    let session = sealed_session::load(config, &headers);
+    let mut session = sealed_session::load(config, &headers);
     let status = session.status();
 
     // Candidates, as the public parser picks them; a pair cut by the scan
@@ -91,6 +91,14 @@ fuzz_target!(|data: &[u8]| {
                 Written::Removal
             };
             assert_eq!(w, want);
+            if cut {
+                // A cookie that was not examined is never sealed over
+                // either, even after a write (only a flush or renew would).
+                session.insert("written", &1u8).unwrap();
+                let mut again = http::HeaderMap::new();
+                sealed_session::save(config, &session, &mut again).unwrap();
+                assert_eq!(written(&again), Written::Nothing);
+            }
         }
         Some((env, fallback)) => {
             let keys: Vec<&str> = session.keys().collect();
@@ -102,7 +110,7 @@ fuzz_target!(|data: &[u8]| {
                 let Written::Sealed(v) = &w else {
                     panic!("fallback cookie not re-sealed: {w:?}")
                 };
-                let opened = sealed_session::danger::open_session_value(&config, v).unwrap();
+                let opened = sealed_session::danger::open_session_value(config, v).unwrap();
                 assert!(!opened.used_fallback());
                 let again = sealed_session::load(config, &cookie_header(v));
                 assert_eq!(again.status(), Status::Loaded);

@@ -380,10 +380,16 @@ pub fn classify(config: &SessionConfig, raw: &[u8]) -> Result<(MirrorEnvelope, b
             MalformedReason::Base64,
         )));
     };
-    let opened = sealed_session::danger::open_session_value(&config, value)
+    let opened = sealed_session::danger::open_session_value(config, value)
         .map_err(|e| Status::Invalid(InvalidReason::from(e)))?;
     let env =
         mirror_decode(&opened.plaintext()).ok_or(Status::Invalid(InvalidReason::BadPayload))?;
+    // Created or sealed beyond the clock skew in the future: not honoured,
+    // checked before the expiry.
+    let skew = sealed_session::CLOCK_SKEW.whole_seconds();
+    if env.created > NOW + skew || env.sealed() > NOW + skew {
+        return Err(Status::Invalid(InvalidReason::FromTheFuture));
+    }
     if env.is_live(NOW) {
         Ok((env, opened.used_fallback()))
     } else {
@@ -679,6 +685,9 @@ pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
     let mut model: BTreeMap<String, Value> = BTreeMap::new();
     let mut jar: Option<String> = None;
     let mut expire_now = false;
+    // Since the last save: a flushed session's old cookie is removed even
+    // when its new one cannot be sealed (save rule 5).
+    let mut flushed = false;
     let limit = config.size_limit();
 
     for op in ops.iter().chain(std::iter::once(&Op::SaveLoad)) {
@@ -756,8 +765,13 @@ pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
                 session.flush();
                 model.clear();
                 expire_now = false;
+                flushed = true;
             }
-            Op::Renew => session.renew(),
+            Op::Renew => {
+                session.renew();
+                // A renew rotates the CSRF secret: its key goes.
+                model.remove(sealed_session::csrf::SESSION_KEY);
+            }
             Op::SetIdle(n) => {
                 session.set_expiry(Expiry::Idle(Duration::seconds(1 + i64::from(*n))));
                 expire_now = false;
@@ -794,7 +808,12 @@ pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
                             cookie_len(upper) > limit,
                             "TooLarge for a model of at most {upper} bytes"
                         );
-                        assert!(response.headers().get(SET_COOKIE).is_none());
+                        if flushed {
+                            // The logout still goes out.
+                            assert_eq!(written(response.headers()), Written::Removal);
+                        } else {
+                            assert!(response.headers().get(SET_COOKIE).is_none());
+                        }
                         // The client keeps its previous cookie; the sequence ends.
                         return;
                     }
@@ -821,6 +840,7 @@ pub fn run_ops(config: &SessionConfig, ops: &[Op]) {
                     }
                 }
                 expire_now = false;
+                flushed = false;
                 let request = match &jar {
                     Some(v) => cookie_header(v),
                     None => HeaderMap::new(),

@@ -372,7 +372,11 @@ fn run_ops(ops: &[Op]) {
                 expire_now = false;
                 flushed = true;
             }
-            Op::Renew => session.renew(),
+            Op::Renew => {
+                session.renew();
+                // A renew rotates the CSRF secret: its key goes.
+                model.remove(sealed_session::csrf::SESSION_KEY);
+            }
             Op::SetIdle(n) => {
                 session.set_expiry(Expiry::Idle(Duration::seconds(1 + i64::from(*n))));
                 expire_now = false;
