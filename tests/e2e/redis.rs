@@ -38,12 +38,30 @@ struct Redis {
 
 impl Redis {
     fn start() -> Self {
-        assert!(Path::new(REDIS).exists(), "{REDIS} not found: {NEEDS}");
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
+        Self::start_on(port)
+    }
+
+    /// A fresh server on the port a stopped one had (an outage that ends).
+    fn restart(&mut self) {
+        self.stop();
+        let port: u16 = self
+            .url
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        *self = Self::start_on(port);
+    }
+
+    fn start_on(port: u16) -> Self {
+        assert!(Path::new(REDIS).exists(), "{REDIS} not found: {NEEDS}");
         let child = Command::new(REDIS)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args([
@@ -136,6 +154,13 @@ fn instance(config: &SessionConfig, redis: &Redis, policy: FailurePolicy) -> Rou
             post(|s: SessionHandle| async move {
                 s.flush();
                 "out"
+            }),
+        )
+        .route(
+            "/note",
+            post(|s: SessionHandle| async move {
+                s.insert("note", &1u8)?;
+                Ok::<_, SessionError>("noted")
             }),
         )
         .layer(SessionLayer::new(config.clone()).revocations(revocations))
@@ -445,31 +470,61 @@ async fn redis_keys_ttls_and_timeouts() {
     assert!(started.elapsed() >= Duration::from_millis(500));
 }
 
+/// Issue 22 point 2: Redis stopped mid-test. Under the default policy a
+/// session is not honoured while the store cannot answer, but no client's
+/// cookie is touched: no removal, nothing sealed over it even by a write.
+/// Once Redis is back the same cookie is honoured again. Each wait is
+/// bounded by the store's 300 ms timeout. (Before, fail-closed turned the
+/// session into a revoked one: its cookie was removed, a logout for good.)
 #[tokio::test]
 #[ignore = "needs redis-server: apt-get install redis-server, then cargo test --all-features -- --ignored"]
-async fn redis_stopped_mid_test_gives_the_failure_policy_within_the_timeout() {
+async fn redis_stopped_mid_test_leaves_every_cookie_untouched_and_sessions_come_back() {
     let mut redis = Redis::start();
     let clock = clock();
     let config = config(&clock);
     let closed = instance(&config, &redis, FailurePolicy::FailClosed);
     let open = instance(&config, &redis, FailurePolicy::FailOpen);
-    let cookie = login(&closed, 42).await;
+    let cookies = [login(&closed, 42).await, login(&closed, 43).await];
     assert_eq!(
-        send(&open, "GET", "/me", Some(&cookie)).await.0,
+        send(&open, "GET", "/me", Some(&cookies[0])).await.0,
         "Some(42) loaded"
     );
 
     redis.stop();
-    for (app, want) in [(&closed, "None revoked"), (&open, "Some(42) loaded")] {
-        let started = Instant::now();
-        let (body, _) = send(app, "GET", "/me", Some(&cookie)).await;
-        assert_eq!(body, want);
-        // The store's 300 ms timeout bounds the wait (with slack for a
-        // loaded CI machine): never a hang.
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            started.elapsed()
-        );
+    for cookie in &cookies {
+        for (method, path) in [("GET", "/me"), ("POST", "/note")] {
+            let started = Instant::now();
+            let (body, set) = send(&closed, method, path, Some(cookie)).await;
+            assert_eq!(set, None, "{method} {path}: the cookie is left alone");
+            if path == "/me" {
+                assert_eq!(body, "None unverified");
+            }
+            // The store's 300 ms timeout bounds the wait (with slack for a
+            // loaded CI machine): never a hang.
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "{:?}",
+                started.elapsed()
+            );
+        }
     }
+    let (body, _) = send(&open, "GET", "/me", Some(&cookies[0])).await;
+    assert_eq!(body, "Some(42) loaded");
+
+    redis.restart();
+    // The connection manager reconnects on its own; poll, do not sleep a
+    // fixed time.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (body, set) = send(&closed, "GET", "/me", Some(&cookies[0])).await;
+        assert_eq!(set, None);
+        if body == "Some(42) loaded" {
+            break;
+        }
+        assert_eq!(body, "None unverified");
+        assert!(Instant::now() < deadline, "sessions never came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (body, _) = send(&closed, "GET", "/me", Some(&cookies[1])).await;
+    assert_eq!(body, "Some(43) loaded");
 }
