@@ -44,8 +44,8 @@ pub(crate) fn revoked_session(id: Option<&dyn std::fmt::Display>) {
     }
 }
 
-/// The revocation store could not answer or write; `closed` says whether
-/// the session was then treated as revoked.
+/// The revocation store could not answer or write; `action` says what
+/// became of the session or the logout.
 pub(crate) fn revocation_failed(error: &dyn std::error::Error, action: &'static str) {
     #[cfg(feature = "tracing")]
     tracing::error!(target: REVOCATION, error = %error, action, "revocation store failed");
