@@ -24,6 +24,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use sealed_session::csrf::CrossOrigin;
 use sealed_session::{SaveError, Session, SessionConfig, SessionError};
 
 #[path = "common/page.rs"]
@@ -50,6 +51,12 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let (parts, body) = request.into_parts();
+    // 0. Another site's page must not make the browser post here (login
+    //    CSRF included): the cross-origin check on unsafe methods, as the
+    //    session layers apply it by default.
+    if let Err(refused) = CrossOrigin::default().check_parts(&parts) {
+        return Ok(text(StatusCode::FORBIDDEN, &format!("{refused}\n")));
+    }
     // 1. Load: from the request's `Cookie` headers. Never fails; a bad or
     //    expired cookie gives an empty session whose status says why.
     let mut session = sealed_session::load(&config, &parts);

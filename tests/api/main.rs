@@ -11,6 +11,7 @@ mod expiry;
 mod keys;
 #[cfg(feature = "tracing")]
 mod logs;
+mod readme;
 mod revocation;
 mod rotation;
 mod seal;

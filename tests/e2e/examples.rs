@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::client::{Browser, attributes, form, json_body, set_cookie, set_cookies};
 
 /// The examples this file and `login.rs` run.
-const EXAMPLES: [&str; 5] = ["axum", "actix", "hyper", "login", "keygen"];
+const EXAMPLES: [&str; 6] = ["axum", "actix", "hyper", "login", "keygen", "app"];
 
 /// A fixed key handed to the examples through `SESSION_KEYS`; the test also
 /// checks that it never appears in their output.
@@ -473,4 +473,131 @@ async fn actix_example_with_the_session_middleware() {
 #[tokio::test]
 async fn hyper_example_with_load_and_save() {
     login_cart_logout("hyper", StatusCode::PAYLOAD_TOO_LARGE).await;
+}
+
+// ---------------------------------------------------------------------------
+// Cross-site POSTs (issue 23): every example that accepts a POST refuses
+// one from another site's page, with no configuration of its own beyond
+// what the README recommends. The demo's refusals are in `demo.rs`.
+// ---------------------------------------------------------------------------
+
+/// Posts a login form to `name` as another site's page makes a browser send
+/// it, each way a browser says so (`Sec-Fetch-Site`, or only `Origin`):
+/// refused with 403, no cookie set.
+async fn refuses_a_cross_site_login(name: &str) {
+    let server = start(name);
+    let browser = Browser::new(server.base.clone());
+    for (header, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let response = browser
+            .manual
+            .post(browser.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(header, value)
+            .body(form("name", "mallory"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{name}: a cross-site login ({header}: {value})"
+        );
+        assert_eq!(set_cookies(&response), Vec::<String>::new(), "{name}");
+    }
+    assert_eq!(browser.cookie(), None, "{name}: no session was created");
+}
+
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn the_axum_example_refuses_a_cross_site_post() {
+    refuses_a_cross_site_login("axum").await;
+}
+
+#[cfg(feature = "actix-web")]
+#[tokio::test]
+async fn the_actix_example_refuses_a_cross_site_post() {
+    refuses_a_cross_site_login("actix").await;
+}
+
+#[tokio::test]
+async fn the_hyper_example_refuses_a_cross_site_post() {
+    refuses_a_cross_site_login("hyper").await;
+}
+
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn the_login_example_refuses_a_cross_site_post() {
+    refuses_a_cross_site_login("login").await;
+}
+
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn the_readme_app_refuses_a_cross_site_post() {
+    refuses_a_cross_site_login("app").await;
+}
+
+/// The hidden `csrf_token` of the first form on a page.
+fn token_in(page: &str) -> String {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = page.find(marker).expect("a form with a token") + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_owned()
+}
+
+/// The README's complete app (`examples/app.rs`): log in, count, log out
+/// with a flash; a POST without the page's token is refused.
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn the_readme_app_logs_in_counts_and_logs_out_with_a_flash() {
+    let server = start("app");
+    let browser = Browser::new(server.base.clone());
+    let page = |browser: &Browser| {
+        let (client, url) = (browser.follow.clone(), browser.url("/"));
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let home = page(&browser).await;
+    assert!(home.contains("Log in"), "{home}");
+
+    // Without the token: refused, no session change.
+    let refused = browser
+        .post(&browser.manual, "/login", form("name", "ada"))
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let token = token_in(&home);
+    let body = format!("{}&csrf_token={token}", form("name", "<ada>"));
+    let login = browser.post(&browser.manual, "/login", body).await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let home = page(&browser).await;
+    assert!(
+        home.contains("Hello, &lt;ada&gt;! You counted 0."),
+        "{home}"
+    );
+    // Login rotated the CSRF secret: the token from before is refused.
+    let stale = browser
+        .post(&browser.manual, "/count", format!("csrf_token={token}"))
+        .await;
+    assert_eq!(stale.status(), StatusCode::FORBIDDEN);
+
+    for _ in 0..2 {
+        let token = token_in(&page(&browser).await);
+        let counted = browser
+            .post(&browser.manual, "/count", format!("csrf_token={token}"))
+            .await;
+        assert_eq!(counted.status(), StatusCode::SEE_OTHER);
+    }
+    assert!(page(&browser).await.contains("You counted 2."));
+
+    let token = token_in(&page(&browser).await);
+    let logout = browser
+        .post(&browser.manual, "/logout", format!("csrf_token={token}"))
+        .await;
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    let home = page(&browser).await;
+    assert!(home.contains("You are logged out."), "{home}");
+    assert!(home.contains("Log in"), "{home}");
+    // Read once.
+    assert!(!page(&browser).await.contains("You are logged out."));
 }
