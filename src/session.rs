@@ -414,7 +414,7 @@ impl Session {
     ///
     /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
     /// let mut session = sealed_session::load(&config, &http::Request::new(()));
-    /// session.insert("cart", &[7u32])?;
+    /// session.insert("cart", &vec![7u32])?;
     /// let mut response = http::Response::new(());
     /// sealed_session::save(&config, &session, &mut response)?;
     ///
