@@ -418,14 +418,19 @@ impl Session {
     /// let mut response = http::Response::new(());
     /// sealed_session::save(&config, &session, &mut response)?;
     ///
-    /// // The login request: same data, a new cookie.
-    /// let mut session = sealed_session::load(&config, &next_request(&response));
-    /// assert_eq!(session.status(), Status::Loaded);
-    /// session.renew();
-    /// session.insert("user", &42u64)?;
-    /// let mut response = http::Response::new(());
-    /// sealed_session::save(&config, &session, &mut response)?;
+    /// // A request that only reads the session gets no new cookie...
     /// let session = sealed_session::load(&config, &next_request(&response));
+    /// assert_eq!(session.status(), Status::Loaded);
+    /// let mut unchanged = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut unchanged)?;
+    /// assert!(!unchanged.headers().contains_key("set-cookie"));
+    ///
+    /// // ...but the login request renews it: a new cookie, the same data.
+    /// let mut session = sealed_session::load(&config, &next_request(&response));
+    /// session.renew();
+    /// let mut renewed = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut renewed)?;
+    /// let session = sealed_session::load(&config, &next_request(&renewed));
     /// assert_eq!(session.get::<Vec<u32>>("cart")?, Some(vec![7]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
