@@ -196,7 +196,10 @@ impl SessionConfig {
     /// ```
     /// use sealed_session::{Key, Keyring, SessionConfig};
     ///
-    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    /// #   // A fixed clock: the system clock could tick between load and save.
+    /// #   .clock(|| sealed_session::time::OffsetDateTime::UNIX_EPOCH)
+    ///     .build()?;
     /// let mut session = sealed_session::load(&config, &http::Request::new(()));
     /// session.insert("user", &1u8)?;
     /// let mut response = http::Response::new(());
@@ -640,6 +643,8 @@ impl SessionConfigBuilder {
     ///
     /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
     ///     .max_age(Duration::hours(8))
+    /// #   // A fixed clock: the system clock could tick between load and save.
+    /// #   .clock(|| sealed_session::time::OffsetDateTime::UNIX_EPOCH)
     ///     .build()?;
     /// let session = sealed_session::load(&config, &http::Request::new(()));
     /// assert_eq!(session.expiry_date() - session.created(), Duration::hours(8));
