@@ -123,6 +123,20 @@ session_face!(
 
 impl Session {
     /// Wraps a session (the middleware does this; useful in tests).
+    ///
+    /// ```
+    /// # #[cfg(feature = "actix-web")] {
+    /// use sealed_session::actix::Session;
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    /// let session = Session::new(sealed_session::load(&config, &http::Request::new(())));
+    /// let clone = session.clone(); // clones share one session
+    /// clone.insert("user", &42u64)?;
+    /// assert_eq!(session.get::<u64>("user")?, Some(42));
+    /// # }
+    /// # Ok::<(), sealed_session::SessionError>(())
+    /// ```
     #[must_use]
     pub fn new(session: Inner) -> Self {
         Self(Rc::new(RefCell::new(session)))
@@ -139,6 +153,23 @@ impl Session {
     /// usual way to get there, and clippy's `await_holding_refcell_ref`
     /// (on by default) flags it. Only `Debug` does not panic: it prints
     /// `Session(<locked>)` instead.
+    ///
+    /// ```
+    /// # #[cfg(feature = "actix-web")] {
+    /// use sealed_session::actix::Session;
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    /// let session = Session::new(sealed_session::load(&config, &http::Request::new(())));
+    /// {
+    ///     let mut inner = session.lock();
+    ///     inner.insert("a", &1u8)?;
+    ///     inner.insert("b", &2u8)?;
+    ///     assert_eq!(format!("{session:?}"), "Session(<locked>)");
+    /// } // the guard is dropped here
+    /// assert_eq!(session.len(), 2);
+    /// # }
+    /// # Ok::<(), sealed_session::SessionError>(())
+    /// ```
     pub fn lock(&self) -> RefMut<'_, Inner> {
         self.0.borrow_mut()
     }
@@ -234,6 +265,31 @@ pub struct SessionMiddleware<P = SaveErrorPolicy> {
 impl SessionMiddleware {
     /// A middleware for `config`, answering `413 Payload Too Large` when a
     /// session does not fit in one cookie and `500` when it cannot be sealed.
+    ///
+    /// ```
+    /// # #[cfg(feature = "actix-web")] {
+    /// use actix_web::test::{TestRequest, call_service, init_service};
+    /// use actix_web::{App, HttpResponse, http::StatusCode, web};
+    /// use sealed_session::actix::{Session, SessionMiddleware};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// async fn notes(session: Session) -> actix_web::Result<HttpResponse> {
+    ///     session.insert("notes", &"x".repeat(5_000))?; // too large for a cookie
+    ///     Ok(HttpResponse::Ok().body("saved?"))
+    /// }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    /// actix_web::rt::System::new().block_on(async {
+    ///     let app = init_service(
+    ///         App::new().wrap(SessionMiddleware::new(config)).route("/", web::post().to(notes)),
+    ///     )
+    ///     .await;
+    ///     let response = call_service(&app, TestRequest::post().uri("/").to_request()).await;
+    ///     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    ///     assert!(!response.headers().contains_key("set-cookie"));
+    /// });
+    /// # }
+    /// ```
     #[must_use]
     pub fn new(config: SessionConfig) -> Self {
         Self {
@@ -249,6 +305,29 @@ impl<P> SessionMiddleware<P> {
     /// Chooses what happens when a session cannot be saved: a
     /// [`SaveErrorPolicy`], or a function that sees the error and the
     /// handler's response (see [`OnSaveError`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "actix-web")] {
+    /// use actix_web::test::{TestRequest, call_service, init_service};
+    /// use actix_web::{App, HttpResponse, http::StatusCode, web};
+    /// use sealed_session::actix::{Session, SessionMiddleware};
+    /// use sealed_session::{Key, Keyring, SaveErrorPolicy, SessionConfig};
+    ///
+    /// async fn notes(session: Session) -> actix_web::Result<HttpResponse> {
+    ///     session.insert("notes", &"x".repeat(5_000))?;
+    ///     Ok(HttpResponse::Ok().body("page"))
+    /// }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    /// let middleware = SessionMiddleware::new(config).on_save_error(SaveErrorPolicy::KeepPreviousCookie);
+    /// actix_web::rt::System::new().block_on(async {
+    ///     let app = init_service(App::new().wrap(middleware).route("/", web::post().to(notes))).await;
+    ///     let response = call_service(&app, TestRequest::post().uri("/").to_request()).await;
+    ///     assert_eq!(response.status(), StatusCode::OK); // the page, without a cookie
+    ///     assert!(!response.headers().contains_key("set-cookie"));
+    /// });
+    /// # }
+    /// ```
     #[must_use]
     pub fn on_save_error<Q: OnSaveError<HttpResponse>>(self, policy: Q) -> SessionMiddleware<Q> {
         SessionMiddleware {
@@ -293,6 +372,48 @@ impl<P> SessionMiddleware<P> {
     /// [`Revocations`]' failure policy and are logged (feature `tracing`).
     /// The store must not need a Tokio runtime other than the one actix-web
     /// runs on (`RedisRevocations` works under `actix_web::main`).
+    ///
+    /// ```
+    /// # #[cfg(feature = "actix-web")] {
+    /// use actix_web::test::{TestRequest, call_service, init_service, read_body};
+    /// use actix_web::{App, HttpRequest, HttpResponse, web};
+    /// use sealed_session::actix::{Session, SessionMiddleware};
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// async fn page(session: Session, request: HttpRequest) -> actix_web::Result<HttpResponse> {
+    ///     match request.path() {
+    ///         "/login" => session.insert("user", &42u64)?,
+    ///         "/logout" => session.flush(),
+    ///         _ => {}
+    ///     }
+    ///     Ok(HttpResponse::Ok().body(session.status().as_str()))
+    /// }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .session_ids(true)
+    ///     .build()
+    ///     .unwrap();
+    /// let revocations = Revocations::new(MemoryRevocations::new(), &config);
+    /// actix_web::rt::System::new().block_on(async {
+    ///     let app = init_service(
+    ///         App::new()
+    ///             .wrap(SessionMiddleware::new(config).revocations(revocations))
+    ///             .default_service(web::to(page)),
+    ///     )
+    ///     .await;
+    ///     let login = call_service(&app, TestRequest::get().uri("/login").to_request()).await;
+    ///     let set_cookie = login.headers().get("set-cookie").unwrap().to_str().unwrap();
+    ///     let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    ///     let send = |path: &str| TestRequest::get().uri(path).insert_header(("cookie", cookie.clone()));
+    ///     let logout = call_service(&app, send("/logout").to_request()).await;
+    ///     assert_eq!(read_body(logout).await, "loaded");
+    ///     // A copy of the cookie taken before the logout is refused.
+    ///     let replay = call_service(&app, send("/account").to_request()).await;
+    ///     assert_eq!(read_body(replay).await, "revoked");
+    /// });
+    /// # }
+    /// ```
     #[must_use]
     pub fn revocations(mut self, revocations: Revocations) -> Self {
         self.revocations = Some(revocations);

@@ -404,6 +404,22 @@ pub(crate) use session_face;
 pub trait OnSaveError<R> {
     /// The response to send instead of `response`, whose session could not
     /// be saved for `error`.
+    ///
+    /// ```
+    /// # #[cfg(any(feature = "tower", feature = "actix-web"))] {
+    /// use http::{Response, StatusCode};
+    /// use sealed_session::{OnSaveError, SaveError, SaveErrorPolicy};
+    ///
+    /// let too_large = SaveError::TooLarge { size: 5_000, limit: 4_093 };
+    /// let page = Response::new(String::from("page"));
+    /// let answer = SaveErrorPolicy::ErrorStatus.on_save_error(&too_large, page);
+    /// assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    /// assert_eq!(answer.body(), ""); // empty: the client is told nothing was stored
+    ///
+    /// let keep = |_: &SaveError, response: Response<String>| response;
+    /// assert_eq!(keep.on_save_error(&too_large, Response::new("page".into())).body(), "page");
+    /// # }
+    /// ```
     fn on_save_error(&self, error: &SaveError, response: R) -> R;
 }
 

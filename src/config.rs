@@ -92,9 +92,27 @@ pub enum ConfigError {
 
 /// The default limit on `name=value`: the smallest that all major browsers
 /// accept.
+///
+/// ```
+/// use sealed_session::{DEFAULT_SIZE_LIMIT, Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// assert_eq!(config.size_limit(), DEFAULT_SIZE_LIMIT);
+/// assert_eq!(DEFAULT_SIZE_LIMIT, 4093);
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
 pub const DEFAULT_SIZE_LIMIT: usize = 4093;
 
 /// Django's default `SESSION_COOKIE_AGE`: two weeks.
+///
+/// ```
+/// use sealed_session::{DEFAULT_MAX_AGE, Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let session = sealed_session::load(&config, &http::Request::new(()));
+/// assert_eq!(session.expiry_date() - session.created(), DEFAULT_MAX_AGE);
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
 pub const DEFAULT_MAX_AGE: Duration = Duration::weeks(2);
 
 /// The source of "now", set through [`SessionConfigBuilder::clock`]. Tests
@@ -174,6 +192,24 @@ impl SessionConfig {
     /// Starts a builder with secure defaults: cookie `session`, `Secure`,
     /// `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`, a two-week
     /// `max_age`, no rolling, no absolute timeout, a 4,093-byte limit.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    /// #   // A fixed clock: the system clock could tick between load and save.
+    /// #   .clock(|| sealed_session::time::OffsetDateTime::UNIX_EPOCH)
+    ///     .build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("user", &1u8)?;
+    /// let mut response = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut response)?;
+    /// let header = response.headers()["set-cookie"].to_str()?;
+    /// assert!(header.starts_with("session="));
+    /// assert!(header.contains("; Path=/; Max-Age=1209600; Expires="));
+    /// assert!(header.ends_with("; Secure; HttpOnly; SameSite=Lax"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(keyring: Keyring) -> SessionConfigBuilder {
         SessionConfigBuilder {
             keyring,
@@ -198,12 +234,31 @@ impl SessionConfig {
     }
 
     /// The keyring that seals and opens the cookie.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let key = Key::generate();
+    /// let config = SessionConfig::builder(Keyring::new(key.clone())).build()?;
+    /// assert_eq!(config.keyring().primary_id(), key.id());
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     #[must_use]
     pub fn keyring(&self) -> &Keyring {
         &self.inner.keyring
     }
 
     /// The cookie's name.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// assert_eq!(SessionConfig::builder(keys.clone()).build()?.cookie_name(), "session");
+    /// let config = SessionConfig::builder(keys).cookie_name("__Host-id").build()?;
+    /// assert_eq!(config.cookie_name(), "__Host-id");
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     #[must_use]
     pub fn cookie_name(&self) -> &str {
         &self.inner.cookie_name
@@ -211,6 +266,16 @@ impl SessionConfig {
 
     /// The context every value sealed under this configuration is bound to
     /// (see [`SessionConfigBuilder::context`]).
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// assert_eq!(SessionConfig::builder(keys.clone()).build()?.context(), "");
+    /// let config = SessionConfig::builder(keys).context("tenant-a").build()?;
+    /// assert_eq!(config.context(), "tenant-a");
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     #[must_use]
     pub fn context(&self) -> &str {
         &self.inner.context
@@ -231,12 +296,34 @@ impl SessionConfig {
     }
 
     /// The limit on `name=value`, in bytes.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .size_limit(3000)
+    ///     .build()?;
+    /// assert_eq!(config.size_limit(), 3000);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     #[must_use]
     pub fn size_limit(&self) -> usize {
         self.inner.size_limit
     }
 
     /// The current time from the configured clock.
+    ///
+    /// ```
+    /// use sealed_session::time::OffsetDateTime;
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let noon = OffsetDateTime::from_unix_timestamp(1_700_000_000)?;
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .clock(move || noon)
+    ///     .build()?;
+    /// assert_eq!(config.now(), noon);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn now(&self) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(self.inner.clock.now())
@@ -268,6 +355,15 @@ impl SessionConfig {
 
     /// Whether sessions carry a random id
     /// ([`SessionConfigBuilder::session_ids`]).
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// assert!(!SessionConfig::builder(keys.clone()).build()?.session_ids());
+    /// assert!(SessionConfig::builder(keys).session_ids(true).build()?.session_ids());
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     #[must_use]
     pub fn session_ids(&self) -> bool {
         self.inner.session_ids
@@ -328,6 +424,23 @@ pub struct SessionConfigBuilder {
 impl SessionConfigBuilder {
     /// The cookie's name (default `session`). A `__Host-` name requires
     /// `Secure`, `Path=/` and no `Domain`; a `__Secure-` name requires `Secure`.
+    ///
+    /// ```
+    /// use sealed_session::{ConfigError, CookieRuleError, Key, Keyring, SessionConfig};
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// let config = SessionConfig::builder(keys.clone()).cookie_name("__Host-session").build()?;
+    /// assert_eq!(config.cookie_name(), "__Host-session");
+    /// let result = SessionConfig::builder(keys)
+    ///     .cookie_name("__Host-session")
+    ///     .path("/app")
+    ///     .build();
+    /// assert!(matches!(
+    ///     result,
+    ///     Err(ConfigError::Cookie(CookieRuleError::HostPrefixPath { .. }))
+    /// ));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self
@@ -362,24 +475,104 @@ impl SessionConfigBuilder {
 
     /// The `Secure` attribute (default on). Turn it off only for plain-HTTP
     /// development on localhost.
+    ///
+    /// ```
+    /// use sealed_session::{ConfigError, CookieRuleError, Key, Keyring, SessionConfig};
+    /// # fn set_cookie_of(config: &SessionConfig) -> String {
+    /// #     let mut session = sealed_session::load(config, &http::Request::new(()));
+    /// #     session.insert("user", &1u8).unwrap();
+    /// #     let mut response = http::Response::new(());
+    /// #     sealed_session::save(config, &session, &mut response).unwrap();
+    /// #     response.headers()["set-cookie"].to_str().unwrap().to_owned()
+    /// # }
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// let dev = SessionConfig::builder(keys.clone()).secure(false).build()?;
+    /// assert!(!set_cookie_of(&dev).contains("Secure"));
+    /// let result = SessionConfig::builder(keys)
+    ///     .cookie_name("__Secure-session")
+    ///     .secure(false)
+    ///     .build();
+    /// assert!(matches!(
+    ///     result,
+    ///     Err(ConfigError::Cookie(CookieRuleError::PrefixRequiresSecure { .. }))
+    /// ));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
     }
 
     /// The `HttpOnly` attribute (default on): scripts cannot read the cookie.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// # fn set_cookie_of(config: &SessionConfig) -> String {
+    /// #     let mut session = sealed_session::load(config, &http::Request::new(()));
+    /// #     session.insert("user", &1u8).unwrap();
+    /// #     let mut response = http::Response::new(());
+    /// #     sealed_session::save(config, &session, &mut response).unwrap();
+    /// #     response.headers()["set-cookie"].to_str().unwrap().to_owned()
+    /// # }
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// assert!(set_cookie_of(&SessionConfig::builder(keys.clone()).build()?).contains("; HttpOnly"));
+    /// let config = SessionConfig::builder(keys).http_only(false).build()?;
+    /// assert!(!set_cookie_of(&config).contains("HttpOnly"));
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     pub fn http_only(mut self, http_only: bool) -> Self {
         self.http_only = http_only;
         self
     }
 
     /// The `SameSite` attribute (default `Lax`).
+    ///
+    /// ```
+    /// use sealed_session::{ConfigError, CookieRuleError, Key, Keyring, SameSite, SessionConfig};
+    /// # fn set_cookie_of(config: &SessionConfig) -> String {
+    /// #     let mut session = sealed_session::load(config, &http::Request::new(()));
+    /// #     session.insert("user", &1u8).unwrap();
+    /// #     let mut response = http::Response::new(());
+    /// #     sealed_session::save(config, &session, &mut response).unwrap();
+    /// #     response.headers()["set-cookie"].to_str().unwrap().to_owned()
+    /// # }
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// let config = SessionConfig::builder(keys.clone()).same_site(SameSite::Strict).build()?;
+    /// assert!(set_cookie_of(&config).ends_with("; SameSite=Strict"));
+    /// // Browsers refuse SameSite=None without Secure.
+    /// let result = SessionConfig::builder(keys).same_site(SameSite::None).secure(false).build();
+    /// assert!(matches!(
+    ///     result,
+    ///     Err(ConfigError::Cookie(CookieRuleError::SameSiteNoneRequiresSecure))
+    /// ));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = same_site;
         self
     }
 
     /// The `Path` attribute (default `/`).
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// # fn set_cookie_of(config: &SessionConfig) -> String {
+    /// #     let mut session = sealed_session::load(config, &http::Request::new(()));
+    /// #     session.insert("user", &1u8).unwrap();
+    /// #     let mut response = http::Response::new(());
+    /// #     sealed_session::save(config, &session, &mut response).unwrap();
+    /// #     response.headers()["set-cookie"].to_str().unwrap().to_owned()
+    /// # }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .path("/app")
+    ///     .build()?;
+    /// assert!(set_cookie_of(&config).contains("; Path=/app;"));
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
@@ -387,12 +580,47 @@ impl SessionConfigBuilder {
 
     /// The `Domain` attribute (default none: the cookie goes to this host
     /// only, which is the safer choice).
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// # fn set_cookie_of(config: &SessionConfig) -> String {
+    /// #     let mut session = sealed_session::load(config, &http::Request::new(()));
+    /// #     session.insert("user", &1u8).unwrap();
+    /// #     let mut response = http::Response::new(());
+    /// #     sealed_session::save(config, &session, &mut response).unwrap();
+    /// #     response.headers()["set-cookie"].to_str().unwrap().to_owned()
+    /// # }
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// assert!(!set_cookie_of(&SessionConfig::builder(keys.clone()).build()?).contains("Domain"));
+    /// let config = SessionConfig::builder(keys).domain("example.com").build()?;
+    /// assert!(set_cookie_of(&config).contains("; Domain=example.com;"));
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
         self.domain = Some(domain.into());
         self
     }
 
     /// The `Partitioned` attribute (CHIPS; default off). Requires `Secure`.
+    ///
+    /// ```
+    /// use sealed_session::{ConfigError, CookieRuleError, Key, Keyring, SessionConfig};
+    /// # fn set_cookie_of(config: &SessionConfig) -> String {
+    /// #     let mut session = sealed_session::load(config, &http::Request::new(()));
+    /// #     session.insert("user", &1u8).unwrap();
+    /// #     let mut response = http::Response::new(());
+    /// #     sealed_session::save(config, &session, &mut response).unwrap();
+    /// #     response.headers()["set-cookie"].to_str().unwrap().to_owned()
+    /// # }
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// let config = SessionConfig::builder(keys.clone()).partitioned(true).build()?;
+    /// assert!(set_cookie_of(&config).ends_with("; Partitioned"));
+    /// let result = SessionConfig::builder(keys).partitioned(true).secure(false).build();
+    /// assert!(matches!(result, Err(ConfigError::Cookie(_))));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn partitioned(mut self, partitioned: bool) -> Self {
         self.partitioned = partitioned;
         self
@@ -401,6 +629,28 @@ impl SessionConfigBuilder {
     /// How long a session lives after it is created (default two weeks):
     /// `expires = created + max_age`. Ignored for sessions while
     /// [`rolling`](Self::rolling) is set, which expire after idling instead.
+    ///
+    /// ```
+    /// use sealed_session::time::Duration;
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// # fn set_cookie_of(config: &SessionConfig) -> String {
+    /// #     let mut session = sealed_session::load(config, &http::Request::new(()));
+    /// #     session.insert("user", &1u8).unwrap();
+    /// #     let mut response = http::Response::new(());
+    /// #     sealed_session::save(config, &session, &mut response).unwrap();
+    /// #     response.headers()["set-cookie"].to_str().unwrap().to_owned()
+    /// # }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .max_age(Duration::hours(8))
+    /// #   // A fixed clock: the system clock could tick between load and save.
+    /// #   .clock(|| sealed_session::time::OffsetDateTime::UNIX_EPOCH)
+    ///     .build()?;
+    /// let session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.expiry_date() - session.created(), Duration::hours(8));
+    /// assert!(set_cookie_of(&config).contains("; Max-Age=28800;"));
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     pub fn max_age(mut self, max_age: Duration) -> Self {
         self.max_age = max_age;
         self
@@ -410,6 +660,19 @@ impl SessionConfigBuilder {
     /// cookie is re-sealed with a fresh expiry at most once per
     /// [`refresh_after`](Self::refresh_after), so a busy user is not sent a
     /// new cookie on every request.
+    ///
+    /// ```
+    /// use sealed_session::time::Duration;
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .max_age(Duration::weeks(4)) // ignored while rolling
+    ///     .rolling(Duration::minutes(30))
+    ///     .build()?;
+    /// let session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.expiry_age(), Duration::minutes(30));
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     pub fn rolling(mut self, idle: Duration) -> Self {
         self.rolling = Some(idle);
         self
@@ -418,6 +681,46 @@ impl SessionConfigBuilder {
     /// With [`rolling`](Self::rolling): re-seal a loaded session once this
     /// long has passed since it was last sealed (default: a tenth of the idle
     /// time, at most one minute). Must be shorter than the idle time.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicI64, Ordering};
+    /// use sealed_session::time::{Duration, OffsetDateTime};
+    /// use sealed_session::{ConfigError, Key, Keyring, SessionConfig};
+    ///
+    /// let clock = Arc::new(AtomicI64::new(1_700_000_000));
+    /// let now = Arc::clone(&clock);
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .rolling(Duration::minutes(30))
+    ///     .refresh_after(Duration::minutes(5))
+    ///     .clock(move || OffsetDateTime::from_unix_timestamp(now.load(Ordering::Relaxed)).unwrap())
+    ///     .build()?;
+    /// // A request at `minutes` past the login, carrying the login's cookie:
+    /// // does its response carry a new cookie?
+    /// let login = {
+    ///     let mut session = sealed_session::load(&config, &http::Request::new(()));
+    ///     session.insert("user", &42u64)?;
+    ///     let mut response = http::Response::new(());
+    ///     sealed_session::save(&config, &session, &mut response)?;
+    ///     response.headers()["set-cookie"].to_str()?.split(';').next().unwrap().to_owned()
+    /// };
+    /// let refreshed_at = |minutes: i64| -> Result<bool, Box<dyn std::error::Error>> {
+    ///     clock.store(1_700_000_000 + minutes * 60, Ordering::Relaxed);
+    ///     let request = http::Request::builder().header("cookie", &login).body(())?;
+    ///     let session = sealed_session::load(&config, &request);
+    ///     let mut response = http::Response::new(());
+    ///     sealed_session::save(&config, &session, &mut response)?;
+    ///     Ok(response.headers().contains_key("set-cookie"))
+    /// };
+    /// assert!(!refreshed_at(2)?);
+    /// assert!(refreshed_at(6)?);
+    ///
+    /// let result = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .refresh_after(Duration::minutes(5))
+    ///     .build();
+    /// assert_eq!(result.err(), Some(ConfigError::RefreshWithoutRolling));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn refresh_after(mut self, threshold: Duration) -> Self {
         self.refresh_after = Some(threshold);
         self
@@ -426,6 +729,24 @@ impl SessionConfigBuilder {
     /// No session outlives `created + timeout`, rolling or not (OWASP's
     /// absolute timeout). [`Session::renew`](crate::Session::renew) restarts
     /// it, e.g. after a login.
+    ///
+    /// ```
+    /// use sealed_session::time::Duration;
+    /// use sealed_session::{ConfigError, Key, Keyring, SessionConfig};
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// let config = SessionConfig::builder(keys.clone())
+    ///     .rolling(Duration::minutes(30))
+    ///     .absolute_timeout(Duration::hours(12))
+    ///     .build()?;
+    /// # let _ = config;
+    /// let result = SessionConfig::builder(keys)
+    ///     .rolling(Duration::hours(1))
+    ///     .absolute_timeout(Duration::minutes(30))
+    ///     .build();
+    /// assert!(matches!(result, Err(ConfigError::AbsoluteShorterThanIdle { .. })));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn absolute_timeout(mut self, timeout: Duration) -> Self {
         self.absolute_timeout = Some(timeout);
         self
@@ -433,6 +754,26 @@ impl SessionConfigBuilder {
 
     /// Browser-session cookies (Django's `SESSION_EXPIRE_AT_BROWSER_CLOSE`):
     /// no `Max-Age`/`Expires`, while the server still enforces the lifetime.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// # fn set_cookie_of(config: &SessionConfig) -> String {
+    /// #     let mut session = sealed_session::load(config, &http::Request::new(()));
+    /// #     session.insert("user", &1u8).unwrap();
+    /// #     let mut response = http::Response::new(());
+    /// #     sealed_session::save(config, &session, &mut response).unwrap();
+    /// #     response.headers()["set-cookie"].to_str().unwrap().to_owned()
+    /// # }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .browser_session(true)
+    ///     .build()?;
+    /// let header = set_cookie_of(&config);
+    /// assert!(!header.contains("Max-Age") && !header.contains("Expires"));
+    /// let session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert!(session.expires_at_browser_close());
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     pub fn browser_session(mut self, browser_session: bool) -> Self {
         self.browser_session = browser_session;
         self
@@ -440,6 +781,23 @@ impl SessionConfigBuilder {
 
     /// The limit on `name=value` in bytes (default 4,093, at most 4,096).
     /// `save` refuses a larger cookie with [`SaveError::TooLarge`](crate::SaveError::TooLarge).
+    ///
+    /// ```
+    /// use sealed_session::{ConfigError, Key, Keyring, SaveError, SessionConfig};
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// let config = SessionConfig::builder(keys.clone()).size_limit(1000).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("notes", &"x".repeat(1000))?;
+    /// let mut response = http::Response::new(());
+    /// assert!(matches!(
+    ///     sealed_session::save(&config, &session, &mut response),
+    ///     Err(SaveError::TooLarge { limit: 1000, .. })
+    /// ));
+    /// let result = SessionConfig::builder(keys).size_limit(5000).build();
+    /// assert!(matches!(result, Err(ConfigError::SizeLimitTooLarge { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn size_limit(mut self, limit: usize) -> Self {
         self.size_limit = limit;
         self
@@ -476,12 +834,36 @@ impl SessionConfigBuilder {
     /// ([`Session::id`](crate::Session::id)) and for revoking one session
     /// ([`Revocations`](crate::revocation::Revocations)). Off, the envelope spends one
     /// byte on its absence.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let keys = Keyring::new(Key::generate());
+    /// let plain = SessionConfig::builder(keys.clone()).build()?;
+    /// assert_eq!(sealed_session::load(&plain, &http::Request::new(())).id(), None);
+    /// let with_ids = SessionConfig::builder(keys).session_ids(true).build()?;
+    /// assert!(sealed_session::load(&with_ids, &http::Request::new(())).id().is_some());
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     pub fn session_ids(mut self, on: bool) -> Self {
         self.session_ids = on;
         self
     }
 
     /// The clock (default: the system clock).
+    ///
+    /// ```
+    /// use sealed_session::time::OffsetDateTime;
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let fixed = OffsetDateTime::from_unix_timestamp(1_700_000_000)?;
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .clock(move || fixed)
+    ///     .build()?;
+    /// let session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.created(), fixed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clock(mut self, now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
         self.clock = Clock::from_fn(now);
         self
@@ -497,6 +879,19 @@ impl SessionConfigBuilder {
     /// 4,096 or too small for any session; a lifetime that is zero or
     /// negative; an absolute timeout shorter than the idle time; a refresh
     /// threshold not shorter than the idle time.
+    ///
+    /// ```
+    /// use sealed_session::{ConfigError, CookieRuleError, Key, Keyring, SessionConfig};
+    ///
+    /// let result = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .cookie_name("__Host-session")
+    ///     .domain("example.com")
+    ///     .build();
+    /// assert!(matches!(
+    ///     result,
+    ///     Err(ConfigError::Cookie(CookieRuleError::HostPrefixWithDomain { .. }))
+    /// ));
+    /// ```
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let name = &self.cookie_name;
         check_cookie(&CookieRules {

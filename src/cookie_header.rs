@@ -67,11 +67,40 @@ impl CookieAttributes {
 
 /// At most this many cookies with the session's name are tried: a browser
 /// sends one per matching `Path`/`Domain`, and each costs an AEAD open.
+///
+/// ```
+/// use sealed_session::cookies::MAX_CANDIDATES;
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut request = http::Request::builder();
+/// for i in 0..=MAX_CANDIDATES {
+///     request = request.header("cookie", format!("session=bogus{i}"));
+/// }
+/// let session = sealed_session::load(&config, &request.body(())?);
+/// // One cookie was not tried: it could have been the valid one.
+/// assert_eq!(session.status(), Status::Truncated);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const MAX_CANDIDATES: usize = 8;
 
 /// At most this many bytes of `Cookie` headers are scanned, so a hostile
 /// header costs little. Browsers send far less (about 4 KB per cookie, and
 /// servers commonly cap all headers at 8 to 16 KB).
+///
+/// ```
+/// use sealed_session::cookies::MAX_SCAN_BYTES;
+/// use sealed_session::{Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let request = http::Request::builder()
+///     .header("cookie", format!("padding={}", "x".repeat(MAX_SCAN_BYTES)))
+///     .header("cookie", "session=never-read")
+///     .body(())?;
+/// let session = sealed_session::load(&config, &request);
+/// assert_eq!(session.status(), Status::Truncated);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const MAX_SCAN_BYTES: usize = 64 * 1024;
 
 /// Browsers cap a cookie's lifetime at 400 days (RFC 6265bis).
@@ -120,6 +149,19 @@ impl<'a> CookieValues<'a> {
     /// Whether the scan budget ([`MAX_SCAN_BYTES`]) cut the headers so far:
     /// some cookie, perhaps the one sought, was not examined. Final once the
     /// iterator has returned `None`.
+    ///
+    /// ```
+    /// use http::HeaderMap;
+    /// use sealed_session::cookies::{MAX_SCAN_BYTES, cookie_values};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.append("cookie", format!("big={}", "x".repeat(MAX_SCAN_BYTES)).parse()?);
+    /// headers.append("cookie", "session=abc".parse()?);
+    /// let mut values = cookie_values(&headers, "session");
+    /// assert_eq!(values.next(), None);
+    /// assert!(values.is_truncated()); // "session" may have been there
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_truncated(&self) -> bool {
         self.truncated

@@ -288,6 +288,22 @@ impl CrossOriginBuilder {
     /// request's `Host` header (or URI authority). Set it when a proxy
     /// rewrites `Host`, or to catch `http://` pages posting to the HTTPS
     /// site from browsers without `Sec-Fetch-Site`.
+    ///
+    /// ```
+    /// use http::Request;
+    /// use sealed_session::csrf::{CrossOrigin, CrossOriginError};
+    ///
+    /// let check = CrossOrigin::builder().origin("https://shop.example").build()?;
+    /// // An old browser (no Sec-Fetch-Site) on the plain-HTTP page:
+    /// let downgraded = Request::post("/cart")
+    ///     .header("host", "shop.example")
+    ///     .header("origin", "http://shop.example")
+    ///     .body(())?;
+    /// assert_eq!(check.check(&downgraded), Err(CrossOriginError::OriginMismatch));
+    /// let own = Request::post("/cart").header("origin", "https://shop.example").body(())?;
+    /// assert_eq!(check.check(&own), Ok(()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn origin(mut self, origin: impl Into<String>) -> Self {
         self.origin = Some(origin.into());
         self
@@ -296,6 +312,22 @@ impl CrossOriginBuilder {
     /// Allows every request whose `Origin` header is exactly this origin,
     /// `scheme://host[:port]` (Go's `AddTrustedOrigin`), whatever
     /// `Sec-Fetch-Site` says.
+    ///
+    /// ```
+    /// use http::Request;
+    /// use sealed_session::csrf::{CrossOrigin, CrossOriginError};
+    ///
+    /// let check = CrossOrigin::builder().trusted_origin("https://sso.example.com").build()?;
+    /// let from = |origin: &str| {
+    ///     Request::post("https://shop.example/login/callback")
+    ///         .header("sec-fetch-site", "cross-site")
+    ///         .header("origin", origin)
+    ///         .body(())
+    /// };
+    /// assert_eq!(check.check(&from("https://sso.example.com")?), Ok(()));
+    /// assert_eq!(check.check(&from("https://evil.example")?), Err(CrossOriginError::CrossSite));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
         self.trusted.push(origin.into());
         self
@@ -304,6 +336,18 @@ impl CrossOriginBuilder {
     /// Skips the check for a path: `/hook` exactly, or every path under
     /// `/hooks/` (a trailing `/` makes a subtree, as in Go's `ServeMux`).
     /// Use it for endpoints that authenticate otherwise (signed webhooks).
+    ///
+    /// ```
+    /// use http::Request;
+    /// use sealed_session::csrf::{CrossOrigin, CrossOriginError};
+    ///
+    /// let check = CrossOrigin::builder().exempt_path("/webhooks/").build()?;
+    /// let post = |path: &str| Request::post(path).header("sec-fetch-site", "cross-site").body(());
+    /// assert_eq!(check.check(&post("/webhooks/stripe")?), Ok(()));
+    /// assert_eq!(check.check(&post("/webhooks/../cart")?), Err(CrossOriginError::CrossSite));
+    /// assert_eq!(check.check(&post("/cart")?), Err(CrossOriginError::CrossSite));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn exempt_path(mut self, path: impl Into<String>) -> Self {
         self.exempt.push(path.into());
         self
@@ -317,6 +361,20 @@ impl CrossOriginBuilder {
     /// `scheme://host[:port]` (a path, even `/`, a query or fragment, user
     /// info, `null`); [`CsrfConfigError::InvalidExemptPath`] for a path that
     /// no request could be exempted on.
+    ///
+    /// ```
+    /// use sealed_session::csrf::{CrossOrigin, CsrfConfigError, OriginProblem};
+    ///
+    /// let result = CrossOrigin::builder().trusted_origin("https://sso.example.com/").build();
+    /// assert!(matches!(
+    ///     result,
+    ///     Err(CsrfConfigError::InvalidOrigin { problem: OriginProblem::PathQueryOrFragment, .. })
+    /// ));
+    /// assert!(matches!(
+    ///     CrossOrigin::builder().exempt_path("hooks").build(),
+    ///     Err(CsrfConfigError::InvalidExemptPath { .. })
+    /// ));
+    /// ```
     pub fn build(self) -> Result<CrossOrigin, CsrfConfigError> {
         let parse = |origin: String| {
             Origin::parse(&origin)
@@ -369,6 +427,18 @@ fn is_plain_path(path: &str) -> bool {
 
 impl CrossOrigin {
     /// A builder for trusted origins, exempt paths and the site's origin.
+    ///
+    /// ```
+    /// use sealed_session::csrf::CrossOrigin;
+    ///
+    /// let check = CrossOrigin::builder()
+    ///     .origin("https://shop.example")
+    ///     .trusted_origin("https://sso.example.com")
+    ///     .exempt_path("/webhooks/")
+    ///     .build()?;
+    /// # let _ = check;
+    /// # Ok::<(), sealed_session::csrf::CsrfConfigError>(())
+    /// ```
     pub fn builder() -> CrossOriginBuilder {
         CrossOriginBuilder::default()
     }
@@ -378,6 +448,20 @@ impl CrossOrigin {
     /// # Errors
     ///
     /// The [`CrossOriginError`] naming the check that failed.
+    ///
+    /// ```
+    /// use http::Request;
+    /// use sealed_session::csrf::{CrossOrigin, CrossOriginError};
+    ///
+    /// let check = CrossOrigin::default();
+    /// let sibling = Request::post("/transfer").header("sec-fetch-site", "same-site").body(())?;
+    /// assert_eq!(check.check(&sibling), Err(CrossOriginError::SameSite));
+    /// // Safe methods always pass; so do clients that are not browsers.
+    /// let link = Request::get("/transfer").header("sec-fetch-site", "cross-site").body(())?;
+    /// assert_eq!(check.check(&link), Ok(()));
+    /// assert_eq!(check.check(&Request::post("/api").body(())?), Ok(()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn check<B>(&self, request: &Request<B>) -> Result<(), CrossOriginError> {
         self.check_raw(request.method(), request.uri(), request.headers())
     }
@@ -388,6 +472,15 @@ impl CrossOrigin {
     /// # Errors
     ///
     /// As [`CrossOrigin::check`].
+    ///
+    /// ```
+    /// use sealed_session::csrf::{CrossOrigin, CrossOriginError};
+    ///
+    /// let request = http::Request::post("/cart").header("origin", "null").body(())?;
+    /// let (parts, _body) = request.into_parts();
+    /// assert_eq!(CrossOrigin::default().check_parts(&parts), Err(CrossOriginError::NullOrigin));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn check_parts(&self, parts: &http::request::Parts) -> Result<(), CrossOriginError> {
         self.check_raw(&parts.method, &parts.uri, &parts.headers)
     }
@@ -509,7 +602,14 @@ pub(crate) fn is_safe(method: &Method) -> bool {
 /// it, so a token issued before a login never verifies after it.
 ///
 /// ```
-/// assert_eq!(sealed_session::csrf::SESSION_KEY, "_csrftoken");
+/// use sealed_session::{Key, Keyring, SessionConfig, csrf};
+///
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// assert!(!session.contains_key(csrf::SESSION_KEY));
+/// let _token = csrf::token(&mut session);
+/// assert!(session.contains_key(csrf::SESSION_KEY));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub const SESSION_KEY: &str = crate::session::CSRF_SECRET_KEY;
 
@@ -517,6 +617,15 @@ const SECRET_LEN: usize = 32;
 
 /// The length of a token: 64 bytes (pad and masked secret) in unpadded
 /// base64url.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, csrf};
+///
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// assert_eq!(csrf::token(&mut session).len(), csrf::TOKEN_LEN);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const TOKEN_LEN: usize = 86;
 
 /// Why a submitted token was refused. No variant quotes the token.
@@ -559,6 +668,18 @@ pub enum TokenIssueError {
 ///
 /// If the operating system's random source fails, which is a broken
 /// machine rather than a recoverable error; [`try_token`] returns it.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, csrf};
+///
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// let token = csrf::token(&mut session); // e.g. <input type="hidden" name="csrf_token" value="...">
+/// assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+/// assert!(session.is_modified()); // the secret was created: save the session
+/// assert_eq!(csrf::verify(&session, &token), Ok(()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use]
 pub fn token(session: &mut Session) -> String {
     try_token(session).expect("the operating system's random source failed")
@@ -569,6 +690,16 @@ pub fn token(session: &mut Session) -> String {
 /// # Errors
 ///
 /// [`TokenIssueError::Rng`] when the OS gives no randomness.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, csrf};
+///
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// let token = csrf::try_token(&mut session)?;
+/// assert_eq!(csrf::verify(&session, &token), Ok(()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn try_token(session: &mut Session) -> Result<String, TokenIssueError> {
     let secret = match secret(session) {
         Some(secret) => secret,
@@ -589,6 +720,23 @@ pub fn try_token(session: &mut Session) -> Result<String, TokenIssueError> {
 /// # Errors
 ///
 /// The [`TokenError`] saying why the token was refused.
+///
+/// ```
+/// use sealed_session::csrf::TokenError;
+/// use sealed_session::{Key, Keyring, SessionConfig, csrf};
+///
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// let mut other = sealed_session::load(&config, &http::Request::new(()));
+/// let others_token = csrf::token(&mut other);
+///
+/// assert_eq!(csrf::verify(&session, ""), Err(TokenError::Missing));
+/// assert_eq!(csrf::verify(&session, "abc"), Err(TokenError::Malformed));
+/// assert_eq!(csrf::verify(&session, &others_token), Err(TokenError::NoSecret));
+/// let _own = csrf::token(&mut session);
+/// assert_eq!(csrf::verify(&session, &others_token), Err(TokenError::Mismatch));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn verify(session: &Session, submitted: &str) -> Result<(), TokenError> {
     if submitted.is_empty() {
         return Err(TokenError::Missing);
@@ -624,6 +772,20 @@ pub fn verify(session: &Session, submitted: &str) -> Result<(), TokenError> {
 /// # Panics
 ///
 /// If the operating system's random source fails; [`try_renew`] returns it.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, csrf};
+///
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// let before_login = csrf::token(&mut session);
+/// session.renew();
+/// csrf::renew(&mut session);
+/// assert_eq!(csrf::verify(&session, &before_login), Err(csrf::TokenError::Mismatch));
+/// let after = csrf::token(&mut session);
+/// assert_eq!(csrf::verify(&session, &after), Ok(()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn renew(session: &mut Session) {
     try_renew(session).expect("the operating system's random source failed");
 }
@@ -633,6 +795,17 @@ pub fn renew(session: &mut Session) {
 /// # Errors
 ///
 /// [`TokenIssueError::Rng`] when the OS gives no randomness.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, csrf};
+///
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// let old = csrf::try_token(&mut session)?;
+/// csrf::try_renew(&mut session)?;
+/// assert_eq!(csrf::verify(&session, &old), Err(csrf::TokenError::Mismatch));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn try_renew(session: &mut Session) -> Result<(), TokenIssueError> {
     new_secret(session).map(drop)
 }

@@ -32,6 +32,18 @@ use crate::session::{Session, SessionError};
 
 /// The session key holding the pending messages (Django's `_messages`).
 /// Leave it to this module.
+///
+/// ```
+/// use sealed_session::flash::{self, Level};
+/// # use sealed_session::{Key, Keyring, SessionConfig};
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// flash::add(&mut session, Level::Info, "Saved.")?;
+/// assert!(session.contains_key(flash::SESSION_KEY));
+/// flash::take_all(&mut session);
+/// assert!(!session.contains_key(flash::SESSION_KEY));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const SESSION_KEY: &str = "_messages";
 
 /// How important a message is, in Django's order (`debug` lowest).
@@ -52,6 +64,13 @@ pub enum Level {
 impl Level {
     /// Django's tag for the level, usable as a CSS class: `debug`, `info`,
     /// `success`, `warning`, `error`.
+    ///
+    /// ```
+    /// use sealed_session::flash::Level;
+    ///
+    /// assert_eq!(Level::Warning.as_str(), "warning");
+    /// assert_eq!(Level::Warning.to_string(), "warning");
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,6 +83,14 @@ impl Level {
     }
 
     /// Django's numeric level: 10, 20, 25, 30, 40.
+    ///
+    /// ```
+    /// use sealed_session::flash::Level;
+    ///
+    /// assert_eq!(Level::Success.value(), 25);
+    /// assert!(Level::Debug.value() < Level::Error.value());
+    /// assert!(Level::Debug < Level::Error); // the same order
+    /// ```
     #[must_use]
     pub fn value(self) -> u8 {
         match self {
@@ -98,6 +125,18 @@ pub struct Message {
 ///
 /// [`SessionError`] when the pending messages cannot be read back (the key
 /// holds something else) or stored.
+///
+/// ```
+/// use sealed_session::flash::{self, Level};
+/// # use sealed_session::{Key, Keyring, SessionConfig};
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// flash::add(&mut session, Level::Success, "Order placed.")?;
+/// flash::add(&mut session, Level::Warning, "Your card expires soon.")?;
+/// let levels: Vec<Level> = flash::take_all(&mut session).iter().map(|m| m.level).collect();
+/// assert_eq!(levels, [Level::Success, Level::Warning]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn add(
     session: &mut Session,
     level: Level,
@@ -115,6 +154,23 @@ pub fn add(
 /// session is modified only when there were some). Something unreadable
 /// under [`SESSION_KEY`] is removed and yields no message, so a bad value
 /// can never be shown forever.
+///
+/// ```
+/// use sealed_session::flash::{self, Level};
+/// # use sealed_session::{Key, Keyring, SessionConfig};
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// flash::add(&mut session, Level::Error, "Payment declined.")?;
+/// let messages = flash::take_all(&mut session);
+/// assert_eq!(messages[0].text, "Payment declined.");
+/// assert!(flash::take_all(&mut session).is_empty()); // shown once
+///
+/// // Something else under the key is dropped, never shown.
+/// session.insert(flash::SESSION_KEY, &12u8)?;
+/// assert!(flash::take_all(&mut session).is_empty());
+/// assert!(!session.contains_key(flash::SESSION_KEY));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn take_all(session: &mut Session) -> Vec<Message> {
     match session.take::<Vec<Message>>(SESSION_KEY) {
         Ok(messages) => messages.unwrap_or_default(),

@@ -103,6 +103,19 @@ pub enum SaveErrorPolicy {
 impl SaveErrorPolicy {
     /// The status of the empty response that replaces the handler's, or
     /// `None` to send the handler's response (without the cookie).
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use sealed_session::{SaveError, SaveErrorPolicy};
+    ///
+    /// let too_large = SaveError::TooLarge { size: 5_000, limit: 4_093 };
+    /// assert_eq!(SaveErrorPolicy::ErrorStatus.replacement(&too_large), Some(StatusCode::PAYLOAD_TOO_LARGE));
+    /// assert_eq!(
+    ///     SaveErrorPolicy::InternalServerError.replacement(&too_large),
+    ///     Some(StatusCode::INTERNAL_SERVER_ERROR)
+    /// );
+    /// assert_eq!(SaveErrorPolicy::KeepPreviousCookie.replacement(&too_large), None);
+    /// ```
     #[must_use]
     pub fn replacement(self, error: &SaveError) -> Option<StatusCode> {
         match self {
@@ -144,6 +157,18 @@ pub struct SaveFailed(pub SaveError);
 /// ```
 pub trait RequestHeaders {
     /// The request's headers.
+    ///
+    /// ```
+    /// use sealed_session::RequestHeaders;
+    ///
+    /// fn sends_cookies(request: &impl RequestHeaders) -> bool {
+    ///     request.request_headers().contains_key("cookie")
+    /// }
+    /// let request = http::Request::builder().header("cookie", "a=1").body(())?;
+    /// assert!(sends_cookies(&request));
+    /// assert!(!sends_cookies(&http::HeaderMap::new()));
+    /// # Ok::<(), http::Error>(())
+    /// ```
     fn request_headers(&self) -> &HeaderMap;
 }
 
@@ -182,8 +207,29 @@ impl RequestHeaders for HeaderMap {
 /// ```
 pub trait ResponseHeaders {
     /// The response's headers.
+    ///
+    /// ```
+    /// use sealed_session::ResponseHeaders;
+    ///
+    /// fn no_store(response: &mut impl ResponseHeaders) {
+    ///     response.response_headers().insert("cache-control", http::HeaderValue::from_static("no-store"));
+    /// }
+    /// let mut response = http::Response::new(());
+    /// no_store(&mut response);
+    /// assert_eq!(response.headers()["cache-control"], "no-store");
+    /// ```
     fn response_headers(&mut self) -> &mut HeaderMap;
     /// The response's status, if known (a bare `HeaderMap` has none).
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use sealed_session::ResponseHeaders;
+    ///
+    /// let mut error = http::Response::new(());
+    /// *error.status_mut() = StatusCode::BAD_GATEWAY;
+    /// assert_eq!(error.response_status(), Some(StatusCode::BAD_GATEWAY));
+    /// assert_eq!(http::HeaderMap::new().response_status(), None);
+    /// ```
     fn response_status(&self) -> Option<StatusCode>;
 }
 

@@ -137,11 +137,31 @@ pub enum EnvKeyError {
 }
 
 /// The smallest master secret accepted, in bytes.
+///
+/// ```
+/// use sealed_session::{Key, KeyError, MIN_KEY_LEN};
+///
+/// assert!(Key::from_bytes(&[7; MIN_KEY_LEN]).is_ok());
+/// assert!(matches!(
+///     Key::from_bytes(&[7; MIN_KEY_LEN - 1]),
+///     Err(KeyError::TooShort { len: 31, min: MIN_KEY_LEN })
+/// ));
+/// ```
 pub const MIN_KEY_LEN: usize = 32;
 
 /// The longest master secret accepted, in bytes. A longer secret adds no
 /// strength under HKDF-SHA256; the bound keeps a mistaken file read from
 /// becoming a key.
+///
+/// ```
+/// use sealed_session::{Key, KeyError, MAX_KEY_LEN};
+///
+/// assert!(Key::from_bytes(&vec![7; MAX_KEY_LEN]).is_ok());
+/// assert!(matches!(
+///     Key::from_bytes(&vec![7; MAX_KEY_LEN + 1]),
+///     Err(KeyError::TooLong { max: MAX_KEY_LEN, .. })
+/// ));
+/// ```
 pub const MAX_KEY_LEN: usize = 1024;
 
 /// Length of a key id on the wire.
@@ -184,6 +204,14 @@ impl Key {
     /// If the operating system cannot provide randomness, which is a broken
     /// machine rather than a recoverable error. Use [`Key::try_generate`] to
     /// handle it.
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    ///
+    /// let (a, b) = (Key::generate(), Key::generate());
+    /// assert_ne!(a, b);
+    /// assert_eq!(a.to_base64().len(), 44); // 32 bytes
+    /// ```
     #[must_use]
     pub fn generate() -> Self {
         Self::try_generate().expect("the operating system's random source failed")
@@ -191,6 +219,14 @@ impl Key {
 
     /// Generates a fresh 32-byte key, reporting a failure of the operating
     /// system's random source instead of panicking.
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    ///
+    /// let key = Key::try_generate()?;
+    /// assert_eq!(Key::from_base64(&key.to_base64())?, key);
+    /// # Ok::<(), sealed_session::KeyError>(())
+    /// ```
     pub fn try_generate() -> Result<Self, KeyError> {
         let mut secret = Zeroizing::new(vec![0u8; MIN_KEY_LEN]);
         getrandom::fill(&mut secret).map_err(|_| KeyError::Rng)?;
@@ -203,6 +239,15 @@ impl Key {
     ///
     /// [`KeyError::TooShort`] below [`MIN_KEY_LEN`] bytes,
     /// [`KeyError::TooLong`] above [`MAX_KEY_LEN`].
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyError};
+    ///
+    /// let key = Key::from_bytes(&[7; 32])?;
+    /// assert_eq!(key.to_base64(), "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=");
+    /// assert!(matches!(Key::from_bytes(b"hunter2"), Err(KeyError::TooShort { len: 7, .. })));
+    /// # Ok::<(), KeyError>(())
+    /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         check_len(bytes.len())?;
         Ok(Self {
@@ -219,6 +264,24 @@ impl Key {
     /// carries only the text's length, never a character of it),
     /// [`KeyError::LooksLikeHex`] for text made of hex digits only, or a
     /// length error for the decoded bytes.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyError};
+    ///
+    /// let key = Key::from_bytes(&[0xfb; 32])?;
+    /// // Standard or URL-safe alphabet, padded or not, spaces around ignored.
+    /// for text in [
+    ///     "+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/s=",
+    ///     "-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_s",
+    ///     " +/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/s\n",
+    /// ] {
+    ///     assert_eq!(Key::from_base64(text)?, key);
+    /// }
+    /// // A hex key is refused rather than read as other bytes.
+    /// let hex = "ab".repeat(32);
+    /// assert!(matches!(Key::from_base64(&hex), Err(KeyError::LooksLikeHex { text_len: 64 })));
+    /// # Ok::<(), KeyError>(())
+    /// ```
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
         let text = text.trim();
         // 64 hex digits are valid base64 for 48 bytes: without this check a
@@ -248,12 +311,30 @@ impl Key {
 
     /// The key as standard, padded base64: the format `openssl rand -base64 32`
     /// prints, and one that [`Key::from_base64`] reads back.
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    ///
+    /// let key = Key::from_bytes(&[0xfb; 32])?;
+    /// assert_eq!(key.to_base64(), "+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/s=");
+    /// # Ok::<(), sealed_session::KeyError>(())
+    /// ```
     #[must_use]
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.secret.as_slice())
     }
 
     /// The 4-byte id this key gets on the wire (public, derived by HKDF).
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    ///
+    /// // Derived, so the same secret has the same id on every server.
+    /// let key = Key::from_bytes(&[0xfb; 32])?;
+    /// assert_eq!(key.id().to_string(), "59139e0a");
+    /// assert_ne!(Key::from_bytes(&[7; 32])?.id(), key.id());
+    /// # Ok::<(), sealed_session::KeyError>(())
+    /// ```
     #[must_use]
     pub fn id(&self) -> KeyId {
         KeyId(derive(&self.secret).0)
@@ -377,12 +458,34 @@ struct Inner {
 
 impl Keyring {
     /// A keyring whose only key is `primary`.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring};
+    ///
+    /// let key = Key::generate();
+    /// let ring = Keyring::new(key.clone());
+    /// assert_eq!(ring.len(), 1);
+    /// assert_eq!(ring.primary_id(), key.id());
+    /// ```
     #[must_use]
     pub fn new(primary: Key) -> Self {
         Self::from_derived(vec![DerivedKey::new(&primary)])
     }
 
     /// Adds a fallback key: it opens values but never seals them.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring};
+    ///
+    /// let (old, new) = (Key::generate(), Key::generate());
+    /// let sealed_before = Keyring::new(old.clone()).seal("session", b"ada");
+    /// let ring = Keyring::new(new.clone()).with_fallback(old);
+    /// let opened = ring.open("session", &sealed_before)?;
+    /// assert_eq!(opened.plaintext(), b"ada");
+    /// assert!(opened.used_fallback()); // re-seal it with the primary
+    /// assert_eq!(ring.open("session", &ring.seal("session", b"x"))?.key_id(), new.id());
+    /// # Ok::<(), sealed_session::OpenError>(())
+    /// ```
     #[must_use]
     pub fn with_fallback(self, key: Key) -> Self {
         let mut keys = self.inner.keys.clone();
@@ -399,6 +502,22 @@ impl Keyring {
     /// [`KeyError::EmptyList`] for a list with no key, or
     /// [`KeyError::InList`] naming the 0-based position of the first key that
     /// does not parse and why ([`KeyError::EmptyEntry`] for a stray comma).
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyError, Keyring};
+    ///
+    /// let (new, old) = (Key::generate(), Key::generate());
+    /// let ring = Keyring::from_base64_list(&format!("{}, {}", new.to_base64(), old.to_base64()))?;
+    /// assert_eq!((ring.len(), ring.primary_id()), (2, new.id()));
+    ///
+    /// let stray_comma = format!("{},", new.to_base64());
+    /// assert!(matches!(
+    ///     Keyring::from_base64_list(&stray_comma),
+    ///     Err(KeyError::InList { index: 1, .. })
+    /// ));
+    /// assert!(matches!(Keyring::from_base64_list(" "), Err(KeyError::EmptyList)));
+    /// # Ok::<(), KeyError>(())
+    /// ```
     pub fn from_base64_list(list: &str) -> Result<Self, KeyError> {
         if list.trim().is_empty() {
             return Err(KeyError::EmptyList);
@@ -480,6 +599,13 @@ impl Keyring {
     }
 
     /// The number of keys, primary included.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring};
+    ///
+    /// let ring = Keyring::new(Key::generate()).with_fallback(Key::generate());
+    /// assert_eq!(ring.len(), 2);
+    /// ```
     #[must_use]
     #[allow(clippy::len_without_is_empty)] // a keyring always holds its primary key
     pub fn len(&self) -> usize {
@@ -487,6 +613,17 @@ impl Keyring {
     }
 
     /// The primary key's id.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring};
+    ///
+    /// let primary = Key::generate();
+    /// let ring = Keyring::new(primary.clone()).with_fallback(Key::generate());
+    /// assert_eq!(ring.primary_id(), primary.id());
+    /// // Every value the ring seals carries this id.
+    /// assert_eq!(ring.open("n", &ring.seal("n", b"v"))?.key_id(), ring.primary_id());
+    /// # Ok::<(), sealed_session::OpenError>(())
+    /// ```
     #[must_use]
     pub fn primary_id(&self) -> KeyId {
         KeyId(self.primary().id)

@@ -384,6 +384,15 @@ impl Keyring {
     /// # Errors
     ///
     /// [`SealError::Rng`] when the OS gives no nonce.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring};
+    ///
+    /// let ring = Keyring::new(Key::generate());
+    /// let value = ring.try_seal("prefs", b"dark")?;
+    /// assert_eq!(ring.open("prefs", &value)?.plaintext(), b"dark");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_seal(&self, cookie_name: &str, plaintext: &[u8]) -> Result<String, SealError> {
         Sealer::raw(self, cookie_name).seal(plaintext)
     }
@@ -427,6 +436,17 @@ const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
 /// 4,096 bytes (RFC 6265bis requires it), so a higher limit would let the
 /// crate write cookies that browsers silently drop. [`Keyring::open`]
 /// rejects longer values before decoding anything.
+///
+/// ```
+/// use sealed_session::{ConfigError, Key, Keyring, MAX_SIZE_LIMIT, SessionConfig};
+///
+/// let keys = Keyring::new(Key::generate());
+/// assert!(SessionConfig::builder(keys.clone()).size_limit(MAX_SIZE_LIMIT).build().is_ok());
+/// assert!(matches!(
+///     SessionConfig::builder(keys).size_limit(MAX_SIZE_LIMIT + 1).build(),
+///     Err(ConfigError::SizeLimitTooLarge { max: MAX_SIZE_LIMIT, .. })
+/// ));
+/// ```
 pub const MAX_SIZE_LIMIT: usize = 4096;
 
 /// Length of the base64url (unpadded) text for `n` bytes.

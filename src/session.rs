@@ -216,6 +216,16 @@ impl Session {
     }
 
     /// Removes `key`; returns whether it was there.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("cart", &vec![1u32])?;
+    /// assert!(session.remove("cart"));
+    /// assert!(!session.remove("cart"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn remove(&mut self, key: &str) -> bool {
         self.touch();
         let removed = self.data.remove(key);
@@ -230,6 +240,18 @@ impl Session {
     /// As [`get`](Self::get): [`SessionError::Decode`] or
     /// [`SessionError::TypeMismatch`] when the stored value is not a `T`;
     /// the value then stays in the session.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("next", "/checkout")?;
+    /// let next: Option<String> = session.take("next")?;
+    /// assert_eq!(next.as_deref(), Some("/checkout"));
+    /// assert!(!session.contains_key("next"));
+    /// assert_eq!(session.take::<String>("next")?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn take<T: Serialize + DeserializeOwned>(
         &mut self,
         key: &str,
@@ -243,19 +265,51 @@ impl Session {
     }
 
     /// Whether `key` is present.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert!(!session.contains_key("user"));
+    /// session.insert("user", &42u64)?;
+    /// assert!(session.contains_key("user"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn contains_key(&self, key: &str) -> bool {
         self.touch();
         self.data.contains_key(key)
     }
 
-    /// The keys, in order.
+    /// The keys, in sorted (byte) order, whatever the order of insertion.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("theme", "dark")?;
+    /// session.insert("cart", &[1u32, 2])?;
+    /// assert_eq!(session.keys().collect::<Vec<_>>(), ["cart", "theme"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
         self.touch();
         self.data.keys()
     }
 
     /// The number of keys.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.len(), 0);
+    /// session.insert("a", &1u8)?;
+    /// session.insert("b", &2u8)?;
+    /// session.insert("a", &3u8)?; // replaces
+    /// assert_eq!(session.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.touch();
@@ -263,6 +317,16 @@ impl Session {
     }
 
     /// Whether the session holds no data.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert!(session.is_empty());
+    /// session.insert("a", &1u8)?;
+    /// assert!(!session.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.touch();
@@ -271,6 +335,30 @@ impl Session {
 
     /// Removes all data but keeps the session (Django's `clear`). An empty
     /// session whose request carried a cookie has that cookie removed.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// # fn next_request(response: &http::Response<()>) -> http::Request<()> {
+    /// #     let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    /// #     let cookie = set_cookie.split(';').next().unwrap();
+    /// #     http::Request::builder().header("cookie", cookie).body(()).unwrap()
+    /// # }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("cart", &[1u32, 2])?;
+    /// let mut response = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut response)?;
+    ///
+    /// // The next request: clearing the data removes the cookie it came in.
+    /// let mut session = sealed_session::load(&config, &next_request(&response));
+    /// session.clear();
+    /// assert!(session.is_empty());
+    /// let mut response = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut response)?;
+    /// assert!(response.headers()["set-cookie"].to_str()?.contains("Max-Age=0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clear(&mut self) {
         self.touch();
         if !self.data.is_empty() {
@@ -282,6 +370,31 @@ impl Session {
     /// Removes all data and the cookie (Django's `flush`, e.g. on logout).
     /// Data inserted afterwards starts a new session with a fresh creation
     /// time and the configured expiry.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// # fn next_request(response: &http::Response<()>) -> http::Request<()> {
+    /// #     let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    /// #     let cookie = set_cookie.split(';').next().unwrap();
+    /// #     http::Request::builder().header("cookie", cookie).body(()).unwrap()
+    /// # }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("user", &42u64)?;
+    /// let mut response = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut response)?;
+    ///
+    /// // Logout:
+    /// let mut session = sealed_session::load(&config, &next_request(&response));
+    /// session.flush();
+    /// assert!(session.is_empty());
+    /// let mut response = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut response)?;
+    /// let removal = response.headers()["set-cookie"].to_str()?;
+    /// assert!(removal.starts_with("session=;") && removal.contains("Max-Age=0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn flush(&mut self) {
         self.touch();
         self.end_loaded_id();
@@ -330,6 +443,19 @@ impl Session {
 
     /// Overrides the configured lifetime for this session (Django's
     /// `set_expiry`). The absolute timeout still applies.
+    ///
+    /// ```
+    /// use sealed_session::time::Duration;
+    /// use sealed_session::{Expiry, Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.set_expiry(Expiry::Idle(Duration::hours(1))); // "remember me" off
+    /// assert_eq!(session.expiry_age(), Duration::hours(1));
+    /// session.set_expiry(Expiry::BrowserSession);
+    /// assert!(session.expires_at_browser_close());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_expiry(&mut self, expiry: Expiry) {
         self.touch();
         self.expiry = ExpiryOverride::from_expiry(expiry);
@@ -337,6 +463,18 @@ impl Session {
     }
 
     /// The per-session lifetime in force.
+    ///
+    /// ```
+    /// use sealed_session::time::Duration;
+    /// use sealed_session::{Expiry, Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.expiry(), Expiry::Default);
+    /// session.set_expiry(Expiry::Idle(Duration::minutes(10)));
+    /// assert_eq!(session.expiry(), Expiry::Idle(Duration::minutes(10)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn expiry(&self) -> Expiry {
         self.touch();
@@ -351,6 +489,20 @@ impl Session {
 
     /// When the session expires on the server if it is saved now (Django's
     /// `get_expiry_date`).
+    ///
+    /// ```
+    /// use sealed_session::time::{Duration, OffsetDateTime};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let now = OffsetDateTime::from_unix_timestamp(1_700_000_000)?;
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .max_age(Duration::days(1))
+    ///     .clock(move || now)
+    ///     .build()?;
+    /// let session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.expiry_date(), now + Duration::days(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn expiry_date(&self) -> OffsetDateTime {
         self.touch();
@@ -367,6 +519,17 @@ impl Session {
 
     /// Whether the cookie is dropped by the browser when it closes (Django's
     /// `get_expire_at_browser_close`).
+    ///
+    /// ```
+    /// use sealed_session::{Expiry, Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert!(!session.expires_at_browser_close());
+    /// session.set_expiry(Expiry::BrowserSession);
+    /// assert!(session.expires_at_browser_close());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn expires_at_browser_close(&self) -> bool {
         self.touch();
@@ -374,6 +537,19 @@ impl Session {
     }
 
     /// When the session was first issued (or last renewed).
+    ///
+    /// ```
+    /// use sealed_session::time::OffsetDateTime;
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let now = OffsetDateTime::from_unix_timestamp(1_700_000_000)?;
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .clock(move || now)
+    ///     .build()?;
+    /// let session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.created(), now);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn created(&self) -> OffsetDateTime {
         self.touch();
@@ -381,6 +557,25 @@ impl Session {
     }
 
     /// How the session was loaded.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig, Status};
+    /// # fn next_request(response: &http::Response<()>) -> http::Request<()> {
+    /// #     let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    /// #     let cookie = set_cookie.split(';').next().unwrap();
+    /// #     http::Request::builder().header("cookie", cookie).body(()).unwrap()
+    /// # }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.status(), Status::New);
+    /// session.insert("user", &42u64)?;
+    /// let mut response = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut response)?;
+    /// let session = sealed_session::load(&config, &next_request(&response));
+    /// assert_eq!(session.status(), Status::Loaded);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn status(&self) -> Status {
         self.touch();
@@ -388,6 +583,16 @@ impl Session {
     }
 
     /// Whether the data changed since loading (Django's `modified`).
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert!(!session.is_modified());
+    /// session.insert("user", &42u64)?;
+    /// assert!(session.is_modified());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_modified(&self) -> bool {
         self.modified || self.flushed
@@ -456,6 +661,18 @@ impl Session {
     /// How long until the session expires on the server if it is saved now
     /// (Django's `get_expiry_age`): [`expiry_date`](Self::expiry_date) minus
     /// the request time, never negative (an expiry in the past gives zero).
+    ///
+    /// ```
+    /// use sealed_session::time::Duration;
+    /// use sealed_session::{Expiry, Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.expiry_age(), Duration::weeks(2));
+    /// session.set_expiry(Expiry::Idle(Duration::minutes(5)));
+    /// assert_eq!(session.expiry_age(), Duration::minutes(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn expiry_age(&self) -> Duration {
         (self.expiry_date() - date(self.now)).max(Duration::ZERO)
@@ -463,6 +680,27 @@ impl Session {
 
     /// Stores a marker to find out, on the next request, whether the
     /// browser sends the session cookie back (Django's `set_test_cookie`).
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// # fn next_request(response: &http::Response<()>) -> http::Request<()> {
+    /// #     let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    /// #     let cookie = set_cookie.split(';').next().unwrap();
+    /// #     http::Request::builder().header("cookie", cookie).body(()).unwrap()
+    /// # }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// // The login form's GET:
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.set_test_cookie();
+    /// let mut response = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut response)?;
+    /// // Its POST, from a browser that keeps cookies:
+    /// let mut session = sealed_session::load(&config, &next_request(&response));
+    /// assert!(session.test_cookie_worked());
+    /// session.delete_test_cookie();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_test_cookie(&mut self) {
         // A `&str` always serialises; the result carries no information.
         let _ = self.insert(TEST_COOKIE_KEY, TEST_COOKIE_VALUE);
@@ -470,12 +708,33 @@ impl Session {
 
     /// Whether the marker of [`set_test_cookie`](Self::set_test_cookie)
     /// came back with this request (Django's `test_cookie_worked`).
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// // A POST from a browser that sent no cookie back:
+    /// let session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert!(!session.test_cookie_worked()); // "please enable cookies"
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn test_cookie_worked(&self) -> bool {
         matches!(self.get::<String>(TEST_COOKIE_KEY), Ok(Some(v)) if v == TEST_COOKIE_VALUE)
     }
 
     /// Removes the marker (Django's `delete_test_cookie`).
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.set_test_cookie();
+    /// assert!(session.test_cookie_worked());
+    /// session.delete_test_cookie();
+    /// assert!(!session.test_cookie_worked() && session.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn delete_test_cookie(&mut self) {
         self.remove(TEST_COOKIE_KEY);
     }

@@ -74,6 +74,20 @@ session_face!(
 
 impl SessionHandle {
     /// Wraps a session (the layer does this; useful in tests).
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use sealed_session::tower::SessionHandle;
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    /// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
+    /// let clone = handle.clone(); // clones share one session
+    /// clone.insert("user", &42u64)?;
+    /// assert_eq!(handle.get::<u64>("user")?, Some(42));
+    /// # }
+    /// # Ok::<(), sealed_session::SessionError>(())
+    /// ```
     #[must_use]
     pub fn new(session: Session) -> Self {
         Self(Arc::new(Mutex::new(session)))
@@ -96,6 +110,23 @@ impl SessionHandle {
     /// A handler that panicked while holding the lock leaves a session that
     /// is still consistent (every method completes its change or makes
     /// none), so poisoning is ignored.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use sealed_session::tower::SessionHandle;
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    /// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
+    /// {
+    ///     let mut session = handle.lock();
+    ///     session.insert("a", &1u8)?;
+    ///     session.insert("b", &2u8)?;
+    ///     assert_eq!(format!("{handle:?}"), "SessionHandle(<locked>)");
+    /// } // the guard is dropped here, before any .await
+    /// assert_eq!(handle.len(), 2);
+    /// # }
+    /// # Ok::<(), sealed_session::SessionError>(())
+    /// ```
     pub fn lock(&self) -> MutexGuard<'_, Session> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -152,6 +183,27 @@ pub struct SessionLayer<P = SaveErrorPolicy> {
 impl SessionLayer {
     /// A layer for `config`, answering `413 Payload Too Large` when a
     /// session does not fit in one cookie and `500` when it cannot be sealed.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use std::convert::Infallible;
+    /// use http::{Request, Response, StatusCode};
+    /// use sealed_session::tower::{SessionHandle, SessionLayer};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// use tower::{Layer as _, ServiceExt as _, service_fn};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    /// let service = SessionLayer::new(config).layer(service_fn(|request: Request<()>| async move {
+    ///     let session = request.extensions().get::<SessionHandle>().unwrap();
+    ///     session.insert("notes", &"x".repeat(5_000)).unwrap(); // too large for a cookie
+    ///     Ok::<_, Infallible>(Response::new(String::from("saved?")))
+    /// }));
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let response = runtime.block_on(service.oneshot(Request::new(()))).unwrap();
+    /// assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    /// assert!(!response.headers().contains_key("set-cookie"));
+    /// # }
+    /// ```
     #[must_use]
     pub fn new(config: SessionConfig) -> Self {
         Self {
@@ -166,6 +218,29 @@ impl<P> SessionLayer<P> {
     /// Chooses what happens when a session cannot be saved: a
     /// [`SaveErrorPolicy`], or a function that sees the error and the
     /// handler's response (see [`OnSaveError`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use std::convert::Infallible;
+    /// use http::{Request, Response, StatusCode};
+    /// use sealed_session::tower::{SessionHandle, SessionLayer};
+    /// use sealed_session::{Key, Keyring, SaveErrorPolicy, SaveFailed, SessionConfig};
+    /// use tower::{Layer as _, ServiceExt as _, service_fn};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    /// let layer = SessionLayer::new(config).on_save_error(SaveErrorPolicy::KeepPreviousCookie);
+    /// let service = layer.layer(service_fn(|request: Request<()>| async move {
+    ///     let session = request.extensions().get::<SessionHandle>().unwrap();
+    ///     session.insert("notes", &"x".repeat(5_000)).unwrap();
+    ///     Ok::<_, Infallible>(Response::new(String::from("page")))
+    /// }));
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let response = runtime.block_on(service.oneshot(Request::new(()))).unwrap();
+    /// assert_eq!(response.status(), StatusCode::OK); // the handler's page, without a cookie
+    /// assert!(!response.headers().contains_key("set-cookie"));
+    /// assert!(response.extensions().get::<SaveFailed>().is_some());
+    /// # }
+    /// ```
     #[must_use]
     pub fn on_save_error<Q>(self, policy: Q) -> SessionLayer<Q> {
         SessionLayer {
@@ -184,6 +259,44 @@ impl<P> SessionLayer<P> {
     /// server. Store failures follow the [`Revocations`]' failure policy
     /// and are logged (feature `tracing`). One store round trip per request
     /// that carries a session cookie; none for requests without one.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use std::convert::Infallible;
+    /// use http::{Request, Response};
+    /// use sealed_session::tower::{SessionHandle, SessionLayer};
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// use tower::{Layer as _, ServiceExt as _, service_fn};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .session_ids(true)
+    ///     .build()
+    ///     .unwrap();
+    /// let revocations = Revocations::new(MemoryRevocations::new(), &config);
+    /// let service = SessionLayer::new(config).revocations(revocations).layer(service_fn(
+    ///     |request: Request<()>| async move {
+    ///         let session = request.extensions().get::<SessionHandle>().unwrap();
+    ///         match request.uri().path() {
+    ///             "/login" => session.insert("user", &42u64).unwrap(),
+    ///             "/logout" => session.flush(),
+    ///             _ => {}
+    ///         }
+    ///         Ok::<_, Infallible>(Response::new(session.status().as_str().to_owned()))
+    ///     },
+    /// ));
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let send = |path: &str, cookie: &str| {
+    ///     let request = Request::get(path).header("cookie", cookie).body(()).unwrap();
+    ///     runtime.block_on(service.clone().oneshot(request)).unwrap()
+    /// };
+    /// let login = send("/login", "");
+    /// let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap();
+    /// assert_eq!(send("/logout", cookie).body(), "loaded");
+    /// // A copy of the cookie taken before the logout is refused.
+    /// assert_eq!(send("/account", cookie).body(), "revoked");
+    /// # }
+    /// ```
     #[must_use]
     pub fn revocations(mut self, revocations: Revocations) -> Self {
         self.revocations = Some(revocations);

@@ -30,12 +30,33 @@ pub struct SessionId(pub(super) [u8; ID_LEN]);
 
 impl SessionId {
     /// The id's 16 bytes.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig, SessionId};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .session_ids(true)
+    ///     .build()?;
+    /// let session = sealed_session::load(&config, &http::Request::new(()));
+    /// let id = session.id().unwrap();
+    /// let bytes: [u8; 16] = *id.as_bytes(); // what a store keeps
+    /// assert_eq!(SessionId::from_bytes(bytes), id);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     #[must_use]
     pub fn as_bytes(&self) -> &[u8; ID_LEN] {
         &self.0
     }
 
     /// An id from its 16 bytes (as a revocation store keeps it).
+    ///
+    /// ```
+    /// use sealed_session::SessionId;
+    ///
+    /// let id = SessionId::from_bytes([0xab; 16]);
+    /// assert_eq!(id.as_bytes(), &[0xab; 16]);
+    /// assert_eq!(id.to_string(), "ab".repeat(16));
+    /// ```
     #[must_use]
     pub fn from_bytes(bytes: [u8; ID_LEN]) -> Self {
         Self(bytes)
@@ -112,6 +133,30 @@ impl Session {
     /// [`session_ids`](crate::SessionConfigBuilder::session_ids) is on or a
     /// [subject](Session::set_subject) is set (ids cost 17 bytes of cookie;
     /// without them the envelope carries one byte).
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// # fn next_request(response: &http::Response<()>) -> http::Request<()> {
+    /// #     let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    /// #     let cookie = set_cookie.split(';').next().unwrap();
+    /// #     http::Request::builder().header("cookie", cookie).body(()).unwrap()
+    /// # }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .session_ids(true)
+    ///     .build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("user", &42u64)?;
+    /// let id = session.id().unwrap();
+    /// let mut response = http::Response::new(());
+    /// sealed_session::save(&config, &session, &mut response)?;
+    /// // The same id on the next request, a new one after a renewal.
+    /// let mut session = sealed_session::load(&config, &next_request(&response));
+    /// assert_eq!(session.id(), Some(id));
+    /// session.renew();
+    /// assert_ne!(session.id(), Some(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn id(&self) -> Option<SessionId> {
         self.touch();
@@ -149,6 +194,16 @@ impl Session {
     }
 
     /// The subject set with [`set_subject`](Session::set_subject).
+    ///
+    /// ```
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// assert_eq!(session.subject(), None);
+    /// session.set_subject("user:42");
+    /// assert_eq!(session.subject(), Some("user:42"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn subject(&self) -> Option<&str> {
         self.touch();

@@ -166,6 +166,17 @@ impl Status {
     /// A short, stable name for logs and metrics: `new`, `loaded`,
     /// `loaded-with-fallback`, `expired`, `invalid`, `truncated`, `revoked`,
     /// `unverified`.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig, Status};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let request = http::Request::builder().header("cookie", "session=forged").body(())?;
+    /// let status = sealed_session::load(&config, &request).status();
+    /// assert_eq!(status.as_str(), "invalid"); // a metric label; Display adds the reason
+    /// assert_eq!(Status::LoadedWithFallback.as_str(), "loaded-with-fallback");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -181,6 +192,15 @@ impl Status {
     }
 
     /// `true` for [`Status::Loaded`] and [`Status::LoadedWithFallback`].
+    ///
+    /// ```
+    /// use sealed_session::{InvalidReason, Status};
+    ///
+    /// assert!(Status::Loaded.is_loaded());
+    /// assert!(Status::LoadedWithFallback.is_loaded());
+    /// assert!(!Status::New.is_loaded());
+    /// assert!(!Status::Invalid(InvalidReason::Tampered).is_loaded());
+    /// ```
     #[must_use]
     pub fn is_loaded(self) -> bool {
         matches!(self, Status::Loaded | Status::LoadedWithFallback)

@@ -16,14 +16,104 @@ use super::SessionHandle;
 use crate::csrf::{self, CrossOrigin, CrossOriginError, TokenError};
 
 /// The request header [`CsrfLayer`] reads a token from: `X-CSRF-Token`.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::tower::{CSRF_HEADER, CsrfLayer, SessionHandle};
+/// # use sealed_session::{Key, Keyring, SessionConfig};
+/// # use sealed_session::csrf::CrossOrigin;
+/// # use std::convert::Infallible;
+/// # use bytes::Bytes;
+/// # use http_body_util::Full;
+/// # use tower::{Layer as _, ServiceExt as _, service_fn};
+/// # // The status `layer` answers, around a handler that answers 200.
+/// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
+/// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
+/// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+/// #     }));
+/// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// #     runtime.block_on(service.oneshot(request)).unwrap().status()
+/// # }
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
+/// let token = handle.csrf_token(); // given to the page's script
+/// let request = http::Request::post("/api/cart")
+///     .header(CSRF_HEADER, token)
+///     .extension(handle) // as the SessionLayer puts it
+///     .body(Full::default())?;
+/// let layer = CsrfLayer::new(CrossOrigin::default()).require_token(true);
+/// assert_eq!(status(&layer, request), http::StatusCode::OK);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const CSRF_HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
 
 /// The form field [`CsrfLayer`] reads a token from unless
 /// [configured](CsrfLayer::form_field) otherwise.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::tower::{CSRF_FORM_FIELD, CsrfLayer, SessionHandle};
+/// # use sealed_session::{Key, Keyring, SessionConfig};
+/// # use sealed_session::csrf::CrossOrigin;
+/// # use std::convert::Infallible;
+/// # use bytes::Bytes;
+/// # use http_body_util::Full;
+/// # use tower::{Layer as _, ServiceExt as _, service_fn};
+/// # // The status `layer` answers, around a handler that answers 200.
+/// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
+/// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
+/// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+/// #     }));
+/// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// #     runtime.block_on(service.oneshot(request)).unwrap().status()
+/// # }
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
+/// // <input type="hidden" name="csrf_token" value="{token}">
+/// let body = format!("item=tea&{CSRF_FORM_FIELD}={}", handle.csrf_token());
+/// let request = http::Request::post("/cart")
+///     .header("content-type", "application/x-www-form-urlencoded")
+///     .extension(handle)
+///     .body(Full::from(body))?;
+/// let layer = CsrfLayer::new(CrossOrigin::default()).require_token(true);
+/// assert_eq!(status(&layer, request), http::StatusCode::OK);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const CSRF_FORM_FIELD: &str = "csrf_token";
 
 /// How much of a form body [`CsrfLayer`] buffers unless
 /// [configured](CsrfLayer::body_limit) otherwise: 1 MiB.
+///
+/// ```
+/// # #[cfg(feature = "tower")] {
+/// use sealed_session::tower::{CSRF_BODY_LIMIT, CsrfLayer, SessionHandle};
+/// # use sealed_session::{Key, Keyring, SessionConfig};
+/// # use sealed_session::csrf::CrossOrigin;
+/// # use std::convert::Infallible;
+/// # use bytes::Bytes;
+/// # use http_body_util::Full;
+/// # use tower::{Layer as _, ServiceExt as _, service_fn};
+/// # // The status `layer` answers, around a handler that answers 200.
+/// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
+/// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
+/// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+/// #     }));
+/// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// #     runtime.block_on(service.oneshot(request)).unwrap().status()
+/// # }
+/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+/// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
+/// let request = http::Request::post("/upload")
+///     .header("content-type", "application/x-www-form-urlencoded")
+///     .extension(handle)
+///     .body(Full::from(format!("data={}", "x".repeat(CSRF_BODY_LIMIT))))?;
+/// let layer = CsrfLayer::new(CrossOrigin::default()).require_token(true);
+/// assert_eq!(status(&layer, request), http::StatusCode::PAYLOAD_TOO_LARGE);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const CSRF_BODY_LIMIT: usize = 1 << 20;
 
 /// Why [`CsrfLayer`] refused a request. The response carries its
@@ -68,6 +158,19 @@ pub enum CsrfRejection {
 impl CsrfRejection {
     /// The response status: 403 for a failed check, 413 for a body over the
     /// limit, 400 for a malformed request, 500 for a misconfiguration.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use http::StatusCode;
+    /// use sealed_session::csrf::{CrossOriginError, TokenError};
+    /// use sealed_session::tower::CsrfRejection;
+    ///
+    /// assert_eq!(CsrfRejection::from(CrossOriginError::CrossSite).status(), StatusCode::FORBIDDEN);
+    /// assert_eq!(CsrfRejection::from(TokenError::Missing).status(), StatusCode::FORBIDDEN);
+    /// assert_eq!(CsrfRejection::DuplicateToken.status(), StatusCode::BAD_REQUEST);
+    /// assert_eq!(CsrfRejection::MissingSessionLayer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    /// # }
+    /// ```
     #[must_use]
     pub fn status(&self) -> StatusCode {
         match self {
@@ -145,6 +248,36 @@ pub struct CsrfLayer {
 impl CsrfLayer {
     /// A layer applying `cross_origin` to every request, without the token
     /// check.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use sealed_session::csrf::CrossOrigin;
+    /// use sealed_session::tower::CsrfLayer;
+    /// # use std::convert::Infallible;
+    /// # use bytes::Bytes;
+    /// # use http_body_util::Full;
+    /// # use tower::{Layer as _, ServiceExt as _, service_fn};
+    /// # // The status `layer` answers, around a handler that answers 200.
+    /// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
+    /// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
+    /// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+    /// #     }));
+    /// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// #     runtime.block_on(service.oneshot(request)).unwrap().status()
+    /// # }
+    ///
+    /// let layer = CsrfLayer::new(CrossOrigin::default());
+    /// let forged = http::Request::post("/transfer")
+    ///     .header("sec-fetch-site", "cross-site")
+    ///     .body(Full::default())?;
+    /// assert_eq!(status(&layer, forged), http::StatusCode::FORBIDDEN);
+    /// let own = http::Request::post("/transfer")
+    ///     .header("sec-fetch-site", "same-origin")
+    ///     .body(Full::default())?;
+    /// assert_eq!(status(&layer, own), http::StatusCode::OK); // no token needed
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn new(cross_origin: CrossOrigin) -> Self {
         Self {
@@ -159,6 +292,42 @@ impl CsrfLayer {
 
     /// Also requires a valid session-bound token on every unsafe request
     /// that is not exempt.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use sealed_session::csrf::CrossOrigin;
+    /// use sealed_session::tower::{CsrfLayer, SessionHandle};
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # use std::convert::Infallible;
+    /// # use bytes::Bytes;
+    /// # use http_body_util::Full;
+    /// # use tower::{Layer as _, ServiceExt as _, service_fn};
+    /// # // The status `layer` answers, around a handler that answers 200.
+    /// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
+    /// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
+    /// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+    /// #     }));
+    /// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// #     runtime.block_on(service.oneshot(request)).unwrap().status()
+    /// # }
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    ///
+    /// let layer = CsrfLayer::new(CrossOrigin::default()).require_token(true);
+    /// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
+    /// let without_token = http::Request::post("/transfer")
+    ///     .header("sec-fetch-site", "same-origin")
+    ///     .extension(handle.clone())
+    ///     .body(Full::default())?;
+    /// assert_eq!(status(&layer, without_token), http::StatusCode::FORBIDDEN);
+    /// let with_token = http::Request::post("/transfer")
+    ///     .header("sec-fetch-site", "same-origin")
+    ///     .header("x-csrf-token", handle.csrf_token())
+    ///     .extension(handle)
+    ///     .body(Full::default())?;
+    /// assert_eq!(status(&layer, with_token), http::StatusCode::OK);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn require_token(mut self, required: bool) -> Self {
         Arc::make_mut(&mut self.config).token = required;
@@ -167,6 +336,40 @@ impl CsrfLayer {
 
     /// The form field holding the token (default [`CSRF_FORM_FIELD`]),
     /// matched after URL-decoding.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use sealed_session::csrf::CrossOrigin;
+    /// use sealed_session::tower::{CsrfLayer, SessionHandle};
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # use std::convert::Infallible;
+    /// # use bytes::Bytes;
+    /// # use http_body_util::Full;
+    /// # use tower::{Layer as _, ServiceExt as _, service_fn};
+    /// # // The status `layer` answers, around a handler that answers 200.
+    /// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
+    /// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
+    /// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+    /// #     }));
+    /// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// #     runtime.block_on(service.oneshot(request)).unwrap().status()
+    /// # }
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    ///
+    /// // Rails' field name, for forms already written.
+    /// let layer = CsrfLayer::new(CrossOrigin::default())
+    ///     .require_token(true)
+    ///     .form_field("authenticity_token");
+    /// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
+    /// let body = format!("authenticity_token={}", handle.csrf_token());
+    /// let request = http::Request::post("/cart")
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .extension(handle)
+    ///     .body(Full::from(body))?;
+    /// assert_eq!(status(&layer, request), http::StatusCode::OK);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn form_field(mut self, name: impl Into<String>) -> Self {
         Arc::make_mut(&mut self.config).form_field = name.into();
@@ -175,6 +378,39 @@ impl CsrfLayer {
 
     /// The largest form body buffered to find the token (default
     /// [`CSRF_BODY_LIMIT`]); a larger one is refused with 413.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use sealed_session::csrf::CrossOrigin;
+    /// use sealed_session::tower::{CsrfLayer, SessionHandle};
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # use std::convert::Infallible;
+    /// # use bytes::Bytes;
+    /// # use http_body_util::Full;
+    /// # use tower::{Layer as _, ServiceExt as _, service_fn};
+    /// # // The status `layer` answers, around a handler that answers 200.
+    /// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
+    /// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
+    /// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+    /// #     }));
+    /// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// #     runtime.block_on(service.oneshot(request)).unwrap().status()
+    /// # }
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    ///
+    /// let layer = CsrfLayer::new(CrossOrigin::default())
+    ///     .require_token(true)
+    ///     .body_limit(1024);
+    /// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
+    /// let body = format!("comment={}&csrf_token={}", "x".repeat(2000), handle.csrf_token());
+    /// let request = http::Request::post("/comments")
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .extension(handle)
+    ///     .body(Full::from(body))?;
+    /// assert_eq!(status(&layer, request), http::StatusCode::PAYLOAD_TOO_LARGE);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
         Arc::make_mut(&mut self.config).body_limit = bytes;
