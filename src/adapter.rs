@@ -36,7 +36,7 @@ macro_rules! face_method {
 }
 pub(crate) use face_method;
 
-/// Emits, for a face type that wraps a shared [`Session`](crate::Session),
+/// Emits, for a face type that wraps a shared [`Session`](crate::session::Session),
 /// every delegating method and a `Debug` that never waits.
 ///
 /// `$path` is the face's public path, for the examples. The face supplies
@@ -71,7 +71,7 @@ macro_rules! session_face {
                 /// Runs `f` with the session borrowed mutably, for several
                 /// operations under one borrow (see [`lock`](Self::lock) for what
                 /// the face's other methods do meanwhile).
-                pub fn with<R>(&self, f: impl FnOnce(&mut crate::Session) -> R) -> R {
+                pub fn with<R>(&self, f: impl FnOnce(&mut crate::session::Session) -> R) -> R {
                     f(&mut self.$write())
                 }
             }
@@ -79,15 +79,15 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"user\", &42u64)?;\nassert_eq!(session.get::<u64>(\"user\")?, Some(42));\nassert_eq!(session.get::<u64>(\"nobody\")?, None);",
-                /// [`Session::get`](crate::Session::get).
+                /// [`Session::get`](crate::session::Session::get).
                 ///
                 /// # Errors
                 ///
-                /// As [`Session::get`](crate::Session::get).
+                /// As [`Session::get`](crate::session::Session::get).
                 pub fn get<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(
                     &self,
                     key: &str,
-                ) -> Result<Option<T>, crate::SessionError> {
+                ) -> Result<Option<T>, crate::session::SessionError> {
                     self.$read().get(key)
                 }
             }
@@ -95,7 +95,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"n\", \"text\")?;\nassert_eq!(session.get_or_remove::<u64>(\"n\"), None);\nassert!(!session.contains_key(\"n\"));",
-                /// [`Session::get_or_remove`](crate::Session::get_or_remove): a
+                /// [`Session::get_or_remove`](crate::session::Session::get_or_remove): a
                 /// value stored as another type reads as absent and is removed.
                 pub fn get_or_remove<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(
                     &self,
@@ -108,16 +108,16 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"cart\", &vec![1u32, 2])?;\nassert!(session.is_modified());\nassert_eq!(session.get::<Vec<u32>>(\"cart\")?, Some(vec![1, 2]));",
-                /// [`Session::insert`](crate::Session::insert).
+                /// [`Session::insert`](crate::session::Session::insert).
                 ///
                 /// # Errors
                 ///
-                /// As [`Session::insert`](crate::Session::insert).
+                /// As [`Session::insert`](crate::session::Session::insert).
                 pub fn insert<T: ::serde::Serialize + ?Sized>(
                     &self,
                     key: impl AsRef<str>,
                     value: &T,
-                ) -> Result<(), crate::SessionError> {
+                ) -> Result<(), crate::session::SessionError> {
                     self.$write().insert(key, value)
                 }
             }
@@ -125,7 +125,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"n\", &1u8)?;\nassert!(session.remove(\"n\"));\nassert!(!session.remove(\"n\"));",
-                /// [`Session::remove`](crate::Session::remove).
+                /// [`Session::remove`](crate::session::Session::remove).
                 pub fn remove(&self, key: &str) -> bool {
                     self.$write().remove(key)
                 }
@@ -134,15 +134,15 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"n\", &1u8)?;\nassert_eq!(session.take::<u8>(\"n\")?, Some(1));\nassert!(session.is_empty());",
-                /// [`Session::take`](crate::Session::take).
+                /// [`Session::take`](crate::session::Session::take).
                 ///
                 /// # Errors
                 ///
-                /// As [`Session::take`](crate::Session::take).
+                /// As [`Session::take`](crate::session::Session::take).
                 pub fn take<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(
                     &self,
                     key: &str,
-                ) -> Result<Option<T>, crate::SessionError> {
+                ) -> Result<Option<T>, crate::session::SessionError> {
                     self.$write().take(key)
                 }
             }
@@ -150,7 +150,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"n\", &1u8)?;\nassert!(session.contains_key(\"n\"));\nassert!(!session.contains_key(\"m\"));",
-                /// [`Session::contains_key`](crate::Session::contains_key).
+                /// [`Session::contains_key`](crate::session::Session::contains_key).
                 #[must_use]
                 pub fn contains_key(&self, key: &str) -> bool {
                     self.$read().contains_key(key)
@@ -160,7 +160,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"n\", &1u8)?;\nsession.clear();\nassert!(session.is_empty());",
-                /// [`Session::clear`](crate::Session::clear).
+                /// [`Session::clear`](crate::session::Session::clear).
                 pub fn clear(&self) {
                     self.$write().clear();
                 }
@@ -169,7 +169,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"n\", &1u8)?;\nsession.flush();\nassert!(session.is_empty());",
-                /// [`Session::flush`](crate::Session::flush) (actix-session's
+                /// [`Session::flush`](crate::session::Session::flush) (actix-session's
                 /// `purge`, Django's `flush`).
                 pub fn flush(&self) {
                     self.$write().flush();
@@ -179,7 +179,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"user\", \"ada\")?;\nsession.renew();\nassert_eq!(session.get::<String>(\"user\")?.as_deref(), Some(\"ada\"));",
-                /// [`Session::renew`](crate::Session::renew).
+                /// [`Session::renew`](crate::session::Session::renew).
                 pub fn renew(&self) {
                     self.$write().renew();
                 }
@@ -188,8 +188,8 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.set_expiry(sealed_session::Expiry::BrowserSession);\nassert!(session.expires_at_browser_close());",
-                /// [`Session::set_expiry`](crate::Session::set_expiry).
-                pub fn set_expiry(&self, expiry: crate::Expiry) {
+                /// [`Session::set_expiry`](crate::session::Session::set_expiry).
+                pub fn set_expiry(&self, expiry: crate::lifetime::Expiry) {
                     self.$write().set_expiry(expiry);
                 }
             }
@@ -197,9 +197,9 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "assert_eq!(session.status(), sealed_session::Status::New);",
-                /// [`Session::status`](crate::Session::status).
+                /// [`Session::status`](crate::session::Session::status).
                 #[must_use]
-                pub fn status(&self) -> crate::Status {
+                pub fn status(&self) -> crate::session::Status {
                     self.$read().status()
                 }
             }
@@ -207,7 +207,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"a\", &1u8)?;\nassert_eq!(session.keys(), [\"a\"]);",
-                /// [`Session::keys`](crate::Session::keys), collected: the keys
+                /// [`Session::keys`](crate::session::Session::keys), collected: the keys
                 /// cannot borrow from a shared session.
                 #[must_use]
                 pub fn keys(&self) -> Vec<String> {
@@ -218,7 +218,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.insert(\"a\", &1u8)?;\nassert_eq!(session.len(), 1);",
-                /// [`Session::len`](crate::Session::len).
+                /// [`Session::len`](crate::session::Session::len).
                 #[must_use]
                 pub fn len(&self) -> usize {
                     self.$read().len()
@@ -228,7 +228,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "assert!(session.is_empty());\nsession.insert(\"a\", &1u8)?;\nassert!(!session.is_empty());",
-                /// [`Session::is_empty`](crate::Session::is_empty).
+                /// [`Session::is_empty`](crate::session::Session::is_empty).
                 #[must_use]
                 pub fn is_empty(&self) -> bool {
                     self.$read().is_empty()
@@ -238,9 +238,9 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "assert!(session.created() <= sealed_session::time::OffsetDateTime::now_utc());",
-                /// [`Session::created`](crate::Session::created).
+                /// [`Session::created`](crate::session::Session::created).
                 #[must_use]
-                pub fn created(&self) -> crate::time::OffsetDateTime {
+                pub fn created(&self) -> ::time::OffsetDateTime {
                     self.$read().created()
                 }
             }
@@ -248,9 +248,9 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "assert_eq!(session.expiry(), sealed_session::Expiry::Default);",
-                /// [`Session::expiry`](crate::Session::expiry).
+                /// [`Session::expiry`](crate::session::Session::expiry).
                 #[must_use]
-                pub fn expiry(&self) -> crate::Expiry {
+                pub fn expiry(&self) -> crate::lifetime::Expiry {
                     self.$read().expiry()
                 }
             }
@@ -258,9 +258,9 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "assert!(session.expiry_date() > session.created());",
-                /// [`Session::expiry_date`](crate::Session::expiry_date).
+                /// [`Session::expiry_date`](crate::session::Session::expiry_date).
                 #[must_use]
-                pub fn expiry_date(&self) -> crate::time::OffsetDateTime {
+                pub fn expiry_date(&self) -> ::time::OffsetDateTime {
                     self.$read().expiry_date()
                 }
             }
@@ -268,7 +268,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "session.set_expiry(sealed_session::Expiry::BrowserSession);\nassert!(session.expires_at_browser_close());",
-                /// [`Session::expires_at_browser_close`](crate::Session::expires_at_browser_close).
+                /// [`Session::expires_at_browser_close`](crate::session::Session::expires_at_browser_close).
                 #[must_use]
                 pub fn expires_at_browser_close(&self) -> bool {
                     self.$read().expires_at_browser_close()
@@ -278,7 +278,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "assert!(!session.is_modified());\nsession.insert(\"n\", &1u8)?;\nassert!(session.is_modified());",
-                /// [`Session::is_modified`](crate::Session::is_modified)
+                /// [`Session::is_modified`](crate::session::Session::is_modified)
                 /// (actix-session's `status() == SessionStatus::Changed`).
                 #[must_use]
                 pub fn is_modified(&self) -> bool {
@@ -289,7 +289,7 @@ macro_rules! session_face {
             crate::adapter::face_method! {
                 $path,
                 "let empty = session.encoded_len();\nsession.insert(\"note\", &\"x\".repeat(100))?;\nassert!(session.encoded_len() > empty + 100);",
-                /// [`Session::encoded_len`](crate::Session::encoded_len).
+                /// [`Session::encoded_len`](crate::session::Session::encoded_len).
                 #[must_use]
                 pub fn encoded_len(&self) -> usize {
                     self.$read().encoded_len()
@@ -308,7 +308,7 @@ macro_rules! session_face {
                     &self,
                     level: crate::flash::Level,
                     text: impl Into<String>,
-                ) -> Result<(), crate::SessionError> {
+                ) -> Result<(), crate::session::SessionError> {
                     crate::flash::add(&mut self.$write(), level, text)
                 }
             }
