@@ -56,7 +56,7 @@ use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use crate::adapter::{OnSaveError, SessionService, session_face};
+use crate::adapter::{OnSaveError, SessionService, cross_origin_body, session_face};
 use crate::config::SessionConfig;
 use crate::csrf::CrossOrigin;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
@@ -223,6 +223,18 @@ impl FromRequest for Session {
 /// handlers' and extractors' errors are already responses by then) stays an
 /// error, but the session is saved into the response it stands for: a logout
 /// followed by a failure still removes the cookie.
+///
+/// **Secure by default.** Before the session is loaded, every unsafe request
+/// (`POST`, `PUT`, `PATCH`, `DELETE`, ...) goes through the cross-origin
+/// check ([`CrossOrigin::default()`], Go's `CrossOriginProtection`, see
+/// [`csrf`](crate::csrf)), as under the tower `SessionLayer`: one a browser
+/// sent from another site (or another origin of this one) gets
+/// `403 Forbidden` with a one-line reason, the handler is not called, and
+/// the session and its cookie are left as they were. A login form posted
+/// from another site (login CSRF) is thus refused with no configuration.
+/// Pass a configured check with [`cross_origin`](SessionMiddleware::cross_origin),
+/// or turn it off with
+/// [`allow_cross_origin_requests_unsafe`](SessionMiddleware::allow_cross_origin_requests_unsafe).
 #[derive(Debug, Clone)]
 pub struct SessionMiddleware<P = SaveErrorPolicy> {
     config: SessionConfig,
@@ -232,7 +244,8 @@ pub struct SessionMiddleware<P = SaveErrorPolicy> {
 }
 
 impl SessionMiddleware {
-    /// A middleware for `config`, answering `413 Payload Too Large` when a
+    /// A middleware for `config` that refuses cross-origin unsafe requests
+    /// with `403` (see above), and answers `413 Payload Too Large` when a
     /// session does not fit in one cookie and `500` when it cannot be sealed.
     #[must_use]
     pub fn new(config: SessionConfig) -> Self {
@@ -240,7 +253,7 @@ impl SessionMiddleware {
             config,
             policy: SaveErrorPolicy::default(),
             revocations: None,
-            cross_origin: None,
+            cross_origin: Some(CrossOrigin::default()),
         }
     }
 }
@@ -259,13 +272,12 @@ impl<P> SessionMiddleware<P> {
         }
     }
 
-    /// Refuses cross-origin requests with unsafe methods before the session
-    /// is loaded, with the check the tower `CsrfLayer` always applies (Go's
-    /// `CrossOriginProtection`, see [`csrf`](crate::csrf)): `403 Forbidden`
-    /// with a one-line reason, the handler not called, the session and its
-    /// cookie untouched. Verify the session-bound token in the handler with
-    /// [`csrf::verify`](crate::csrf::verify) (read through
-    /// [`Session::with`]).
+    /// Replaces the default cross-origin check (on since 0.1: see the
+    /// type's documentation) with `check`: trusted origins (an SSO provider
+    /// posting back), exempt paths (signed webhooks), or the site's own
+    /// origin behind a proxy that rewrites `Host`. Passing
+    /// `CrossOrigin::default()` is what [`new`](SessionMiddleware::new)
+    /// already does.
     ///
     /// ```
     /// # #[cfg(feature = "actix-web")] {
@@ -274,12 +286,38 @@ impl<P> SessionMiddleware<P> {
     /// use sealed_session::{Key, Keyring, SessionConfig};
     ///
     /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
-    /// let middleware = SessionMiddleware::new(config).cross_origin(CrossOrigin::default());
+    /// let check = CrossOrigin::builder()
+    ///     .trusted_origin("https://sso.example.com")
+    ///     .build()
+    ///     .unwrap();
+    /// let middleware = SessionMiddleware::new(config).cross_origin(check);
     /// # let _ = middleware; }
     /// ```
     #[must_use]
     pub fn cross_origin(mut self, check: CrossOrigin) -> Self {
         self.cross_origin = Some(check);
+        self
+    }
+
+    /// Turns the cross-origin check off: any site can then make a
+    /// visitor's browser send an unsafe request that carries the session
+    /// cookie (within what `SameSite` lets through), and log them in to the
+    /// attacker's account. Only for an app that applies an equivalent check
+    /// itself or serves no browsers.
+    ///
+    /// ```
+    /// # #[cfg(feature = "actix-web")] {
+    /// use sealed_session::actix::SessionMiddleware;
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    ///
+    /// // An API for non-browser clients only.
+    /// let middleware = SessionMiddleware::new(config).allow_cross_origin_requests_unsafe();
+    /// # let _ = middleware; }
+    /// ```
+    #[must_use]
+    pub fn allow_cross_origin_requests_unsafe(mut self) -> Self {
+        self.cross_origin = None;
         self
     }
 
@@ -338,14 +376,13 @@ where
     forward_ready!(inner);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        if let Some(check) = &self.cross_origin {
-            if let Err(refused) = check_cross_origin(check, &request) {
-                log_cross_origin_refused(&refused);
-                let response = HttpResponse::Forbidden().body(refused.to_string());
-                return Box::pin(ready(Ok(request
-                    .into_response(response)
-                    .map_into_right_body())));
-            }
+        if let Some(refused) = check_cross_origin(self.cross_origin.as_ref(), &request) {
+            let response = HttpResponse::Forbidden()
+                .content_type("text/plain; charset=utf-8")
+                .body(cross_origin_body(refused));
+            return Box::pin(ready(Ok(request
+                .into_response(response)
+                .map_into_right_body())));
         }
         let mut loaded = load_session(&self.config, request.headers());
         let service = Rc::clone(&self.inner);
@@ -409,15 +446,6 @@ where
     drop(inner);
     replaced.extensions_mut().insert(SaveFailed(error));
     Ok(ServiceResponse::new(http_request, replaced).map_into_right_body())
-}
-
-/// The middleware refused a cross-origin request (the tower `CsrfLayer`
-/// logs its own refusals, on the same target).
-fn log_cross_origin_refused(reason: &dyn std::fmt::Display) {
-    #[cfg(feature = "tracing")]
-    tracing::warn!(target: "sealed_session::csrf", %reason, "request refused");
-    #[cfg(not(feature = "tracing"))]
-    let _ = reason;
 }
 
 /// An inner service failed with `error` instead of answering: the session is

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use http::Response;
 
 use crate::config::SessionConfig;
-use crate::csrf::CrossOrigin;
+use crate::csrf::{CrossOrigin, CrossOriginError};
 use crate::glue::{SaveError, SaveErrorPolicy};
 use crate::revocation::Revocations;
 
@@ -462,8 +462,9 @@ pub struct SessionService<S, P = SaveErrorPolicy> {
     // Shared, not cloned per request: a policy closure may be large.
     pub(crate) policy: Arc<P>,
     pub(crate) revocations: Option<Revocations>,
-    /// Set by the actix-web middleware only: the tower stack applies the
-    /// check in its own `CsrfLayer`.
+    /// The cross-origin check applied to unsafe methods before the session
+    /// is loaded: `CrossOrigin::default()` unless the app passed its own or
+    /// opted out (`None`).
     pub(crate) cross_origin: Option<CrossOrigin>,
 }
 
@@ -487,4 +488,23 @@ impl<S, P> std::fmt::Debug for SessionService<S, P> {
             .field("cross_origin", &self.cross_origin)
             .finish_non_exhaustive()
     }
+}
+
+/// The cross-origin check both adapters apply before the session is loaded
+/// (secure by default, DESIGN.md §8): the reason a request is refused, if
+/// it is, already logged. One place, so the two adapters cannot judge a
+/// request differently.
+pub(crate) fn cross_origin_refusal<B>(
+    check: Option<&CrossOrigin>,
+    request: &http::Request<B>,
+) -> Option<CrossOriginError> {
+    let refused = check?.check(request).err()?;
+    crate::log::cross_origin_refused(&refused, request.method(), request.uri().path());
+    Some(refused)
+}
+
+/// The body of a refused cross-origin request: the reason, which names the
+/// check that failed and quotes no header value.
+pub(crate) fn cross_origin_body(refused: CrossOriginError) -> String {
+    format!("{refused}\n")
 }

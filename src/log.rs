@@ -12,7 +12,7 @@
 //! | a [`SessionError`](crate::SessionError) turned into a response (feature `axum`, logged in `tower/axum.rs`) | `error` | `sealed_session::session` |
 //! | a valid cookie whose session was revoked (a copy used after logout?) | `warn` | `sealed_session::security` |
 //! | the revocation store failed, with the policy applied | `error` | `sealed_session::revocation` |
-//! | a cross-origin request refused by the actix-web middleware (logged in `actix.rs`) | `warn` | `sealed_session::csrf` |
+//! | a cross-origin request refused by the tower `SessionLayer` or the actix-web `SessionMiddleware`, with the reason, method and path | `warn` | `sealed_session::csrf` |
 //!
 //! Fields are the cookie's name, reasons, sizes and public key ids: never a
 //! cookie value, a key or a session value (tests in `tests/api/logs.rs`
@@ -33,6 +33,20 @@ const ROTATION: &str = "sealed_session::rotation";
 const SAVE: &str = "sealed_session::save";
 #[cfg(feature = "tracing")]
 const REVOCATION: &str = "sealed_session::revocation";
+#[cfg(all(feature = "tracing", any(feature = "tower", feature = "actix-web")))]
+const CSRF: &str = "sealed_session::csrf";
+
+/// An adapter refused an unsafe request from another origin (403). The
+/// path is the server's own route; no header value is quoted.
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+pub(crate) fn cross_origin_refused(
+    reason: &crate::csrf::CrossOriginError,
+    method: &http::Method,
+    path: &str,
+) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: CSRF, %reason, %method, path, "cross-origin request refused");
+}
 
 /// A valid session cookie whose session a revocation store knows as
 /// revoked. The id names the session; it is not a credential.

@@ -11,6 +11,7 @@ use actix_web::http::header::{self as actix_header, HeaderMap as ActixHeaders};
 use http::header::{CACHE_CONTROL, COOKIE, HeaderName, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
+use crate::adapter::cross_origin_refusal;
 use crate::config::SessionConfig;
 use crate::csrf::{CrossOrigin, CrossOriginError};
 use crate::glue::{SaveError, load, removal_after_failed_save, save};
@@ -89,14 +90,16 @@ fn cache_control(headers: &HeaderMap) -> Vec<HeaderValue> {
     headers.get_all(CACHE_CONTROL).iter().cloned().collect()
 }
 
-/// The cross-origin check on an actix request: the method, the URI and the
-/// headers it reads (`Sec-Fetch-Site`, `Origin`, `Host`) cross by their
-/// bytes. A method or URI `http` 1 would not take is judged as an unsafe
-/// request to `/`, so it is never waved through by a parse failure.
+/// The adapters' shared cross-origin check ([`cross_origin_refusal`]) on
+/// an actix request: the method, the URI and the headers it reads
+/// (`Sec-Fetch-Site`, `Origin`, `Host`) cross by their bytes. A method or
+/// URI `http` 1 would not take is judged as an unsafe request to `/`, so it
+/// is never waved through by a parse failure.
 pub(crate) fn check_cross_origin(
-    check: &CrossOrigin,
+    check: Option<&CrossOrigin>,
     request: &actix_web::dev::ServiceRequest,
-) -> Result<(), CrossOriginError> {
+) -> Option<CrossOriginError> {
+    check?;
     let method = http::Method::from_bytes(request.method().as_str().as_bytes())
         .unwrap_or(http::Method::POST);
     let uri = request
@@ -119,7 +122,7 @@ pub(crate) fn check_cross_origin(
     *parts.method_mut() = method;
     *parts.uri_mut() = uri;
     *parts.headers_mut() = headers;
-    check.check(&parts)
+    cross_origin_refusal(check, &parts)
 }
 
 /// After a save-error policy replaced an actix response: a flushed

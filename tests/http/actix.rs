@@ -728,7 +728,7 @@ async fn a_cross_origin_post_is_refused_before_the_session_is_touched() {
     assert!(set_cookie_lines(&response).is_empty());
     assert_eq!(
         read_body(response).await,
-        "cross-site request (Sec-Fetch-Site: cross-site)"
+        "cross-site request (Sec-Fetch-Site: cross-site)\n"
     );
     // Older browsers: an Origin that is not the host.
     let forged = jar

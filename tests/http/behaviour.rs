@@ -73,12 +73,37 @@ impl Resp {
     }
 }
 
+/// The adapter's cross-origin check on unsafe methods.
+#[derive(Clone)]
+enum CrossOriginSetup {
+    /// What `SessionLayer::new(config)` / `SessionMiddleware::new(config)`
+    /// do with nothing more (the plain-functions server applies
+    /// `CrossOrigin::default()` itself, as a server without a layer must).
+    Default,
+    /// `.cross_origin(check)`.
+    Configured(CrossOrigin),
+    /// `.allow_cross_origin_requests_unsafe()` (the plain-functions server
+    /// checks nothing).
+    OptedOut,
+}
+
+#[cfg(feature = "tower")]
+impl CrossOriginSetup {
+    /// The check the plain-functions server applies itself.
+    fn check(&self) -> Option<CrossOrigin> {
+        match self {
+            CrossOriginSetup::Default => Some(CrossOrigin::default()),
+            CrossOriginSetup::Configured(check) => Some(check.clone()),
+            CrossOriginSetup::OptedOut => None,
+        }
+    }
+}
+
 /// How the adapter is set up for a test.
 #[derive(Clone)]
 struct Setup {
     config: SessionConfig,
-    /// The adapter's cross-origin check on unsafe methods.
-    cross_origin: bool,
+    cross_origin: CrossOriginSetup,
     /// The adapter's CSRF token check (only where the adapter has one).
     token_check: bool,
     /// A revocation store on the adapter.
@@ -89,7 +114,7 @@ impl Setup {
     fn new(config: SessionConfig) -> Self {
         Self {
             config,
-            cross_origin: false,
+            cross_origin: CrossOriginSetup::Default,
             token_check: false,
             revocations: None,
         }
@@ -218,12 +243,16 @@ mod tower_adapter {
     impl Adapter for Tower {
         fn new(setup: Setup) -> Self {
             let mut router = Router::new().fallback(handler);
-            if setup.cross_origin || setup.token_check {
+            if setup.token_check {
                 // Inside the SessionLayer: axum's last layer runs first.
-                router = router
-                    .layer(CsrfLayer::new(CrossOrigin::default()).require_token(setup.token_check));
+                router = router.layer(CsrfLayer::new(CrossOrigin::default()).require_token(true));
             }
             let mut layer = SessionLayer::new(setup.config);
+            match setup.cross_origin {
+                CrossOriginSetup::Default => {}
+                CrossOriginSetup::Configured(check) => layer = layer.cross_origin(check),
+                CrossOriginSetup::OptedOut => layer = layer.allow_cross_origin_requests_unsafe(),
+            }
             if let Some(revocations) = setup.revocations {
                 layer = layer.revocations(revocations);
             }
@@ -298,8 +327,14 @@ mod actix_adapter {
 
         async fn send(&self, request: Req) -> Resp {
             let mut middleware = SessionMiddleware::new(self.0.config.clone());
-            if self.0.cross_origin {
-                middleware = middleware.cross_origin(CrossOrigin::default());
+            match &self.0.cross_origin {
+                CrossOriginSetup::Default => {}
+                CrossOriginSetup::Configured(check) => {
+                    middleware = middleware.cross_origin(check.clone());
+                }
+                CrossOriginSetup::OptedOut => {
+                    middleware = middleware.allow_cross_origin_requests_unsafe();
+                }
             }
             if let Some(revocations) = self.0.revocations.clone() {
                 middleware = middleware.revocations(revocations);
@@ -362,12 +397,12 @@ mod plain_adapter {
                 builder = builder.header(name, value);
             }
             let request = builder.body(()).unwrap();
-            if self.0.cross_origin {
-                if let Err(refused) = CrossOrigin::default().check(&request) {
+            if let Some(check) = self.0.cross_origin.check() {
+                if let Err(refused) = check.check(&request) {
                     return Resp {
                         status: 403,
                         headers: Vec::new(),
-                        body: refused.to_string(),
+                        body: format!("{refused}\n"),
                     };
                 }
             }
@@ -585,10 +620,11 @@ async fn a_rotated_key_opens_under_the_fallback_and_re_seals<A: Adapter>() {
     assert!(response.session_cookies().is_empty(), "{response:?}");
 }
 
-async fn a_cross_origin_post_is_refused_when_the_check_is_on<A: Adapter>() {
-    let mut setup = Setup::new(config());
-    setup.cross_origin = true;
-    let mut browser = Browser::<A>::new(setup);
+/// Secure by default (issue 23): with nothing but `SessionLayer::new` /
+/// `SessionMiddleware::new`, a cross-origin POST is refused before the
+/// handler runs.
+async fn a_cross_origin_post_is_refused_by_default<A: Adapter>() {
+    let mut browser = Browser::<A>::new(Setup::new(config()));
     // A request with neither `Sec-Fetch-Site` nor `Origin` is not a
     // browser's cross-site one: it passes.
     browser.post("/login?user=ada").await;
@@ -597,12 +633,18 @@ async fn a_cross_origin_post_is_refused_when_the_check_is_on<A: Adapter>() {
     let forged = Req::new("POST", "/logout").header("sec-fetch-site", "cross-site");
     let response = browser.send(forged).await;
     assert_eq!(response.status, 403, "{response:?}");
+    assert_eq!(
+        response.body,
+        "cross-site request (Sec-Fetch-Site: cross-site)\n"
+    );
     assert!(response.session_cookies().is_empty());
+    assert!(response.all("vary").is_empty(), "the session was not read");
     let forged = Req::new("POST", "/logout")
         .header("host", "shop.example")
         .header("origin", "https://evil.example");
     let response = browser.send(forged).await;
     assert_eq!(response.status, 403, "{response:?}");
+    assert_eq!(response.body, "Origin does not match the request's host\n");
     assert!(response.session_cookies().is_empty());
 
     // The session survived; a safe method and a same-origin POST pass.
@@ -613,6 +655,75 @@ async fn a_cross_origin_post_is_refused_when_the_check_is_on<A: Adapter>() {
     let own = Req::new("POST", "/logout").header("sec-fetch-site", "same-origin");
     let response = browser.send(own).await;
     assert!(is_removal(response.session_cookies()[0]));
+}
+
+/// Login CSRF: another site posts its own credentials to the login form so
+/// that the visitor ends up in the attacker's account. Refused with no
+/// configuration, whether the browser sends `Sec-Fetch-Site` or only
+/// `Origin`; the app's own login form passes.
+async fn login_csrf_is_refused_by_default<A: Adapter>() {
+    let mut browser = Browser::<A>::new(Setup::new(config()));
+    let forged = Req::new("POST", "/login?user=mallory")
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://evil.example")
+        .header("host", "shop.example");
+    let response = browser.send(forged).await;
+    assert_eq!(response.status, 403, "{response:?}");
+    assert!(response.session_cookies().is_empty(), "{response:?}");
+    assert!(browser.cookie.is_none());
+    let forged = Req::new("POST", "/login?user=mallory")
+        .header("origin", "http://localhost:9000")
+        .header("host", "127.0.0.1:8080");
+    let response = browser.send(forged).await;
+    assert_eq!(response.status, 403, "{response:?}");
+    assert!(browser.cookie.is_none());
+
+    let own = Req::new("POST", "/login?user=ada")
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", "https://shop.example")
+        .header("host", "shop.example");
+    let response = browser.send(own).await;
+    assert_eq!((response.status, response.body.as_str()), (200, "ok"));
+    let own = Req::new("POST", "/renew")
+        .header("origin", "https://shop.example")
+        .header("host", "shop.example");
+    assert_eq!(browser.send(own).await.status, 200);
+    assert_eq!(browser.get("/whoami").await.body, "loaded|ada");
+}
+
+/// The opt-out, named for what it turns off, lets a cross-site POST in.
+async fn the_opt_out_lets_a_cross_site_post_through<A: Adapter>() {
+    let mut setup = Setup::new(config());
+    setup.cross_origin = CrossOriginSetup::OptedOut;
+    let mut browser = Browser::<A>::new(setup);
+    let forged = Req::new("POST", "/login?user=mallory").header("sec-fetch-site", "cross-site");
+    let response = browser.send(forged).await;
+    assert_eq!((response.status, response.body.as_str()), (200, "ok"));
+    assert_eq!(response.session_cookies().len(), 1, "{response:?}");
+    assert_eq!(browser.get("/whoami").await.body, "loaded|mallory");
+}
+
+/// A configured check replaces the default one: a trusted origin passes,
+/// another is still refused.
+async fn a_configured_check_trusts_its_origins<A: Adapter>() {
+    let mut setup = Setup::new(config());
+    setup.cross_origin = CrossOriginSetup::Configured(
+        CrossOrigin::builder()
+            .trusted_origin("https://sso.example.com")
+            .build()
+            .unwrap(),
+    );
+    let mut browser = Browser::<A>::new(setup);
+    let from_sso = Req::new("POST", "/login?user=ada")
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://sso.example.com");
+    let response = browser.send(from_sso).await;
+    assert_eq!((response.status, response.body.as_str()), (200, "ok"));
+    let forged = Req::new("POST", "/logout")
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://evil.example");
+    assert_eq!(browser.send(forged).await.status, 403);
+    assert_eq!(browser.get("/whoami").await.body, "loaded|ada");
 }
 
 async fn a_csrf_token_verifies_through_the_face_and_rotates_at_login<A: Adapter>() {
@@ -877,8 +988,23 @@ macro_rules! instantiate {
         }
 
         #[$runtime]
-        async fn a_cross_origin_post_is_refused_when_the_check_is_on() {
-            super::a_cross_origin_post_is_refused_when_the_check_is_on::<$adapter>().await;
+        async fn a_cross_origin_post_is_refused_by_default() {
+            super::a_cross_origin_post_is_refused_by_default::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn login_csrf_is_refused_by_default() {
+            super::login_csrf_is_refused_by_default::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn the_opt_out_lets_a_cross_site_post_through() {
+            super::the_opt_out_lets_a_cross_site_post_through::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_configured_check_trusts_its_origins() {
+            super::a_configured_check_trusts_its_origins::<$adapter>().await;
         }
 
         #[$runtime]

@@ -64,13 +64,29 @@ fn config() -> SessionConfig {
 
 /// `GET /token` answers a fresh token; `GET /read` the session's `note`;
 /// anything else stores `note = <path>` and echoes the body it received.
+///
+/// The `SessionLayer`'s own cross-origin check is off, so that every
+/// refusal here is the `CsrfLayer`'s (the documented use of the opt-out: a
+/// `CsrfLayer` inside applies the check).
 fn app(
     config: SessionConfig,
     csrf: CsrfLayer,
     seen: Seen,
 ) -> impl Service<Request<TestBody>, Response = Response<String>, Error = Infallible> + Clone {
+    app_with(
+        SessionLayer::new(config).allow_cross_origin_requests_unsafe(),
+        csrf,
+        seen,
+    )
+}
+
+fn app_with(
+    session: SessionLayer,
+    csrf: CsrfLayer,
+    seen: Seen,
+) -> impl Service<Request<TestBody>, Response = Response<String>, Error = Infallible> + Clone {
     ServiceBuilder::new()
-        .layer(SessionLayer::new(config))
+        .layer(session)
         .layer(csrf)
         .service(service_fn(move |request: Request<TestBody>| {
             let seen = seen.clone();
@@ -464,6 +480,45 @@ async fn safe_methods_and_exempt_paths_need_no_token() {
     let response = c.send(hook).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.body(), "event=paid");
+}
+
+/// With both layers on their defaults' terms, the `SessionLayer` applies
+/// its own check first: a path exempt in the `CsrfLayer` only is still
+/// refused, and passes once the `SessionLayer` gets the same check.
+#[tokio::test]
+async fn an_exempt_path_must_be_exempt_in_the_session_layer_too() {
+    let check = CrossOrigin::builder()
+        .exempt_path("/hooks/")
+        .build()
+        .unwrap();
+    let hook = || {
+        Request::post("/hooks/stripe")
+            .header("host", "example.com")
+            .header("sec-fetch-site", "cross-site")
+            .body(TestBody::from(Bytes::from_static(b"event=paid")))
+            .unwrap()
+    };
+    let csrf = CsrfLayer::new(check.clone()).require_token(true);
+
+    let seen = Seen::default();
+    let service = app_with(SessionLayer::new(config()), csrf.clone(), seen.clone());
+    let response = service.oneshot(hook()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        response.body(),
+        "cross-site request (Sec-Fetch-Site: cross-site)\n"
+    );
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 0, "handler ran");
+
+    let service = app_with(
+        SessionLayer::new(config()).cross_origin(check),
+        csrf,
+        seen.clone(),
+    );
+    let response = service.oneshot(hook()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    assert_eq!(response.body(), "event=paid");
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
