@@ -65,6 +65,9 @@ use crate::session::{Session as Inner, SessionError};
 use bridge::{check_cross_origin, keep_removal, load_session, save_session};
 
 mod bridge;
+mod csrf;
+
+pub use csrf::{CsrfMiddleware, CsrfMiddlewareService};
 
 /// An empty response with the policy's status, or the handler's own.
 impl OnSaveError<HttpResponse> for SaveErrorPolicy {

@@ -13,6 +13,7 @@
 //! | a valid cookie whose session was revoked (a copy used after logout?) | `warn` | `sealed_session::security` |
 //! | the revocation store failed, with the policy applied | `error` | `sealed_session::revocation` |
 //! | a cross-origin request refused by the tower `SessionLayer` or the actix-web `SessionMiddleware`, with the reason, method and path | `warn` | `sealed_session::csrf` |
+//! | a request refused by the tower `CsrfLayer` or the actix-web `CsrfMiddleware`, with the reason, method and path (`error` for a layer-order mistake, a 500) | `warn` | `sealed_session::csrf` |
 //!
 //! Fields are the cookie's name, reasons, sizes and public key ids: never a
 //! cookie value, a key or a session value (tests in `tests/api/logs.rs`
@@ -46,6 +47,23 @@ pub(crate) fn cross_origin_refused(
 ) {
     #[cfg(feature = "tracing")]
     tracing::warn!(target: CSRF, %reason, %method, path, "cross-origin request refused");
+}
+
+/// A token layer (the tower `CsrfLayer`, the actix-web `CsrfMiddleware`)
+/// refused a request: a misconfiguration (500) is an error, the rest are
+/// warnings. The reason quotes no token and no header value.
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+pub(crate) fn csrf_refused(
+    rejection: &crate::csrf::CsrfRejection,
+    method: &http::Method,
+    path: &str,
+) {
+    #[cfg(feature = "tracing")]
+    if rejection.status().is_server_error() {
+        tracing::error!(target: CSRF, reason = %rejection, %method, path, "request refused");
+    } else {
+        tracing::warn!(target: CSRF, reason = %rejection, %method, path, "request refused");
+    }
 }
 
 /// A valid session cookie whose session a revocation store knows as

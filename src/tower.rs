@@ -39,9 +39,7 @@ mod csrf;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use axum::MissingSessionLayer;
-pub use csrf::{
-    CSRF_BODY_LIMIT, CSRF_FORM_FIELD, CSRF_HEADER, CsrfLayer, CsrfRejection, CsrfService,
-};
+pub use csrf::{CsrfLayer, CsrfService};
 
 /// A cheap, cloneable handle to the request's [`Session`], shared between
 /// the layer and the handler. Its methods are the actix-web
@@ -345,7 +343,7 @@ fn forbidden<B: From<String>>(refused: crate::csrf::CrossOriginError) -> Respons
     );
     response
         .extensions_mut()
-        .insert(CsrfRejection::CrossOrigin(refused));
+        .insert(crate::csrf::CsrfRejection::CrossOrigin(refused));
     response
 }
 

@@ -13,8 +13,9 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
+use sealed_session::csrf::CsrfRejection;
 use sealed_session::csrf::{CrossOrigin, CrossOriginError, TokenError};
-use sealed_session::tower::{CsrfLayer, CsrfRejection, SessionHandle, SessionLayer};
+use sealed_session::tower::{CsrfLayer, SessionHandle, SessionLayer};
 use sealed_session::{Key, Keyring, SessionConfig};
 use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
 
