@@ -608,12 +608,22 @@ pub enum CsrfRejection {
     #[error("more than one CSRF token")]
     DuplicateToken,
     /// The tower `CsrfLayer` checks tokens but no `SessionLayer` runs
-    /// before it: a server misconfiguration (500).
-    #[error("no SessionLayer wraps the CsrfLayer")]
+    /// before it (the layers are in the wrong order, or the session layer
+    /// is missing): a server misconfiguration, a 500 on every request, safe
+    /// methods included, so it shows on the first page.
+    #[error(
+        "CsrfLayer must be inside SessionLayer: with axum's Router, add \
+         .layer(CsrfLayer) before .layer(SessionLayer); with tower's ServiceBuilder, \
+         .layer(SessionLayer) before .layer(CsrfLayer)"
+    )]
     MissingSessionLayer,
     /// The actix-web `CsrfMiddleware` checks tokens but no
-    /// `SessionMiddleware` runs before it: a server misconfiguration (500).
-    #[error("no SessionMiddleware wraps the CsrfMiddleware")]
+    /// `SessionMiddleware` runs before it: a server misconfiguration, a 500
+    /// on every request, as [`MissingSessionLayer`](Self::MissingSessionLayer).
+    #[error(
+        "CsrfMiddleware must be inside SessionMiddleware: call .wrap(CsrfMiddleware) \
+         before .wrap(SessionMiddleware)"
+    )]
     MissingSessionMiddleware,
 }
 

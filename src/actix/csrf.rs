@@ -40,7 +40,12 @@ use crate::csrf::{CrossOrigin, CsrfRejection};
 /// For the token check the middleware reads the session the
 /// [`SessionMiddleware`](super::SessionMiddleware) put in the request, so it
 /// must run *inside* it: actix-web runs the last `wrap` first, so
-/// `.wrap(CsrfMiddleware)` comes before `.wrap(SessionMiddleware)`.
+/// `.wrap(CsrfMiddleware)` comes before `.wrap(SessionMiddleware)`. In the
+/// wrong order (or without a `SessionMiddleware`), a middleware that
+/// requires tokens answers every request, a `GET` included, with a 500 that
+/// says so
+/// ([`CsrfRejection::MissingSessionMiddleware`](crate::csrf::CsrfRejection::MissingSessionMiddleware)),
+/// and logs it as an error.
 ///
 /// ```
 /// # #[cfg(feature = "actix-web")] {
@@ -179,6 +184,13 @@ async fn admit(
     view: &http::Request<()>,
     mut request: ServiceRequest,
 ) -> Result<ServiceRequest, (ServiceRequest, CsrfRejection)> {
+    // Before anything else, whatever the method: a middleware order that
+    // cannot work fails on the first request (a GET page), not on the
+    // first form.
+    let session = request.extensions().get::<Session>().cloned();
+    if session.is_none() && config.token {
+        return Err((request, CsrfRejection::MissingSessionMiddleware));
+    }
     let (from_header, read_form) = match config.start(view) {
         Ok(TokenStep::Pass) => return Ok(request),
         Ok(TokenStep::Verify {
@@ -187,7 +199,8 @@ async fn admit(
         }) => (from_header, read_form),
         Err(rejection) => return Err((request, rejection)),
     };
-    let Some(session) = request.extensions().get::<Session>().cloned() else {
+    // `start` asks for a token only when `config.token` is set.
+    let Some(session) = session else {
         return Err((request, CsrfRejection::MissingSessionMiddleware));
     };
     if !read_form {

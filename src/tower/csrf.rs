@@ -38,7 +38,11 @@ use crate::csrf::{CrossOrigin, CsrfRejection};
 /// For the token check the layer reads the session from the request
 /// extensions, so it must run *inside* the [`SessionLayer`](super::SessionLayer):
 /// with tower's `ServiceBuilder`, after it; with axum's `Router::layer`,
-/// which wraps outside-in, before it.
+/// which wraps outside-in, before it. In the wrong order (or without a
+/// `SessionLayer`), a layer that requires tokens answers every request, a
+/// `GET` included, with a 500 that says which layer goes inside which
+/// ([`CsrfRejection::MissingSessionLayer`](crate::csrf::CsrfRejection::MissingSessionLayer)),
+/// and logs it as an error.
 ///
 /// ```
 /// # #[cfg(feature = "axum")] {
@@ -177,6 +181,13 @@ where
     B: http_body::Body + From<Bytes>,
     B::Error: Into<BoxError>,
 {
+    // Before anything else, whatever the method: a layer order that cannot
+    // work fails on the first request (a GET page), not on the first form.
+    let session = match request.extensions().get::<SessionHandle>() {
+        Some(session) => Some(session.clone()),
+        None if config.token => return Err(CsrfRejection::MissingSessionLayer),
+        None => None,
+    };
     let TokenStep::Verify {
         from_header,
         read_form,
@@ -184,11 +195,8 @@ where
     else {
         return Ok(request);
     };
-    let session = request
-        .extensions()
-        .get::<SessionHandle>()
-        .cloned()
-        .ok_or(CsrfRejection::MissingSessionLayer)?;
+    // `start` asks for a token only when `config.token` is set.
+    let session = session.ok_or(CsrfRejection::MissingSessionLayer)?;
     if !read_form {
         session.with(|s| config.finish(s, from_header, None))?;
         return Ok(request);

@@ -785,3 +785,55 @@ async fn a_logout_revokes_a_copied_cookie_through_the_middleware() {
         json!({"name": null, "cart": [], "status": "revoked"})
     );
 }
+
+/// The `CsrfMiddleware` outside the `SessionMiddleware` (or without one):
+/// every request, a GET included, is a 500 that says which goes inside
+/// which, with the rejection in the response extensions.
+#[actix_web::test]
+async fn a_csrf_middleware_outside_the_session_middleware_is_a_500_on_any_method() {
+    use sealed_session::actix::CsrfMiddleware;
+    use sealed_session::csrf::{CrossOrigin, CsrfRejection};
+
+    let app = init_service(
+        App::new()
+            .route("/data", web::get().to(data))
+            .wrap(SessionMiddleware::new(test_config()))
+            .wrap(CsrfMiddleware::new(CrossOrigin::default()).require_token(true)),
+    )
+    .await;
+    for method in [Method::GET, Method::POST] {
+        let request = TestRequest::default()
+            .method(method.clone())
+            .uri("/data")
+            .to_request();
+        let response = call_service(&app, request).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{method}"
+        );
+        assert_eq!(
+            response.response().extensions().get::<CsrfRejection>(),
+            Some(&CsrfRejection::MissingSessionMiddleware)
+        );
+        assert!(set_cookie_lines(&response).is_empty());
+        assert_eq!(
+            read_body(response).await,
+            "CsrfMiddleware must be inside SessionMiddleware: call .wrap(CsrfMiddleware) \
+             before .wrap(SessionMiddleware)\n"
+        );
+    }
+
+    // Without the token check the middleware needs no session.
+    let app = init_service(
+        App::new()
+            .route(
+                "/",
+                web::get().to(|| async { HttpResponse::Ok().body("page") }),
+            )
+            .wrap(CsrfMiddleware::new(CrossOrigin::default())),
+    )
+    .await;
+    let response = call_service(&app, TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}

@@ -116,6 +116,8 @@ struct Setup {
     cross_origin: CrossOriginSetup,
     /// The adapter's CSRF token check (only where the adapter has one).
     token_check: bool,
+    /// The token layer *outside* the session layer: the wrong order.
+    token_check_outside: bool,
     /// A revocation store on the adapter.
     revocations: Option<Revocations>,
 }
@@ -126,6 +128,7 @@ impl Setup {
             config,
             cross_origin: CrossOriginSetup::Default,
             token_check: false,
+            token_check_outside: false,
             revocations: None,
         }
     }
@@ -262,9 +265,10 @@ mod tower_adapter {
     impl Adapter for Tower {
         fn new(setup: Setup) -> Self {
             let mut router = Router::new().fallback(handler);
-            if setup.token_check {
+            let csrf = CsrfLayer::new(CrossOrigin::default()).require_token(true);
+            if setup.token_check && !setup.token_check_outside {
                 // Inside the SessionLayer: axum's last layer runs first.
-                router = router.layer(CsrfLayer::new(CrossOrigin::default()).require_token(true));
+                router = router.layer(csrf.clone());
             }
             let mut layer = SessionLayer::new(setup.config);
             match setup.cross_origin {
@@ -275,7 +279,11 @@ mod tower_adapter {
             if let Some(revocations) = setup.revocations {
                 layer = layer.revocations(revocations);
             }
-            Tower(router.layer(layer))
+            router = router.layer(layer);
+            if setup.token_check && setup.token_check_outside {
+                router = router.layer(csrf);
+            }
+            Tower(router)
         }
 
         async fn send(&self, request: Req) -> Resp {
@@ -366,15 +374,19 @@ mod actix_adapter {
                 middleware = middleware.revocations(revocations);
             }
             // Inside the SessionMiddleware: actix-web's last `wrap` runs first.
-            let csrf = Condition::new(
-                self.0.token_check,
-                CsrfMiddleware::new(CrossOrigin::default()).require_token(true),
-            );
+            let csrf = |on: bool| {
+                Condition::new(
+                    on,
+                    CsrfMiddleware::new(CrossOrigin::default()).require_token(true),
+                )
+            };
+            let outside = self.0.token_check_outside;
             let app = init_service(
                 App::new()
                     .default_service(web::to(handler))
-                    .wrap(csrf)
-                    .wrap(middleware),
+                    .wrap(csrf(self.0.token_check && !outside))
+                    .wrap(middleware)
+                    .wrap(csrf(self.0.token_check && outside)),
             )
             .await;
             let mut test = TestRequest::default()
@@ -1257,6 +1269,38 @@ async fn the_token_layers_rejections_and_statuses<A: Adapter>() {
     assert_eq!(response.status, 200, "{response:?}");
 }
 
+/// A token layer outside the session layer cannot work: the first request,
+/// a `GET` as much as a `POST`, is a 500 that says which goes inside which,
+/// and the app is never reached.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+async fn a_token_layer_outside_the_session_layer_fails_on_the_first_request<A: Adapter>() {
+    let mut setup = Setup::new(config());
+    setup.token_check = true;
+    setup.token_check_outside = true;
+    let mut browser = Browser::<A>::new(setup);
+    let tower = "CsrfLayer must be inside SessionLayer: with axum's Router, add \
+                 .layer(CsrfLayer) before .layer(SessionLayer); with tower's ServiceBuilder, \
+                 .layer(SessionLayer) before .layer(CsrfLayer)\n";
+    let actix = "CsrfMiddleware must be inside SessionMiddleware: call .wrap(CsrfMiddleware) \
+                 before .wrap(SessionMiddleware)\n";
+    for request in [
+        Req::new("GET", "/token"),
+        Req::new("HEAD", "/whoami"),
+        Req::new("POST", "/login?user=ada"),
+    ] {
+        let method = request.method;
+        let response = browser.send(request).await;
+        assert_eq!(response.status, 500, "{method}: {response:?}");
+        if method != "HEAD" {
+            assert!(
+                response.body == tower || response.body == actix,
+                "{method}: {response:?}"
+            );
+        }
+        assert!(response.session_cookies().is_empty(), "{response:?}");
+    }
+}
+
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 /// Emits the token-layer tests for an adapter that has one.
 macro_rules! instantiate_token_layer {
@@ -1275,6 +1319,12 @@ macro_rules! instantiate_token_layer {
         #[$runtime]
         async fn the_token_layers_rejections_and_statuses() {
             super::the_token_layers_rejections_and_statuses::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_token_layer_outside_the_session_layer_fails_on_the_first_request() {
+            super::a_token_layer_outside_the_session_layer_fails_on_the_first_request::<$adapter>()
+                .await;
         }
     };
 }

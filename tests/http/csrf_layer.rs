@@ -542,16 +542,38 @@ async fn without_a_session_layer_the_token_check_is_a_500() {
             .service(service_fn(|_: Request<TestBody>| async {
                 Ok::<_, Infallible>(Response::new(String::new()))
             }));
-    let request = Request::post("/cart")
-        .header("x-csrf-token", "x")
+    // Any method: the first page shows the mistake, not the first form.
+    for method in ["GET", "POST"] {
+        let request = Request::builder()
+            .method(method)
+            .uri("/cart")
+            .header("x-csrf-token", "x")
+            .body(TestBody::from(Bytes::new()))
+            .unwrap();
+        let response = service.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.extensions().get::<CsrfRejection>(),
+            Some(&CsrfRejection::MissingSessionLayer)
+        );
+        assert_eq!(
+            response.body(),
+            "CsrfLayer must be inside SessionLayer: with axum's Router, add .layer(CsrfLayer) \
+             before .layer(SessionLayer); with tower's ServiceBuilder, .layer(SessionLayer) \
+             before .layer(CsrfLayer)\n"
+        );
+    }
+    // Without the token check, the layer needs no session: a GET passes.
+    let service = ServiceBuilder::new()
+        .layer(CsrfLayer::new(CrossOrigin::default()))
+        .service(service_fn(|_: Request<TestBody>| async {
+            Ok::<_, Infallible>(Response::new(String::from("page")))
+        }));
+    let request = Request::get("/cart")
         .body(TestBody::from(Bytes::new()))
         .unwrap();
     let response = service.oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(
-        response.extensions().get::<CsrfRejection>(),
-        Some(&CsrfRejection::MissingSessionLayer)
-    );
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 /// The layer order the docs give for axum's `Router::layer`, with axum's
