@@ -117,6 +117,7 @@ struct Setup {
     /// The adapter's CSRF token check (only where the adapter has one).
     token_check: bool,
     /// The token layer *outside* the session layer: the wrong order.
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
     token_check_outside: bool,
     /// A revocation store on the adapter.
     revocations: Option<Revocations>,
