@@ -56,7 +56,9 @@ use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use crate::adapter::{OnSaveError, SessionService, cross_origin_body, session_face};
+use crate::adapter::{
+    OnSaveError, SessionService, cross_origin_body, save_error_body, session_face,
+};
 use crate::config::SessionConfig;
 use crate::csrf::CrossOrigin;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
@@ -69,13 +71,16 @@ mod csrf;
 
 pub use csrf::{CsrfMiddleware, CsrfMiddlewareService};
 
-/// An empty response with the policy's status, or the handler's own.
+/// A response with the policy's status and a short text (`session too
+/// large for a cookie`, `session not saved`), or the handler's own.
 impl OnSaveError<HttpResponse> for SaveErrorPolicy {
     fn on_save_error(&self, error: &SaveError, response: HttpResponse) -> HttpResponse {
         let Some(status) = self.replacement(error) else {
             return response;
         };
-        let mut replaced = HttpResponse::new(bridge_status(status));
+        let mut replaced = HttpResponse::build(bridge_status(status))
+            .content_type("text/plain; charset=utf-8")
+            .body(save_error_body(error));
         // The handler's `Vary` (with save rule 6's `Cookie`) still holds.
         for vary in response.headers().get_all(actix_web::http::header::VARY) {
             replaced
@@ -84,6 +89,11 @@ impl OnSaveError<HttpResponse> for SaveErrorPolicy {
         }
         replaced
     }
+}
+
+/// actix-web's `http` 0.2 status as an `http` 1 one (same number).
+fn bridge_http1_status(status: StatusCode) -> http::StatusCode {
+    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// An `http` 1 status as actix-web's `http` 0.2 one (same number).
@@ -157,14 +167,19 @@ impl Session {
 
 /// A 500 with a short body that quotes nothing (the error names session
 /// keys and Rust types, which are the server's business), so a handler
-/// returning `actix_web::Result` can use `?` on session calls.
+/// returning `actix_web::Result` can use `?` on session calls. With the
+/// `tracing` feature the error is logged (the key and the type, never the
+/// value).
 impl ResponseError for SessionError {
     fn status_code(&self) -> StatusCode {
         StatusCode::INTERNAL_SERVER_ERROR
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::InternalServerError().body("session error")
+        crate::log::session_error_response(self);
+        HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body("session error")
     }
 }
 
@@ -177,11 +192,9 @@ impl ResponseError for SaveError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let body = match self {
-            SaveError::TooLarge { .. } => "session too large",
-            _ => "session not saved",
-        };
-        HttpResponse::build(self.status_code()).body(body)
+        HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(save_error_body(self))
     }
 }
 
@@ -194,6 +207,13 @@ pub struct MissingSessionMiddleware;
 impl ResponseError for MissingSessionMiddleware {
     fn status_code(&self) -> StatusCode {
         StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        crate::log::missing_session_layer(self);
+        HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
     }
 }
 
@@ -444,6 +464,7 @@ where
     };
     let (http_request, handler_response) = response.into_parts();
     let mut replaced = policy.on_save_error(&error, handler_response.map_into_boxed_body());
+    crate::log::save_error_response(&error, bridge_http1_status(replaced.status()));
     // Save rule 5: a logout is not undone by the replacement response.
     keep_removal(config, &inner, replaced.headers_mut());
     drop(inner);

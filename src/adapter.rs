@@ -416,14 +416,20 @@ where
     }
 }
 
-/// An empty response with the policy's status, or the handler's own.
-impl<B: Default> OnSaveError<Response<B>> for SaveErrorPolicy {
+/// A response with the policy's status and a short text
+/// ([`SaveError`]'s: `session too large for a cookie`, `session not saved`),
+/// or the handler's own.
+impl<B: From<String>> OnSaveError<Response<B>> for SaveErrorPolicy {
     fn on_save_error(&self, error: &SaveError, response: Response<B>) -> Response<B> {
         let Some(status) = self.replacement(error) else {
             return response;
         };
-        let mut replaced = Response::new(B::default());
+        let mut replaced = Response::new(B::from(save_error_body(error).to_owned()));
         *replaced.status_mut() = status;
+        replaced.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         // The handler's `Vary` (with save rule 6's `Cookie`) still holds.
         for vary in response.headers().get_all(http::header::VARY) {
             replaced
@@ -487,6 +493,15 @@ impl<S, P> std::fmt::Debug for SessionService<S, P> {
             .field("revocations", &self.revocations.is_some())
             .field("cross_origin", &self.cross_origin)
             .finish_non_exhaustive()
+    }
+}
+
+/// The body of a response that stands for a session that could not be
+/// saved: short, and quoting nothing (the sizes are the server's business).
+pub(crate) fn save_error_body(error: &SaveError) -> &'static str {
+    match error {
+        SaveError::TooLarge { .. } => "session too large for a cookie",
+        _ => "session not saved",
     }
 }
 
