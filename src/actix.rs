@@ -56,7 +56,9 @@ use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use crate::adapter::{OnSaveError, SessionService, session_face};
+use crate::adapter::{
+    OnSaveError, SessionService, cross_origin_body, save_error_body, session_face,
+};
 use crate::config::SessionConfig;
 use crate::csrf::CrossOrigin;
 use crate::glue::{SaveError, SaveErrorPolicy, SaveFailed};
@@ -65,14 +67,20 @@ use crate::session::{Session as Inner, SessionError};
 use bridge::{check_cross_origin, keep_removal, load_session, save_session};
 
 mod bridge;
+mod csrf;
 
-/// An empty response with the policy's status, or the handler's own.
+pub use csrf::{CsrfMiddleware, CsrfMiddlewareService};
+
+/// A response with the policy's status and a short text (`session too
+/// large for a cookie`, `session not saved`), or the handler's own.
 impl OnSaveError<HttpResponse> for SaveErrorPolicy {
     fn on_save_error(&self, error: &SaveError, response: HttpResponse) -> HttpResponse {
         let Some(status) = self.replacement(error) else {
             return response;
         };
-        let mut replaced = HttpResponse::new(bridge_status(status));
+        let mut replaced = HttpResponse::build(bridge_status(status))
+            .content_type("text/plain; charset=utf-8")
+            .body(save_error_body(error));
         // The handler's `Vary` (with save rule 6's `Cookie`) still holds.
         for vary in response.headers().get_all(actix_web::http::header::VARY) {
             replaced
@@ -81,6 +89,11 @@ impl OnSaveError<HttpResponse> for SaveErrorPolicy {
         }
         replaced
     }
+}
+
+/// actix-web's `http` 0.2 status as an `http` 1 one (same number).
+fn bridge_http1_status(status: StatusCode) -> http::StatusCode {
+    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// An `http` 1 status as actix-web's `http` 0.2 one (same number).
@@ -185,14 +198,19 @@ impl Session {
 
 /// A 500 with a short body that quotes nothing (the error names session
 /// keys and Rust types, which are the server's business), so a handler
-/// returning `actix_web::Result` can use `?` on session calls.
+/// returning `actix_web::Result` can use `?` on session calls. With the
+/// `tracing` feature the error is logged (the key and the type, never the
+/// value).
 impl ResponseError for SessionError {
     fn status_code(&self) -> StatusCode {
         StatusCode::INTERNAL_SERVER_ERROR
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::InternalServerError().body("session error")
+        crate::log::session_error_response(self);
+        HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body("session error")
     }
 }
 
@@ -205,11 +223,9 @@ impl ResponseError for SaveError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let body = match self {
-            SaveError::TooLarge { .. } => "session too large",
-            _ => "session not saved",
-        };
-        HttpResponse::build(self.status_code()).body(body)
+        HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(save_error_body(self))
     }
 }
 
@@ -222,6 +238,13 @@ pub struct MissingSessionMiddleware;
 impl ResponseError for MissingSessionMiddleware {
     fn status_code(&self) -> StatusCode {
         StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        crate::log::missing_session_layer(self);
+        HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
     }
 }
 
@@ -254,6 +277,18 @@ impl FromRequest for Session {
 /// handlers' and extractors' errors are already responses by then) stays an
 /// error, but the session is saved into the response it stands for: a logout
 /// followed by a failure still removes the cookie.
+///
+/// **Secure by default.** Before the session is loaded, every unsafe request
+/// (`POST`, `PUT`, `PATCH`, `DELETE`, ...) goes through the cross-origin
+/// check ([`CrossOrigin::default()`], Go's `CrossOriginProtection`, see
+/// [`csrf`](crate::csrf)), as under the tower `SessionLayer`: one a browser
+/// sent from another site (or another origin of this one) gets
+/// `403 Forbidden` with a one-line reason, the handler is not called, and
+/// the session and its cookie are left as they were. A login form posted
+/// from another site (login CSRF) is thus refused with no configuration.
+/// Pass a configured check with [`cross_origin`](SessionMiddleware::cross_origin),
+/// or turn it off with
+/// [`allow_cross_origin_requests_unsafe`](SessionMiddleware::allow_cross_origin_requests_unsafe).
 #[derive(Debug, Clone)]
 pub struct SessionMiddleware<P = SaveErrorPolicy> {
     config: SessionConfig,
@@ -263,7 +298,8 @@ pub struct SessionMiddleware<P = SaveErrorPolicy> {
 }
 
 impl SessionMiddleware {
-    /// A middleware for `config`, answering `413 Payload Too Large` when a
+    /// A middleware for `config` that refuses cross-origin unsafe requests
+    /// with `403` (see above), and answers `413 Payload Too Large` when a
     /// session does not fit in one cookie and `500` when it cannot be sealed.
     ///
     /// ```
@@ -296,7 +332,7 @@ impl SessionMiddleware {
             config,
             policy: SaveErrorPolicy::default(),
             revocations: None,
-            cross_origin: None,
+            cross_origin: Some(CrossOrigin::default()),
         }
     }
 }
@@ -338,13 +374,12 @@ impl<P> SessionMiddleware<P> {
         }
     }
 
-    /// Refuses cross-origin requests with unsafe methods before the session
-    /// is loaded, with the check the tower `CsrfLayer` always applies (Go's
-    /// `CrossOriginProtection`, see [`csrf`](crate::csrf)): `403 Forbidden`
-    /// with a one-line reason, the handler not called, the session and its
-    /// cookie untouched. Verify the session-bound token in the handler with
-    /// [`csrf::verify`](crate::csrf::verify) (read through
-    /// [`Session::with`]).
+    /// Replaces the default cross-origin check (on since 0.1: see the
+    /// type's documentation) with `check`: trusted origins (an SSO provider
+    /// posting back), exempt paths (signed webhooks), or the site's own
+    /// origin behind a proxy that rewrites `Host`. Passing
+    /// `CrossOrigin::default()` is what [`new`](SessionMiddleware::new)
+    /// already does.
     ///
     /// ```
     /// # #[cfg(feature = "actix-web")] {
@@ -353,12 +388,38 @@ impl<P> SessionMiddleware<P> {
     /// use sealed_session::{Key, Keyring, SessionConfig};
     ///
     /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
-    /// let middleware = SessionMiddleware::new(config).cross_origin(CrossOrigin::default());
+    /// let check = CrossOrigin::builder()
+    ///     .trusted_origin("https://sso.example.com")
+    ///     .build()
+    ///     .unwrap();
+    /// let middleware = SessionMiddleware::new(config).cross_origin(check);
     /// # let _ = middleware; }
     /// ```
     #[must_use]
     pub fn cross_origin(mut self, check: CrossOrigin) -> Self {
         self.cross_origin = Some(check);
+        self
+    }
+
+    /// Turns the cross-origin check off: any site can then make a
+    /// visitor's browser send an unsafe request that carries the session
+    /// cookie (within what `SameSite` lets through), and log them in to the
+    /// attacker's account. Only for an app that applies an equivalent check
+    /// itself or serves no browsers.
+    ///
+    /// ```
+    /// # #[cfg(feature = "actix-web")] {
+    /// use sealed_session::actix::SessionMiddleware;
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    ///
+    /// // An API for non-browser clients only.
+    /// let middleware = SessionMiddleware::new(config).allow_cross_origin_requests_unsafe();
+    /// # let _ = middleware; }
+    /// ```
+    #[must_use]
+    pub fn allow_cross_origin_requests_unsafe(mut self) -> Self {
+        self.cross_origin = None;
         self
     }
 
@@ -459,14 +520,13 @@ where
     forward_ready!(inner);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        if let Some(check) = &self.cross_origin {
-            if let Err(refused) = check_cross_origin(check, &request) {
-                log_cross_origin_refused(&refused);
-                let response = HttpResponse::Forbidden().body(refused.to_string());
-                return Box::pin(ready(Ok(request
-                    .into_response(response)
-                    .map_into_right_body())));
-            }
+        if let Some(refused) = check_cross_origin(self.cross_origin.as_ref(), &request) {
+            let response = HttpResponse::Forbidden()
+                .content_type("text/plain; charset=utf-8")
+                .body(cross_origin_body(refused));
+            return Box::pin(ready(Ok(request
+                .into_response(response)
+                .map_into_right_body())));
         }
         let mut loaded = load_session(&self.config, request.headers());
         let service = Rc::clone(&self.inner);
@@ -525,20 +585,12 @@ where
     };
     let (http_request, handler_response) = response.into_parts();
     let mut replaced = policy.on_save_error(&error, handler_response.map_into_boxed_body());
+    crate::log::save_error_response(&error, bridge_http1_status(replaced.status()));
     // Save rule 5: a logout is not undone by the replacement response.
     keep_removal(config, &inner, replaced.headers_mut());
     drop(inner);
     replaced.extensions_mut().insert(SaveFailed(error));
     Ok(ServiceResponse::new(http_request, replaced).map_into_right_body())
-}
-
-/// The middleware refused a cross-origin request (the tower `CsrfLayer`
-/// logs its own refusals, on the same target).
-fn log_cross_origin_refused(reason: &dyn std::fmt::Display) {
-    #[cfg(feature = "tracing")]
-    tracing::warn!(target: "sealed_session::csrf", %reason, "request refused");
-    #[cfg(not(feature = "tracing"))]
-    let _ = reason;
 }
 
 /// An inner service failed with `error` instead of answering: the session is

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use http::Response;
 
 use crate::config::SessionConfig;
-use crate::csrf::CrossOrigin;
+use crate::csrf::{CrossOrigin, CrossOriginError, CsrfRejection, TokenError};
 use crate::glue::{SaveError, SaveErrorPolicy};
 use crate::revocation::Revocations;
 
@@ -414,7 +414,8 @@ pub trait OnSaveError<R> {
     /// let page = Response::new(String::from("page"));
     /// let answer = SaveErrorPolicy::ErrorStatus.on_save_error(&too_large, page);
     /// assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    /// assert_eq!(answer.body(), ""); // empty: the client is told nothing was stored
+    /// // A short text that says what happened, never a value.
+    /// assert_eq!(answer.body(), "session too large for a cookie");
     ///
     /// let keep = |_: &SaveError, response: Response<String>| response;
     /// assert_eq!(keep.on_save_error(&too_large, Response::new("page".into())).body(), "page");
@@ -432,14 +433,20 @@ where
     }
 }
 
-/// An empty response with the policy's status, or the handler's own.
-impl<B: Default> OnSaveError<Response<B>> for SaveErrorPolicy {
+/// A response with the policy's status and a short text
+/// ([`SaveError`]'s: `session too large for a cookie`, `session not saved`),
+/// or the handler's own.
+impl<B: From<String>> OnSaveError<Response<B>> for SaveErrorPolicy {
     fn on_save_error(&self, error: &SaveError, response: Response<B>) -> Response<B> {
         let Some(status) = self.replacement(error) else {
             return response;
         };
-        let mut replaced = Response::new(B::default());
+        let mut replaced = Response::new(B::from(save_error_body(error).to_owned()));
         *replaced.status_mut() = status;
+        replaced.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         // The handler's `Vary` (with save rule 6's `Cookie`) still holds.
         for vary in response.headers().get_all(http::header::VARY) {
             replaced
@@ -478,8 +485,9 @@ pub struct SessionService<S, P = SaveErrorPolicy> {
     // Shared, not cloned per request: a policy closure may be large.
     pub(crate) policy: Arc<P>,
     pub(crate) revocations: Option<Revocations>,
-    /// Set by the actix-web middleware only: the tower stack applies the
-    /// check in its own `CsrfLayer`.
+    /// The cross-origin check applied to unsafe methods before the session
+    /// is loaded: `CrossOrigin::default()` unless the app passed its own or
+    /// opted out (`None`).
     pub(crate) cross_origin: Option<CrossOrigin>,
 }
 
@@ -503,4 +511,171 @@ impl<S, P> std::fmt::Debug for SessionService<S, P> {
             .field("cross_origin", &self.cross_origin)
             .finish_non_exhaustive()
     }
+}
+
+/// The body of a response that stands for a session that could not be
+/// saved: short, and quoting nothing (the sizes are the server's business).
+pub(crate) fn save_error_body(error: &SaveError) -> &'static str {
+    match error {
+        SaveError::TooLarge { .. } => "session too large for a cookie",
+        _ => "session not saved",
+    }
+}
+
+/// The cross-origin check both adapters apply before the session is loaded
+/// (secure by default, DESIGN.md §8): the reason a request is refused, if
+/// it is, already logged. One place, so the two adapters cannot judge a
+/// request differently.
+pub(crate) fn cross_origin_refusal<B>(
+    check: Option<&CrossOrigin>,
+    request: &http::Request<B>,
+) -> Option<CrossOriginError> {
+    let refused = check?.check(request).err()?;
+    crate::log::cross_origin_refused(&refused, request.method(), request.uri().path());
+    Some(refused)
+}
+
+/// The body of a refused cross-origin request: the reason, which names the
+/// check that failed and quotes no header value (as a token layer's).
+pub(crate) fn cross_origin_body(refused: CrossOriginError) -> String {
+    rejection_body(&CsrfRejection::CrossOrigin(refused))
+}
+
+/// The configuration and the decision of the two token layers (the tower
+/// `CsrfLayer` and the actix-web `CsrfMiddleware`), over `http` 1 types so
+/// that both judge a request alike: each adapter only reads the body and
+/// builds the response. The steps, in order: [`start`](Self::start) (no
+/// body needed), the adapter's body read (a form, up to `body_limit`),
+/// [`finish`](Self::finish) (the token against the session).
+#[derive(Debug, Clone)]
+pub(crate) struct TokenCheck {
+    pub(crate) cross_origin: CrossOrigin,
+    pub(crate) token: bool,
+    pub(crate) form_field: String,
+    pub(crate) body_limit: usize,
+}
+
+/// What a token layer does after [`TokenCheck::start`].
+#[derive(Debug)]
+pub(crate) enum TokenStep {
+    /// Hand the request on untouched.
+    Pass,
+    /// Verify a token against the session: the header's (already read)
+    /// and, when `read_form`, the form body's.
+    Verify {
+        from_header: Option<String>,
+        read_form: bool,
+    },
+}
+
+impl TokenCheck {
+    pub(crate) fn new(cross_origin: CrossOrigin) -> Self {
+        Self {
+            cross_origin,
+            token: false,
+            form_field: crate::csrf::CSRF_FORM_FIELD.to_owned(),
+            body_limit: crate::csrf::CSRF_BODY_LIMIT,
+        }
+    }
+
+    /// Everything that needs no body: the cross-origin check, whether a
+    /// token is needed, the header's token, and a declared body length over
+    /// the limit.
+    pub(crate) fn start<B>(&self, request: &http::Request<B>) -> Result<TokenStep, CsrfRejection> {
+        if crate::csrf::is_safe(request.method()) {
+            return Ok(TokenStep::Pass);
+        }
+        self.cross_origin.check(request)?;
+        if !self.token || self.cross_origin.is_exempt_path(request.uri().path()) {
+            return Ok(TokenStep::Pass);
+        }
+        let mut headers = request.headers().get_all(crate::csrf::CSRF_HEADER).iter();
+        let from_header = match (headers.next(), headers.next()) {
+            (None, _) => None,
+            (Some(value), None) => Some(header_token(value)?),
+            (Some(_), Some(_)) => return Err(CsrfRejection::DuplicateToken),
+        };
+        let read_form = is_form(request.headers());
+        if read_form {
+            let declared = request
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let limit = self.body_limit;
+            if declared.is_some_and(|len| len > u64::try_from(limit).unwrap_or(u64::MAX)) {
+                return Err(CsrfRejection::BodyTooLarge { limit });
+            }
+        }
+        Ok(TokenStep::Verify {
+            from_header,
+            read_form,
+        })
+    }
+
+    /// The submitted token (the header's, or the form's when `form` is the
+    /// body that [`start`](Self::start) asked for) against the session.
+    pub(crate) fn finish(
+        &self,
+        session: &crate::session::Session,
+        from_header: Option<String>,
+        form: Option<&[u8]>,
+    ) -> Result<(), CsrfRejection> {
+        let from_form = match form {
+            Some(body) => form_token(body, &self.form_field)?,
+            None => None,
+        };
+        let submitted = match (from_header, from_form) {
+            (Some(_), Some(_)) => return Err(CsrfRejection::TokenInHeaderAndForm),
+            (Some(token), None) | (None, Some(token)) => token,
+            (None, None) => return Err(TokenError::Missing.into()),
+        };
+        crate::csrf::verify(session, &submitted)?;
+        Ok(())
+    }
+}
+
+/// The header's token; a value that is not visible ASCII cannot be one.
+fn header_token(value: &http::HeaderValue) -> Result<String, CsrfRejection> {
+    value
+        .to_str()
+        .map(str::to_owned)
+        .map_err(|_| TokenError::Malformed.into())
+}
+
+/// Whether the body is `application/x-www-form-urlencoded` (parameters
+/// such as `charset` allowed).
+fn is_form(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// The form field `name`, if present once.
+fn form_token(body: &[u8], name: &str) -> Result<Option<String>, CsrfRejection> {
+    if std::str::from_utf8(body).is_err() {
+        return Err(CsrfRejection::FormNotUtf8);
+    }
+    let mut found = None;
+    for (field, value) in form_urlencoded::parse(body) {
+        if field == name {
+            if found.is_some() {
+                return Err(CsrfRejection::DuplicateToken);
+            }
+            found = Some(value.into_owned());
+        }
+    }
+    Ok(found)
+}
+
+/// The body of a token layer's refusal: the reason on one line, which
+/// quotes no token and no header value.
+pub(crate) fn rejection_body(rejection: &CsrfRejection) -> String {
+    format!("{rejection}\n")
 }

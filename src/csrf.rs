@@ -1,7 +1,11 @@
 //! Cross-site request forgery (CSRF) protection in two layers, over the
 //! `http` crate's types only: a cross-origin check that needs no token, and
 //! a session-bound token for old browsers and defence in depth. The tower
-//! layer `tower::CsrfLayer` (feature `tower`) applies both.
+//! `SessionLayer` and the actix-web `SessionMiddleware` apply the
+//! cross-origin check by default; the tower layer `tower::CsrfLayer`
+//! (feature `tower`) and the actix-web middleware `actix::CsrfMiddleware`
+//! (feature `actix-web`) apply both, with the same defaults and the same
+//! answers ([`CsrfRejection`]).
 //!
 //! # The cross-origin check
 //!
@@ -646,6 +650,110 @@ pub enum TokenError {
     /// before [`renew`]).
     #[error("CSRF token does not match the session")]
     Mismatch,
+}
+
+// ---------------------------------------------------------------------------
+// What the token layers answer (`tower::CsrfLayer`, `actix::CsrfMiddleware`)
+// ---------------------------------------------------------------------------
+
+/// The request header the token layers (`tower::CsrfLayer`,
+/// `actix::CsrfMiddleware`) read a token from: `X-CSRF-Token`.
+///
+/// ```
+/// assert_eq!(sealed_session::csrf::CSRF_HEADER, "x-csrf-token");
+/// ```
+pub const CSRF_HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
+
+/// The form field the token layers read a token from unless configured
+/// otherwise (their `form_field`).
+pub const CSRF_FORM_FIELD: &str = "csrf_token";
+
+/// How much of a form body the token layers buffer unless configured
+/// otherwise (their `body_limit`): 1 MiB.
+pub const CSRF_BODY_LIMIT: usize = 1 << 20;
+
+/// Why a token layer (`tower::CsrfLayer`, `actix::CsrfMiddleware`) refused
+/// a request; the tower `SessionLayer` and the actix-web `SessionMiddleware`
+/// answer a refused cross-origin request with
+/// [`CrossOrigin`](CsrfRejection::CrossOrigin). The response carries its
+/// [`status`](CsrfRejection::status) and message as text, and the rejection
+/// itself in its extensions (for logging or metrics layers outside). No
+/// variant quotes a token or a header value.
+///
+/// ```
+/// use sealed_session::csrf::{CsrfRejection, TokenError};
+///
+/// let rejection = CsrfRejection::from(TokenError::Mismatch);
+/// assert_eq!(rejection.status(), 403);
+/// assert_eq!(rejection.to_string(), "CSRF token does not match the session");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CsrfRejection {
+    /// The cross-origin check failed (403).
+    #[error(transparent)]
+    CrossOrigin(#[from] CrossOriginError),
+    /// The token is missing or does not verify (403).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// A form body over the layer's limit (413).
+    #[error("request body over the {limit}-byte limit")]
+    BodyTooLarge {
+        /// The configured limit, in bytes.
+        limit: usize,
+    },
+    /// A form body that is not UTF-8 (400).
+    #[error("form body is not UTF-8")]
+    FormNotUtf8,
+    /// The body could not be read (the client went away, or the body
+    /// failed) (400).
+    #[error("request body could not be read")]
+    BodyUnreadable,
+    /// A token in both the header and the form: an ambiguous request,
+    /// refused rather than guessed at (400).
+    #[error("CSRF token in both the header and the form")]
+    TokenInHeaderAndForm,
+    /// The header or the form field given more than once (400).
+    #[error("more than one CSRF token")]
+    DuplicateToken,
+    /// The tower `CsrfLayer` checks tokens but no `SessionLayer` runs
+    /// before it (the layers are in the wrong order, or the session layer
+    /// is missing): a server misconfiguration, a 500 on every request, safe
+    /// methods included, so it shows on the first page.
+    #[error(
+        "CsrfLayer must be inside SessionLayer: with axum's Router, add \
+         .layer(CsrfLayer) before .layer(SessionLayer); with tower's ServiceBuilder, \
+         .layer(SessionLayer) before .layer(CsrfLayer)"
+    )]
+    MissingSessionLayer,
+    /// The actix-web `CsrfMiddleware` checks tokens but no
+    /// `SessionMiddleware` runs before it: a server misconfiguration, a 500
+    /// on every request, as [`MissingSessionLayer`](Self::MissingSessionLayer).
+    #[error(
+        "CsrfMiddleware must be inside SessionMiddleware: call .wrap(CsrfMiddleware) \
+         before .wrap(SessionMiddleware)"
+    )]
+    MissingSessionMiddleware,
+}
+
+impl CsrfRejection {
+    /// The response status: 403 for a failed check, 413 for a body over the
+    /// limit, 400 for a malformed request, 500 for a misconfiguration.
+    #[must_use]
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            CsrfRejection::CrossOrigin(_) | CsrfRejection::Token(_) => StatusCode::FORBIDDEN,
+            CsrfRejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            CsrfRejection::FormNotUtf8
+            | CsrfRejection::BodyUnreadable
+            | CsrfRejection::TokenInHeaderAndForm
+            | CsrfRejection::DuplicateToken => StatusCode::BAD_REQUEST,
+            CsrfRejection::MissingSessionLayer | CsrfRejection::MissingSessionMiddleware => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
 }
 
 /// A token could not be issued.

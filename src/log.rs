@@ -9,10 +9,13 @@
 //! | a session cookie opened with a fallback key (rotation progress) | `info` | `sealed_session::rotation` |
 //! | a session too large for one cookie, with its size and the limit | `error` | `sealed_session::save` |
 //! | sealing failed (the OS random source) | `error` | `sealed_session::save` |
-//! | a [`SessionError`](crate::SessionError) turned into a response (feature `axum`, logged in `tower/axum.rs`) | `error` | `sealed_session::session` |
+//! | a [`SessionError`](crate::SessionError) turned into a response (features `axum`, `actix-web`) | `error` | `sealed_session::session` |
+//! | a handler asking for the session on a route no session layer wraps (a 500) | `error` | `sealed_session::session` |
+//! | an adapter answering with a 4xx/5xx because the session could not be saved, with the status | `warn` (4xx), `error` (5xx) | `sealed_session::save` |
 //! | a valid cookie whose session was revoked (a copy used after logout?) | `warn` | `sealed_session::security` |
 //! | the revocation store failed, with the policy applied | `error` | `sealed_session::revocation` |
-//! | a cross-origin request refused by the actix-web middleware (logged in `actix.rs`) | `warn` | `sealed_session::csrf` |
+//! | a cross-origin request refused by the tower `SessionLayer` or the actix-web `SessionMiddleware`, with the reason, method and path | `warn` | `sealed_session::csrf` |
+//! | a request refused by the tower `CsrfLayer` or the actix-web `CsrfMiddleware`, with the reason, method and path (`error` for a layer-order mistake, a 500) | `warn` | `sealed_session::csrf` |
 //!
 //! Fields are the cookie's name, reasons, sizes and public key ids: never a
 //! cookie value, a key or a session value (tests in `tests/api/logs.rs`
@@ -33,6 +36,76 @@ const ROTATION: &str = "sealed_session::rotation";
 const SAVE: &str = "sealed_session::save";
 #[cfg(feature = "tracing")]
 const REVOCATION: &str = "sealed_session::revocation";
+#[cfg(all(feature = "tracing", any(feature = "tower", feature = "actix-web")))]
+const CSRF: &str = "sealed_session::csrf";
+
+/// An adapter refused an unsafe request from another origin (403). The
+/// path is the server's own route; no header value is quoted.
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+pub(crate) fn cross_origin_refused(
+    reason: &crate::csrf::CrossOriginError,
+    method: &http::Method,
+    path: &str,
+) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: CSRF, %reason, %method, path, "cross-origin request refused");
+}
+
+/// An adapter answered a request whose session could not be saved with
+/// `status` (a save-error policy's replacement, or the handler's own
+/// response): `error` for a 5xx, `warn` for a 4xx, nothing below (the
+/// save's own event, [`too_large`] or [`seal_failed`], says why).
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+pub(crate) fn save_error_response(error: &dyn std::fmt::Display, status: http::StatusCode) {
+    #[cfg(feature = "tracing")]
+    if status.is_server_error() {
+        tracing::error!(target: SAVE, %error, status = status.as_u16(), "session not saved: error response");
+    } else if status.is_client_error() {
+        tracing::warn!(target: SAVE, %error, status = status.as_u16(), "session not saved: error response");
+    }
+}
+
+/// A [`SessionError`](crate::SessionError) turned into a 500 (axum's
+/// `IntoResponse`, actix-web's `ResponseError`). The message names the key
+/// and the Rust type, never the value.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) fn session_error_response(error: &crate::session::SessionError) {
+    #[cfg(feature = "tracing")]
+    {
+        let cause = std::error::Error::source(error).map(ToString::to_string);
+        tracing::error!(
+            target: "sealed_session::session",
+            %error,
+            cause = cause.as_deref(),
+            "session value error"
+        );
+    }
+}
+
+/// A handler asked for the session but no session layer wraps its route
+/// (a 500): `reason` says which layer to add.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) fn missing_session_layer(reason: &dyn std::fmt::Display) {
+    #[cfg(feature = "tracing")]
+    tracing::error!(target: "sealed_session::session", %reason, "no session layer");
+}
+
+/// A token layer (the tower `CsrfLayer`, the actix-web `CsrfMiddleware`)
+/// refused a request: a misconfiguration (500) is an error, the rest are
+/// warnings. The reason quotes no token and no header value.
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+pub(crate) fn csrf_refused(
+    rejection: &crate::csrf::CsrfRejection,
+    method: &http::Method,
+    path: &str,
+) {
+    #[cfg(feature = "tracing")]
+    if rejection.status().is_server_error() {
+        tracing::error!(target: CSRF, reason = %rejection, %method, path, "request refused");
+    } else {
+        tracing::warn!(target: CSRF, reason = %rejection, %method, path, "request refused");
+    }
+}
 
 /// A valid session cookie whose session a revocation store knows as
 /// revoked. The id names the session; it is not a credential.

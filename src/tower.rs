@@ -24,8 +24,11 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::adapter::{OnSaveError, SessionService, session_face};
+use crate::adapter::{
+    OnSaveError, SessionService, cross_origin_body, cross_origin_refusal, session_face,
+};
 use crate::config::SessionConfig;
+use crate::csrf::CrossOrigin;
 use crate::glue::{SaveErrorPolicy, SaveFailed, load, removal_after_failed_save, save};
 use crate::revocation::Revocations;
 use crate::session::Session;
@@ -36,9 +39,7 @@ mod csrf;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use axum::MissingSessionLayer;
-pub use csrf::{
-    CSRF_BODY_LIMIT, CSRF_FORM_FIELD, CSRF_HEADER, CsrfLayer, CsrfRejection, CsrfService,
-};
+pub use csrf::{CsrfLayer, CsrfService};
 
 /// A cheap, cloneable handle to the request's [`Session`], shared between
 /// the layer and the handler. Its methods are the actix-web
@@ -142,7 +143,21 @@ impl SessionHandle {
     }
 }
 
-/// Loads the session for each request and saves it into the response.
+/// Loads the session for each request and saves it into the response,
+/// after refusing cross-origin requests with unsafe methods.
+///
+/// **Secure by default.** Before the session is loaded, every unsafe request
+/// (`POST`, `PUT`, `PATCH`, `DELETE`, ...) goes through the cross-origin
+/// check ([`CrossOrigin::default()`], Go's `CrossOriginProtection`, see
+/// [`csrf`](crate::csrf)): one a browser sent from another site (or another
+/// origin of this one) gets `403 Forbidden` with a one-line reason, the
+/// inner service is not called, and the session and its cookie are left as
+/// they were. A login form posted from another site (login CSRF) is thus
+/// refused with no configuration. Pass a configured check (trusted origins,
+/// exempt paths) with [`cross_origin`](SessionLayer::cross_origin), or turn
+/// it off with
+/// [`allow_cross_origin_requests_unsafe`](SessionLayer::allow_cross_origin_requests_unsafe).
+/// The session-bound token check is the [`CsrfLayer`]'s.
 ///
 /// `P` is what happens when a session cannot be saved: a
 /// [`SaveErrorPolicy`] (by default [`SaveErrorPolicy::ErrorStatus`], a 413
@@ -178,10 +193,12 @@ pub struct SessionLayer<P = SaveErrorPolicy> {
     config: SessionConfig,
     policy: P,
     revocations: Option<Revocations>,
+    cross_origin: Option<CrossOrigin>,
 }
 
 impl SessionLayer {
-    /// A layer for `config`, answering `413 Payload Too Large` when a
+    /// A layer for `config` that refuses cross-origin unsafe requests with
+    /// `403` (see above), and answers `413 Payload Too Large` when a
     /// session does not fit in one cookie and `500` when it cannot be sealed.
     ///
     /// ```
@@ -210,6 +227,7 @@ impl SessionLayer {
             config,
             policy: SaveErrorPolicy::default(),
             revocations: None,
+            cross_origin: Some(CrossOrigin::default()),
         }
     }
 }
@@ -247,7 +265,57 @@ impl<P> SessionLayer<P> {
             config: self.config,
             policy,
             revocations: self.revocations,
+            cross_origin: self.cross_origin,
         }
+    }
+
+    /// Replaces the default cross-origin check with `check`: trusted
+    /// origins (an SSO provider posting back), exempt paths (signed
+    /// webhooks), or the site's own origin behind a proxy that rewrites
+    /// `Host`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use sealed_session::csrf::CrossOrigin;
+    /// use sealed_session::tower::SessionLayer;
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    ///
+    /// let check = CrossOrigin::builder()
+    ///     .trusted_origin("https://sso.example.com")
+    ///     .exempt_path("/webhooks/")
+    ///     .build()
+    ///     .unwrap();
+    /// let layer = SessionLayer::new(config).cross_origin(check);
+    /// # let _ = layer; }
+    /// ```
+    #[must_use]
+    pub fn cross_origin(mut self, check: CrossOrigin) -> Self {
+        self.cross_origin = Some(check);
+        self
+    }
+
+    /// Turns the cross-origin check off: any site can then make a
+    /// visitor's browser send an unsafe request that carries the session
+    /// cookie (within what `SameSite` lets through), and log them in to the
+    /// attacker's account. Only for an app that applies an equivalent check
+    /// itself (a [`CsrfLayer`] inside this layer, a proxy) or serves no
+    /// browsers.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tower")] {
+    /// use sealed_session::tower::SessionLayer;
+    /// # use sealed_session::{Key, Keyring, SessionConfig};
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
+    ///
+    /// // An API for non-browser clients only.
+    /// let layer = SessionLayer::new(config).allow_cross_origin_requests_unsafe();
+    /// # let _ = layer; }
+    /// ```
+    #[must_use]
+    pub fn allow_cross_origin_requests_unsafe(mut self) -> Self {
+        self.cross_origin = None;
+        self
     }
 
     /// Checks every loaded session against a revocation store before the
@@ -313,7 +381,7 @@ impl<S, P: Clone> Layer<S> for SessionLayer<P> {
             config: self.config.clone(),
             policy: Arc::new(self.policy.clone()),
             revocations: self.revocations.clone(),
-            cross_origin: None,
+            cross_origin: self.cross_origin.clone(),
         }
     }
 }
@@ -326,7 +394,7 @@ where
     S::Future: Send + 'static,
     P: OnSaveError<Response<ResBody>> + Send + Sync + 'static,
     ReqBody: Send + 'static,
-    ResBody: Send + 'static,
+    ResBody: From<String> + Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -337,6 +405,12 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if let Some(refused) = cross_origin_refusal(self.cross_origin.as_ref(), &request) {
+            let response = forbidden(refused);
+            // An async block, not `ready`: the inner error type need not be
+            // `Send`, and no value of it is ever held.
+            return Box::pin(async move { Ok(response) });
+        }
         let mut session = load(&self.config, &request);
         let config = self.config.clone();
         let policy = Arc::clone(&self.policy);
@@ -371,6 +445,21 @@ where
     }
 }
 
+/// A `403` for a refused cross-origin request, with the same rejection in
+/// its extensions as the [`CsrfLayer`] gives (for logging layers outside).
+fn forbidden<B: From<String>>(refused: crate::csrf::CrossOriginError) -> Response<B> {
+    let mut response = Response::new(B::from(cross_origin_body(refused)));
+    *response.status_mut() = http::StatusCode::FORBIDDEN;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+        .extensions_mut()
+        .insert(crate::csrf::CsrfRejection::CrossOrigin(refused));
+    response
+}
+
 /// Saves the handler's session into its response, or applies the policy.
 fn finish<B, P: OnSaveError<Response<B>> + ?Sized>(
     config: &SessionConfig,
@@ -381,6 +470,7 @@ fn finish<B, P: OnSaveError<Response<B>> + ?Sized>(
     let session = handle.lock();
     if let Err(error) = save(config, &session, &mut response) {
         response = policy.on_save_error(&error, response);
+        crate::log::save_error_response(&error, response.status());
         // Save rule 5: a logout is not undone by the replacement response.
         if let Some(removal) = removal_after_failed_save(config, &session, response.headers()) {
             response

@@ -11,6 +11,7 @@ use actix_web::http::header::{self as actix_header, HeaderMap as ActixHeaders};
 use http::header::{CACHE_CONTROL, COOKIE, HeaderName, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
+use crate::adapter::cross_origin_refusal;
 use crate::config::SessionConfig;
 use crate::csrf::{CrossOrigin, CrossOriginError};
 use crate::glue::{SaveError, load, removal_after_failed_save, save};
@@ -89,14 +90,38 @@ fn cache_control(headers: &HeaderMap) -> Vec<HeaderValue> {
     headers.get_all(CACHE_CONTROL).iter().cloned().collect()
 }
 
-/// The cross-origin check on an actix request: the method, the URI and the
-/// headers it reads (`Sec-Fetch-Site`, `Origin`, `Host`) cross by their
-/// bytes. A method or URI `http` 1 would not take is judged as an unsafe
-/// request to `/`, so it is never waved through by a parse failure.
+/// The adapters' shared cross-origin check ([`cross_origin_refusal`]) on
+/// an actix request, through its [`http1_view`].
 pub(crate) fn check_cross_origin(
-    check: &CrossOrigin,
+    check: Option<&CrossOrigin>,
     request: &actix_web::dev::ServiceRequest,
-) -> Result<(), CrossOriginError> {
+) -> Option<CrossOriginError> {
+    check?;
+    cross_origin_refusal(check, &http1_view(request, CROSS_ORIGIN_HEADERS))
+}
+
+/// What the cross-origin check reads.
+pub(crate) const CROSS_ORIGIN_HEADERS: &[&str] = &["sec-fetch-site", "origin", "host"];
+
+/// What a token check reads: the cross-origin check's headers, the token
+/// header and the body's type and length.
+pub(crate) const TOKEN_CHECK_HEADERS: &[&str] = &[
+    "sec-fetch-site",
+    "origin",
+    "host",
+    "x-csrf-token",
+    "content-type",
+    "content-length",
+];
+
+/// An `http` 1 view of an actix request for the shared checks: the method,
+/// the URI and the headers `names` cross by their bytes. A method or URI
+/// `http` 1 would not take is read as a `POST` to `/`, an unsafe request,
+/// so it is never waved through by a parse failure.
+pub(crate) fn http1_view(
+    request: &actix_web::dev::ServiceRequest,
+    names: &[&str],
+) -> http::Request<()> {
     let method = http::Method::from_bytes(request.method().as_str().as_bytes())
         .unwrap_or(http::Method::POST);
     let uri = request
@@ -105,11 +130,11 @@ pub(crate) fn check_cross_origin(
         .parse::<http::Uri>()
         .unwrap_or_else(|_| http::Uri::from_static("/"));
     let mut headers = HeaderMap::new();
-    for name in ["sec-fetch-site", "origin", "host"] {
+    for name in names {
         let Ok(to) = HeaderName::from_bytes(name.as_bytes()) else {
             continue;
         };
-        for value in request.headers().get_all(name) {
+        for value in request.headers().get_all(*name) {
             if let Some(value) = to_http1(value) {
                 headers.append(to.clone(), value);
             }
@@ -119,7 +144,7 @@ pub(crate) fn check_cross_origin(
     *parts.method_mut() = method;
     *parts.uri_mut() = uri;
     *parts.headers_mut() = headers;
-    check.check(&parts)
+    parts
 }
 
 /// After a save-error policy replaced an actix response: a flushed

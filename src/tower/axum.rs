@@ -5,7 +5,7 @@
 //! | error | status | body |
 //! |---|---|---|
 //! | [`SessionError`] | 500 | `session error` |
-//! | [`SaveError::TooLarge`] | 413 | `session too large` |
+//! | [`SaveError::TooLarge`] | 413 | `session too large for a cookie` |
 //! | [`SaveError::Seal`] | 500 | `session not saved` |
 //!
 //! The body never quotes the error: it names session keys and Rust types,
@@ -40,6 +40,7 @@ pub struct MissingSessionLayer;
 
 impl IntoResponse for MissingSessionLayer {
     fn into_response(self) -> Response {
+        crate::log::missing_session_layer(&self);
         (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
     }
 }
@@ -84,7 +85,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        log_session_error(&self);
+        crate::log::session_error_response(&self);
         (StatusCode::INTERNAL_SERVER_ERROR, "session error").into_response()
     }
 }
@@ -111,31 +112,6 @@ impl IntoResponse for SessionError {
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl IntoResponse for SaveError {
     fn into_response(self) -> Response {
-        match self {
-            SaveError::TooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "session too large").into_response()
-            }
-            SaveError::Seal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "session not saved").into_response()
-            }
-        }
+        (self.status(), crate::adapter::save_error_body(&self)).into_response()
     }
-}
-
-/// A session value could not be stored or read and the app answered with a
-/// 500 (`SessionError`'s `IntoResponse`). The message names the key and the
-/// Rust type, never the value.
-fn log_session_error(error: &SessionError) {
-    #[cfg(feature = "tracing")]
-    {
-        let cause = std::error::Error::source(error).map(ToString::to_string);
-        tracing::error!(
-            target: "sealed_session::session",
-            %error,
-            cause = cause.as_deref(),
-            "session value error"
-        );
-    }
-    #[cfg(not(feature = "tracing"))]
-    let _ = error;
 }

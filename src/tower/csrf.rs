@@ -6,198 +6,21 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::SessionHandle;
-use crate::csrf::{self, CrossOrigin, CrossOriginError, TokenError};
-
-/// The request header [`CsrfLayer`] reads a token from: `X-CSRF-Token`.
-///
-/// ```
-/// # #[cfg(feature = "tower")] {
-/// use sealed_session::tower::{CSRF_HEADER, CsrfLayer, SessionHandle};
-/// # use sealed_session::{Key, Keyring, SessionConfig};
-/// # use sealed_session::csrf::CrossOrigin;
-/// # use std::convert::Infallible;
-/// # use bytes::Bytes;
-/// # use http_body_util::Full;
-/// # use tower::{Layer as _, ServiceExt as _, service_fn};
-/// # // The status `layer` answers, around a handler that answers 200.
-/// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
-/// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
-/// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
-/// #     }));
-/// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-/// #     runtime.block_on(service.oneshot(request)).unwrap().status()
-/// # }
-/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
-/// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
-/// let token = handle.csrf_token(); // given to the page's script
-/// let request = http::Request::post("/api/cart")
-///     .header(CSRF_HEADER, token)
-///     .extension(handle) // as the SessionLayer puts it
-///     .body(Full::default())?;
-/// let layer = CsrfLayer::new(CrossOrigin::default()).require_token(true);
-/// assert_eq!(status(&layer, request), http::StatusCode::OK);
-/// # }
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub const CSRF_HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
-
-/// The form field [`CsrfLayer`] reads a token from unless
-/// [configured](CsrfLayer::form_field) otherwise.
-///
-/// ```
-/// # #[cfg(feature = "tower")] {
-/// use sealed_session::tower::{CSRF_FORM_FIELD, CsrfLayer, SessionHandle};
-/// # use sealed_session::{Key, Keyring, SessionConfig};
-/// # use sealed_session::csrf::CrossOrigin;
-/// # use std::convert::Infallible;
-/// # use bytes::Bytes;
-/// # use http_body_util::Full;
-/// # use tower::{Layer as _, ServiceExt as _, service_fn};
-/// # // The status `layer` answers, around a handler that answers 200.
-/// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
-/// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
-/// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
-/// #     }));
-/// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-/// #     runtime.block_on(service.oneshot(request)).unwrap().status()
-/// # }
-/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
-/// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
-/// // <input type="hidden" name="csrf_token" value="{token}">
-/// let body = format!("item=tea&{CSRF_FORM_FIELD}={}", handle.csrf_token());
-/// let request = http::Request::post("/cart")
-///     .header("content-type", "application/x-www-form-urlencoded")
-///     .extension(handle)
-///     .body(Full::from(body))?;
-/// let layer = CsrfLayer::new(CrossOrigin::default()).require_token(true);
-/// assert_eq!(status(&layer, request), http::StatusCode::OK);
-/// # }
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub const CSRF_FORM_FIELD: &str = "csrf_token";
-
-/// How much of a form body [`CsrfLayer`] buffers unless
-/// [configured](CsrfLayer::body_limit) otherwise: 1 MiB.
-///
-/// ```
-/// # #[cfg(feature = "tower")] {
-/// use sealed_session::tower::{CSRF_BODY_LIMIT, CsrfLayer, SessionHandle};
-/// # use sealed_session::{Key, Keyring, SessionConfig};
-/// # use sealed_session::csrf::CrossOrigin;
-/// # use std::convert::Infallible;
-/// # use bytes::Bytes;
-/// # use http_body_util::Full;
-/// # use tower::{Layer as _, ServiceExt as _, service_fn};
-/// # // The status `layer` answers, around a handler that answers 200.
-/// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
-/// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
-/// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
-/// #     }));
-/// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-/// #     runtime.block_on(service.oneshot(request)).unwrap().status()
-/// # }
-/// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
-/// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
-/// let request = http::Request::post("/upload")
-///     .header("content-type", "application/x-www-form-urlencoded")
-///     .extension(handle)
-///     .body(Full::from(format!("data={}", "x".repeat(CSRF_BODY_LIMIT))))?;
-/// let layer = CsrfLayer::new(CrossOrigin::default()).require_token(true);
-/// assert_eq!(status(&layer, request), http::StatusCode::PAYLOAD_TOO_LARGE);
-/// # }
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub const CSRF_BODY_LIMIT: usize = 1 << 20;
-
-/// Why [`CsrfLayer`] refused a request. The response carries its
-/// [`status`](CsrfRejection::status) and message as text, and the rejection
-/// itself in its extensions (for logging or metrics layers outside). No
-/// variant quotes a token or a header value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CsrfRejection {
-    /// The cross-origin check failed (403).
-    #[error(transparent)]
-    CrossOrigin(#[from] CrossOriginError),
-    /// The token is missing or does not verify (403).
-    #[error(transparent)]
-    Token(#[from] TokenError),
-    /// A form body over the [limit](CsrfLayer::body_limit) (413).
-    #[error("request body over the {limit}-byte limit")]
-    BodyTooLarge {
-        /// The configured limit, in bytes.
-        limit: usize,
-    },
-    /// A form body that is not UTF-8 (400).
-    #[error("form body is not UTF-8")]
-    FormNotUtf8,
-    /// The body could not be read (the client went away, or the body
-    /// failed) (400).
-    #[error("request body could not be read")]
-    BodyUnreadable,
-    /// A token in both the header and the form: an ambiguous request,
-    /// refused rather than guessed at (400).
-    #[error("CSRF token in both the header and the form")]
-    TokenInHeaderAndForm,
-    /// The header or the form field given more than once (400).
-    #[error("more than one CSRF token")]
-    DuplicateToken,
-    /// The token check is on but no [`SessionLayer`](super::SessionLayer)
-    /// runs before this layer: a server misconfiguration (500).
-    #[error("no SessionLayer wraps the CsrfLayer")]
-    MissingSessionLayer,
-}
-
-impl CsrfRejection {
-    /// The response status: 403 for a failed check, 413 for a body over the
-    /// limit, 400 for a malformed request, 500 for a misconfiguration.
-    ///
-    /// ```
-    /// # #[cfg(feature = "tower")] {
-    /// use http::StatusCode;
-    /// use sealed_session::csrf::{CrossOriginError, TokenError};
-    /// use sealed_session::tower::CsrfRejection;
-    ///
-    /// assert_eq!(CsrfRejection::from(CrossOriginError::CrossSite).status(), StatusCode::FORBIDDEN);
-    /// assert_eq!(CsrfRejection::from(TokenError::Missing).status(), StatusCode::FORBIDDEN);
-    /// assert_eq!(CsrfRejection::DuplicateToken.status(), StatusCode::BAD_REQUEST);
-    /// assert_eq!(CsrfRejection::MissingSessionLayer.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    /// # }
-    /// ```
-    #[must_use]
-    pub fn status(&self) -> StatusCode {
-        match self {
-            CsrfRejection::CrossOrigin(_) | CsrfRejection::Token(_) => StatusCode::FORBIDDEN,
-            CsrfRejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            CsrfRejection::FormNotUtf8
-            | CsrfRejection::BodyUnreadable
-            | CsrfRejection::TokenInHeaderAndForm
-            | CsrfRejection::DuplicateToken => StatusCode::BAD_REQUEST,
-            CsrfRejection::MissingSessionLayer => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Config {
-    cross_origin: CrossOrigin,
-    token: bool,
-    form_field: String,
-    body_limit: usize,
-}
+use crate::adapter::{TokenCheck, TokenStep, rejection_body};
+use crate::csrf::{CrossOrigin, CsrfRejection};
 
 /// Refuses cross-origin requests with unsafe methods and, when
 /// [configured](CsrfLayer::require_token), requests without a valid
 /// session-bound token (see [`csrf`](crate::csrf)).
 ///
-/// The token comes from the [`X-CSRF-Token`](CSRF_HEADER) header or, for an
+/// The token comes from the [`X-CSRF-Token`](crate::csrf::CSRF_HEADER) header or, for an
 /// `application/x-www-form-urlencoded` body, from the
 /// [form field](CsrfLayer::form_field) (`csrf_token` by default). Such a
 /// body is buffered up to the [limit](CsrfLayer::body_limit) and handed on
@@ -215,7 +38,11 @@ struct Config {
 /// For the token check the layer reads the session from the request
 /// extensions, so it must run *inside* the [`SessionLayer`](super::SessionLayer):
 /// with tower's `ServiceBuilder`, after it; with axum's `Router::layer`,
-/// which wraps outside-in, before it.
+/// which wraps outside-in, before it. In the wrong order (or without a
+/// `SessionLayer`), a layer that requires tokens answers every request, a
+/// `GET` included, with a 500 that says which layer goes inside which
+/// ([`CsrfRejection::MissingSessionLayer`](crate::csrf::CsrfRejection::MissingSessionLayer)),
+/// and logs it as an error.
 ///
 /// ```
 /// # #[cfg(feature = "axum")] {
@@ -233,6 +60,17 @@ struct Config {
 /// # let _ = app; }
 /// ```
 ///
+/// The [`SessionLayer`](super::SessionLayer) applies its own cross-origin
+/// check first (on by default). This layer checks again with its own
+/// [`CrossOrigin`], which costs a few header comparisons and keeps it
+/// complete on its own (under a `SessionLayer` that opted out, or without
+/// one when no token is required); the same `CrossOrigin` decides which
+/// paths skip the token. Give both layers the same `CrossOrigin` when it
+/// has exempt paths or trusted origins
+/// ([`SessionLayer::cross_origin`](super::SessionLayer::cross_origin)).
+/// The actix-web `CsrfMiddleware` is this layer for actix-web: the two
+/// share their decision code, defaults, rejections and statuses.
+///
 /// Decisions: an exempt path (see
 /// [`CrossOriginBuilder::exempt_path`](crate::csrf::CrossOriginBuilder::exempt_path))
 /// skips the token check too; a trusted origin does not (it lifts the
@@ -242,7 +80,7 @@ struct Config {
 /// one of the two would hide the bug.
 #[derive(Debug, Clone)]
 pub struct CsrfLayer {
-    config: Arc<Config>,
+    config: Arc<TokenCheck>,
 }
 
 impl CsrfLayer {
@@ -281,12 +119,7 @@ impl CsrfLayer {
     #[must_use]
     pub fn new(cross_origin: CrossOrigin) -> Self {
         Self {
-            config: Arc::new(Config {
-                cross_origin,
-                token: false,
-                form_field: CSRF_FORM_FIELD.to_owned(),
-                body_limit: CSRF_BODY_LIMIT,
-            }),
+            config: Arc::new(TokenCheck::new(cross_origin)),
         }
     }
 
@@ -334,7 +167,7 @@ impl CsrfLayer {
         self
     }
 
-    /// The form field holding the token (default [`CSRF_FORM_FIELD`]),
+    /// The form field holding the token (default [`CSRF_FORM_FIELD`](crate::csrf::CSRF_FORM_FIELD)),
     /// matched after URL-decoding.
     ///
     /// ```
@@ -377,40 +210,7 @@ impl CsrfLayer {
     }
 
     /// The largest form body buffered to find the token (default
-    /// [`CSRF_BODY_LIMIT`]); a larger one is refused with 413.
-    ///
-    /// ```
-    /// # #[cfg(feature = "tower")] {
-    /// use sealed_session::csrf::CrossOrigin;
-    /// use sealed_session::tower::{CsrfLayer, SessionHandle};
-    /// # use sealed_session::{Key, Keyring, SessionConfig};
-    /// # use std::convert::Infallible;
-    /// # use bytes::Bytes;
-    /// # use http_body_util::Full;
-    /// # use tower::{Layer as _, ServiceExt as _, service_fn};
-    /// # // The status `layer` answers, around a handler that answers 200.
-    /// # fn status(layer: &CsrfLayer, request: http::Request<Full<Bytes>>) -> http::StatusCode {
-    /// #     let service = layer.layer(service_fn(|_: http::Request<Full<Bytes>>| async {
-    /// #         Ok::<_, Infallible>(http::Response::new(String::from("ok")))
-    /// #     }));
-    /// #     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    /// #     runtime.block_on(service.oneshot(request)).unwrap().status()
-    /// # }
-    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).build().unwrap();
-    ///
-    /// let layer = CsrfLayer::new(CrossOrigin::default())
-    ///     .require_token(true)
-    ///     .body_limit(1024);
-    /// let handle = SessionHandle::new(sealed_session::load(&config, &http::Request::new(())));
-    /// let body = format!("comment={}&csrf_token={}", "x".repeat(2000), handle.csrf_token());
-    /// let request = http::Request::post("/comments")
-    ///     .header("content-type", "application/x-www-form-urlencoded")
-    ///     .extension(handle)
-    ///     .body(Full::from(body))?;
-    /// assert_eq!(status(&layer, request), http::StatusCode::PAYLOAD_TOO_LARGE);
-    /// # }
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    /// [`CSRF_BODY_LIMIT`](crate::csrf::CSRF_BODY_LIMIT)); a larger one is refused with 413.
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
         Arc::make_mut(&mut self.config).body_limit = bytes;
@@ -433,7 +233,7 @@ impl<S> Layer<S> for CsrfLayer {
 #[derive(Debug, Clone)]
 pub struct CsrfService<S> {
     inner: S,
-    config: Arc<Config>,
+    config: Arc<TokenCheck>,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -467,7 +267,7 @@ where
             match admit(&config, request).await {
                 Ok(request) => inner.call(request).await,
                 Err(rejection) => {
-                    log(&rejection, &method, &path);
+                    crate::log::csrf_refused(&rejection, &method, &path);
                     Ok(refuse(rejection))
                 }
             }
@@ -476,106 +276,46 @@ where
 }
 
 /// The request, its body restored, if it passes.
-async fn admit<B>(config: &Config, request: Request<B>) -> Result<Request<B>, CsrfRejection>
+async fn admit<B>(config: &TokenCheck, request: Request<B>) -> Result<Request<B>, CsrfRejection>
 where
     B: http_body::Body + From<Bytes>,
     B::Error: Into<BoxError>,
 {
-    if csrf::is_safe(request.method()) {
-        return Ok(request);
-    }
-    config.cross_origin.check(&request)?;
-    if !config.token || config.cross_origin.is_exempt_path(request.uri().path()) {
-        return Ok(request);
-    }
-    let session = request
-        .extensions()
-        .get::<SessionHandle>()
-        .cloned()
-        .ok_or(CsrfRejection::MissingSessionLayer)?;
-
-    let mut headers = request.headers().get_all(CSRF_HEADER).iter();
-    let from_header = match (headers.next(), headers.next()) {
-        (None, _) => None,
-        (Some(value), None) => Some(header_token(value)?),
-        (Some(_), Some(_)) => return Err(CsrfRejection::DuplicateToken),
+    // Before anything else, whatever the method: a layer order that cannot
+    // work fails on the first request (a GET page), not on the first form.
+    let session = match request.extensions().get::<SessionHandle>() {
+        Some(session) => Some(session.clone()),
+        None if config.token => return Err(CsrfRejection::MissingSessionLayer),
+        None => None,
     };
-
-    let (request, from_form) = if is_form(&request) {
-        let (parts, body) = request.into_parts();
-        let declared = parts
-            .headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        let limit = config.body_limit;
-        if declared.is_some_and(|len| len > u64::try_from(limit).unwrap_or(u64::MAX)) {
+    let TokenStep::Verify {
+        from_header,
+        read_form,
+    } = config.start(&request)?
+    else {
+        return Ok(request);
+    };
+    // `start` asks for a token only when `config.token` is set.
+    let session = session.ok_or(CsrfRejection::MissingSessionLayer)?;
+    if !read_form {
+        session.with(|s| config.finish(s, from_header, None))?;
+        return Ok(request);
+    }
+    let (parts, body) = request.into_parts();
+    let limit = config.body_limit;
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => {
             return Err(CsrfRejection::BodyTooLarge { limit });
         }
-        let bytes = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<LengthLimitError>() => {
-                return Err(CsrfRejection::BodyTooLarge { limit });
-            }
-            Err(_) => return Err(CsrfRejection::BodyUnreadable),
-        };
-        let token = form_token(&bytes, &config.form_field)?;
-        (Request::from_parts(parts, B::from(bytes)), token)
-    } else {
-        (request, None)
+        Err(_) => return Err(CsrfRejection::BodyUnreadable),
     };
-
-    let submitted = match (from_header, from_form) {
-        (Some(_), Some(_)) => return Err(CsrfRejection::TokenInHeaderAndForm),
-        (Some(token), None) | (None, Some(token)) => token,
-        (None, None) => return Err(TokenError::Missing.into()),
-    };
-    session.with(|s| csrf::verify(s, &submitted))?;
-    Ok(request)
-}
-
-/// The header's token; a value that is not visible ASCII cannot be one.
-fn header_token(value: &HeaderValue) -> Result<String, CsrfRejection> {
-    value
-        .to_str()
-        .map(str::to_owned)
-        .map_err(|_| TokenError::Malformed.into())
-}
-
-/// Whether the body is `application/x-www-form-urlencoded` (parameters
-/// such as `charset` allowed).
-fn is_form<B>(request: &Request<B>) -> bool {
-    request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
-/// The form field `name`, if present once.
-fn form_token(body: &[u8], name: &str) -> Result<Option<String>, CsrfRejection> {
-    if std::str::from_utf8(body).is_err() {
-        return Err(CsrfRejection::FormNotUtf8);
-    }
-    let mut found = None;
-    for (field, value) in form_urlencoded::parse(body) {
-        if field == name {
-            if found.is_some() {
-                return Err(CsrfRejection::DuplicateToken);
-            }
-            found = Some(value.into_owned());
-        }
-    }
-    Ok(found)
+    session.with(|s| config.finish(s, from_header, Some(&bytes)))?;
+    Ok(Request::from_parts(parts, B::from(bytes)))
 }
 
 fn refuse<B: From<String>>(rejection: CsrfRejection) -> Response<B> {
-    let mut response = Response::new(B::from(format!("{rejection}\n")));
+    let mut response = Response::new(B::from(rejection_body(&rejection)));
     *response.status_mut() = rejection.status();
     response.headers_mut().insert(
         CONTENT_TYPE,
@@ -584,17 +324,3 @@ fn refuse<B: From<String>>(rejection: CsrfRejection) -> Response<B> {
     response.extensions_mut().insert(rejection);
     response
 }
-
-/// The one place a refusal is logged (the `tracing` feature). The reason
-/// quotes no token and no header value.
-#[cfg(feature = "tracing")]
-fn log(rejection: &CsrfRejection, method: &http::Method, path: &str) {
-    if *rejection == CsrfRejection::MissingSessionLayer {
-        tracing::error!(target: "sealed_session::csrf", reason = %rejection, %method, path, "request refused");
-    } else {
-        tracing::warn!(target: "sealed_session::csrf", reason = %rejection, %method, path, "request refused");
-    }
-}
-
-#[cfg(not(feature = "tracing"))]
-fn log(_: &CsrfRejection, _: &http::Method, _: &str) {}

@@ -232,3 +232,188 @@ fn a_forged_stand_alone_sealed_cookie_is_a_security_warning() {
     assert!(line.contains("sealed cookie rejected"), "{line}");
     assert!(line.contains(r#"cookie="prefs""#), "{line}");
 }
+
+// ---------------------------------------------------------------------------
+// Every 4xx/5xx an adapter answers is logged (issue 23): the 413 of a
+// session too large and the 403 of a cross-origin request, on both
+// adapters, each without a cookie value, a session value or a key.
+// ---------------------------------------------------------------------------
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+/// Every line, checked for every secret of the test.
+fn no_secret_in(lines: &[String], secrets: &[&str]) {
+    for line in lines {
+        for secret in secrets {
+            assert!(!secret.is_empty());
+            assert!(!line.contains(secret), "{secret:?} in {line}");
+        }
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+/// What a request to an adapter answered: status, body, log lines.
+type Answer = (u16, String, Vec<String>);
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+/// Checks the two adapter answers every adapter gives: `too_large` (a
+/// session that does not fit, with the secret value in it) and `forged` (a
+/// cross-site POST carrying the session cookie).
+fn check_413_and_403(too_large: Answer, forged: Answer, cookie: &str) {
+    let cookie_value = cookie.strip_prefix("session=").unwrap();
+    let secrets = [SECRET_VALUE, cookie_value, &key_b64(1)];
+
+    let (status, body, lines) = too_large;
+    assert_eq!(
+        (status, body.as_str()),
+        (413, "session too large for a cookie")
+    );
+    no_secret_in(&lines, &secrets);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    // The save says why, with the sizes; the adapter says what it answered.
+    assert!(
+        lines[0].contains("ERROR sealed_session::save"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("session too large for one cookie"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("WARN sealed_session::save"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains("session not saved: error response"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].contains("status=413"), "{}", lines[1]);
+
+    let (status, body, lines) = forged;
+    assert_eq!(
+        (status, body.as_str()),
+        (403, "cross-site request (Sec-Fetch-Site: cross-site)\n")
+    );
+    let line = one_line(&lines, &secrets);
+    assert!(line.contains("WARN sealed_session::csrf"), "{line}");
+    assert!(line.contains("cross-origin request refused"), "{line}");
+    assert!(
+        line.contains("reason=cross-site request (Sec-Fetch-Site: cross-site)"),
+        "{line}"
+    );
+    assert!(line.contains("method=POST"), "{line}");
+    assert!(line.contains(r#"path="/big""#), "{line}");
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn the_tower_layer_logs_its_413_and_its_cross_origin_403() {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::post;
+    use sealed_session::tower::{SessionHandle, SessionLayer};
+    use tower::ServiceExt as _;
+
+    let config = config(Keyring::new(key(1)));
+    let cookie = cookie(&config);
+    let app = Router::new()
+        .route(
+            "/big",
+            post(|session: SessionHandle| async move {
+                let big = format!("{SECRET_VALUE}{}", "x".repeat(5_000));
+                session.insert("big", &big).unwrap();
+                "the handler's page"
+            }),
+        )
+        .layer(SessionLayer::new(config));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let send = |fetch_site: &str| {
+        let request = http::Request::post("/big")
+            .header("cookie", &cookie)
+            .header("sec-fetch-site", fetch_site)
+            .body(Body::empty())
+            .unwrap();
+        let mut answer = (0, String::new());
+        let lines = capture(|| {
+            tracing::callsite::rebuild_interest_cache();
+            answer = runtime.block_on(async {
+                let response = app.clone().oneshot(request).await.unwrap();
+                let status = response.status().as_u16();
+                let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                (status, String::from_utf8(body.to_vec()).unwrap())
+            });
+        });
+        (answer.0, answer.1, lines)
+    };
+    check_413_and_403(send("same-origin"), send("cross-site"), &cookie);
+}
+
+#[cfg(feature = "actix-web")]
+#[test]
+fn the_actix_middleware_logs_its_413_and_its_cross_origin_403() {
+    use actix_web::test::{TestRequest, call_service, init_service, read_body};
+    use actix_web::{App, HttpResponse, web};
+    use sealed_session::actix::{Session, SessionMiddleware};
+
+    let config = config(Keyring::new(key(1)));
+    let cookie = cookie(&config);
+    let send = |fetch_site: &str| {
+        let mut answer = (0, String::new());
+        let lines = capture(|| {
+            tracing::callsite::rebuild_interest_cache();
+            answer = actix_web::rt::System::new().block_on(async {
+                let app = init_service(
+                    App::new()
+                        .route(
+                            "/big",
+                            web::post().to(|session: Session| async move {
+                                let big = format!("{SECRET_VALUE}{}", "x".repeat(5_000));
+                                session.insert("big", &big).unwrap();
+                                HttpResponse::Ok().body("the handler's page")
+                            }),
+                        )
+                        .wrap(SessionMiddleware::new(config.clone())),
+                )
+                .await;
+                let request = TestRequest::post()
+                    .uri("/big")
+                    .insert_header(("cookie", cookie.as_str()))
+                    .insert_header(("sec-fetch-site", fetch_site))
+                    .to_request();
+                let response = call_service(&app, request).await;
+                let status = response.status().as_u16();
+                let body = read_body(response).await;
+                (status, String::from_utf8(body.to_vec()).unwrap())
+            });
+        });
+        (answer.0, answer.1, lines)
+    };
+    check_413_and_403(send("same-origin"), send("cross-site"), &cookie);
+}
+
+#[cfg(feature = "actix-web")]
+#[test]
+fn an_actix_session_error_turned_into_a_response_is_logged_without_the_value() {
+    use actix_web::ResponseError as _;
+
+    let config = config(Keyring::new(key(1)));
+    let mut session = sealed_session::load(&config, &http::Request::new(()));
+    session.insert("note", SECRET_VALUE).unwrap();
+    let err = session.get::<u64>("note").unwrap_err();
+    let lines = capture(|| {
+        assert_eq!(err.error_response().status(), 500);
+    });
+    let line = one_line(&lines, &[SECRET_VALUE]);
+    assert!(line.contains("ERROR sealed_session::session"), "{line}");
+    assert!(
+        line.contains(r#"session key "note" does not hold a u64"#),
+        "{line}"
+    );
+}

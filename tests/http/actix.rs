@@ -337,9 +337,10 @@ async fn a_too_large_session_gets_413_by_default_and_no_cookie() {
     );
     jar.take(&response);
     assert_eq!(jar.0, before, "the jar keeps its cookie");
-    assert!(
-        read_body(response).await.is_empty(),
-        "the handler's body is not sent"
+    assert_eq!(
+        read_body(response).await,
+        "session too large for a cookie",
+        "the handler's body is not sent: a short reason is"
     );
 
     // The previous cookie still holds the data.
@@ -654,7 +655,7 @@ async fn session_and_save_errors_are_responses_that_quote_nothing() {
     let body = actix_web::body::to_bytes(too_large.error_response().into_body())
         .await
         .unwrap();
-    assert_eq!(body, "session too large");
+    assert_eq!(body, "session too large for a cookie");
 }
 
 #[test]
@@ -728,7 +729,7 @@ async fn a_cross_origin_post_is_refused_before_the_session_is_touched() {
     assert!(set_cookie_lines(&response).is_empty());
     assert_eq!(
         read_body(response).await,
-        "cross-site request (Sec-Fetch-Site: cross-site)"
+        "cross-site request (Sec-Fetch-Site: cross-site)\n"
     );
     // Older browsers: an Origin that is not the host.
     let forged = jar
@@ -784,4 +785,56 @@ async fn a_logout_revokes_a_copied_cookie_through_the_middleware() {
         json_body(response).await,
         json!({"name": null, "cart": [], "status": "revoked"})
     );
+}
+
+/// The `CsrfMiddleware` outside the `SessionMiddleware` (or without one):
+/// every request, a GET included, is a 500 that says which goes inside
+/// which, with the rejection in the response extensions.
+#[actix_web::test]
+async fn a_csrf_middleware_outside_the_session_middleware_is_a_500_on_any_method() {
+    use sealed_session::actix::CsrfMiddleware;
+    use sealed_session::csrf::{CrossOrigin, CsrfRejection};
+
+    let app = init_service(
+        App::new()
+            .route("/data", web::get().to(data))
+            .wrap(SessionMiddleware::new(test_config()))
+            .wrap(CsrfMiddleware::new(CrossOrigin::default()).require_token(true)),
+    )
+    .await;
+    for method in [Method::GET, Method::POST] {
+        let request = TestRequest::default()
+            .method(method.clone())
+            .uri("/data")
+            .to_request();
+        let response = call_service(&app, request).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{method}"
+        );
+        assert_eq!(
+            response.response().extensions().get::<CsrfRejection>(),
+            Some(&CsrfRejection::MissingSessionMiddleware)
+        );
+        assert!(set_cookie_lines(&response).is_empty());
+        assert_eq!(
+            read_body(response).await,
+            "CsrfMiddleware must be inside SessionMiddleware: call .wrap(CsrfMiddleware) \
+             before .wrap(SessionMiddleware)\n"
+        );
+    }
+
+    // Without the token check the middleware needs no session.
+    let app = init_service(
+        App::new()
+            .route(
+                "/",
+                web::get().to(|| async { HttpResponse::Ok().body("page") }),
+            )
+            .wrap(CsrfMiddleware::new(CrossOrigin::default())),
+    )
+    .await;
+    let response = call_service(&app, TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(response.status(), StatusCode::OK);
 }

@@ -82,7 +82,7 @@ async fn save_errors_are_413_for_too_large_and_500_otherwise() {
     }
     .into_response();
     assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(body_text(too_large).await, "session too large");
+    assert_eq!(body_text(too_large).await, "session too large for a cookie");
 
     // A handler that saves by hand and uses `?` on the save.
     async fn by_hand(config: axum::extract::State<SessionConfig>) -> Result<String, SaveError> {

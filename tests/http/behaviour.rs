@@ -30,6 +30,7 @@ struct Req {
     method: &'static str,
     path: String,
     headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
 }
 
 impl Req {
@@ -38,7 +39,16 @@ impl Req {
             method,
             path: path.to_owned(),
             headers: Vec::new(),
+            body: Vec::new(),
         }
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`).
+    #[cfg(any(feature = "axum", feature = "actix-web"))]
+    fn form(self, body: impl Into<Vec<u8>>) -> Self {
+        let mut request = self.header("content-type", "application/x-www-form-urlencoded");
+        request.body = body.into();
+        request
     }
 
     fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -73,14 +83,42 @@ impl Resp {
     }
 }
 
+/// The adapter's cross-origin check on unsafe methods.
+#[derive(Clone)]
+enum CrossOriginSetup {
+    /// What `SessionLayer::new(config)` / `SessionMiddleware::new(config)`
+    /// do with nothing more (the plain-functions server applies
+    /// `CrossOrigin::default()` itself, as a server without a layer must).
+    Default,
+    /// `.cross_origin(check)`.
+    Configured(CrossOrigin),
+    /// `.allow_cross_origin_requests_unsafe()` (the plain-functions server
+    /// checks nothing).
+    OptedOut,
+}
+
+#[cfg(feature = "tower")]
+impl CrossOriginSetup {
+    /// The check the plain-functions server applies itself.
+    fn check(&self) -> Option<CrossOrigin> {
+        match self {
+            CrossOriginSetup::Default => Some(CrossOrigin::default()),
+            CrossOriginSetup::Configured(check) => Some(check.clone()),
+            CrossOriginSetup::OptedOut => None,
+        }
+    }
+}
+
 /// How the adapter is set up for a test.
 #[derive(Clone)]
 struct Setup {
     config: SessionConfig,
-    /// The adapter's cross-origin check on unsafe methods.
-    cross_origin: bool,
+    cross_origin: CrossOriginSetup,
     /// The adapter's CSRF token check (only where the adapter has one).
     token_check: bool,
+    /// The token layer *outside* the session layer: the wrong order.
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+    token_check_outside: bool,
     /// A revocation store on the adapter.
     revocations: Option<Revocations>,
 }
@@ -89,8 +127,9 @@ impl Setup {
     fn new(config: SessionConfig) -> Self {
         Self {
             config,
-            cross_origin: false,
+            cross_origin: CrossOriginSetup::Default,
             token_check: false,
+            token_check_outside: false,
             revocations: None,
         }
     }
@@ -106,8 +145,9 @@ trait Adapter {
 /// `SessionHandle` or an actix `Session`. Answers `(status, body,
 /// Cache-Control the app sets)`.
 macro_rules! app {
-    ($session:expr, $path:expr, $query:expr, $token:expr) => {{
+    ($session:expr, $path:expr, $query:expr, $token:expr, $body:expr) => {{
         let session = $session;
+        let body: &[u8] = $body;
         let query: Option<&str> = $query;
         let token: Option<&str> = $token;
         let arg = query
@@ -156,7 +196,9 @@ macro_rules! app {
                     session.take_flashes().into_iter().map(|m| m.text).collect();
                 (200, texts.join(","))
             }
-            "/form" => (200, "posted".to_owned()),
+            // The body as the handler received it (after a token layer).
+            "/form" if body.is_empty() => (200, "posted".to_owned()),
+            "/form" => (200, format!("posted {}", String::from_utf8_lossy(body))),
             // The lifecycle table's rows.
             "/login-only" => {
                 session.insert("user", &arg).unwrap();
@@ -202,9 +244,15 @@ mod tower_adapter {
 
     pub struct Tower(Router);
 
-    async fn handler(session: SessionHandle, uri: Uri, headers: HeaderMap) -> Response<Body> {
+    async fn handler(
+        session: SessionHandle,
+        uri: Uri,
+        headers: HeaderMap,
+        request_body: axum::body::Bytes,
+    ) -> Response<Body> {
         let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-        let (status, body, cache_control) = app!(session, uri.path(), uri.query(), token);
+        let (status, body, cache_control) =
+            app!(session, uri.path(), uri.query(), token, &request_body);
         let mut response = Response::new(Body::from(body));
         *response.status_mut() = StatusCode::from_u16(status).unwrap();
         if let Some(value) = cache_control {
@@ -218,16 +266,25 @@ mod tower_adapter {
     impl Adapter for Tower {
         fn new(setup: Setup) -> Self {
             let mut router = Router::new().fallback(handler);
-            if setup.cross_origin || setup.token_check {
+            let csrf = CsrfLayer::new(CrossOrigin::default()).require_token(true);
+            if setup.token_check && !setup.token_check_outside {
                 // Inside the SessionLayer: axum's last layer runs first.
-                router = router
-                    .layer(CsrfLayer::new(CrossOrigin::default()).require_token(setup.token_check));
+                router = router.layer(csrf.clone());
             }
             let mut layer = SessionLayer::new(setup.config);
+            match setup.cross_origin {
+                CrossOriginSetup::Default => {}
+                CrossOriginSetup::Configured(check) => layer = layer.cross_origin(check),
+                CrossOriginSetup::OptedOut => layer = layer.allow_cross_origin_requests_unsafe(),
+            }
             if let Some(revocations) = setup.revocations {
                 layer = layer.revocations(revocations);
             }
-            Tower(router.layer(layer))
+            router = router.layer(layer);
+            if setup.token_check && setup.token_check_outside {
+                router = router.layer(csrf);
+            }
+            Tower(router)
         }
 
         async fn send(&self, request: Req) -> Resp {
@@ -240,7 +297,7 @@ mod tower_adapter {
             let response = self
                 .0
                 .clone()
-                .oneshot(builder.body(Body::empty()).unwrap())
+                .oneshot(builder.body(Body::from(request.body)).unwrap())
                 .await
                 .unwrap();
             let status = response.status().as_u16();
@@ -265,21 +322,31 @@ mod tower_adapter {
 /// asked), through `actix_web::test`.
 #[cfg(feature = "actix-web")]
 mod actix_adapter {
+    use actix_web::middleware::Condition;
     use actix_web::test::{TestRequest, call_service, init_service, read_body};
     use actix_web::{App, HttpRequest, HttpResponse, web};
-    use sealed_session::actix::{Session, SessionMiddleware};
+    use sealed_session::actix::{CsrfMiddleware, Session, SessionMiddleware};
 
     use super::*;
 
     pub struct Actix(Setup);
 
-    async fn handler(session: Session, request: HttpRequest) -> HttpResponse {
+    async fn handler(
+        session: Session,
+        request: HttpRequest,
+        request_body: web::Bytes,
+    ) -> HttpResponse {
         let token = request
             .headers()
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok());
-        let (status, body, cache_control) =
-            app!(session, request.path(), Some(request.query_string()), token);
+        let (status, body, cache_control) = app!(
+            session,
+            request.path(),
+            Some(request.query_string()),
+            token,
+            &request_body
+        );
         let mut response =
             HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
         if let Some(value) = cache_control {
@@ -290,32 +357,46 @@ mod actix_adapter {
 
     impl Adapter for Actix {
         fn new(setup: Setup) -> Self {
-            // actix-web has no token middleware (a gap, listed in the
-            // report): a suite that asks for one must not run here.
-            assert!(!setup.token_check, "no CSRF token middleware for actix-web");
             Actix(setup)
         }
 
         async fn send(&self, request: Req) -> Resp {
             let mut middleware = SessionMiddleware::new(self.0.config.clone());
-            if self.0.cross_origin {
-                middleware = middleware.cross_origin(CrossOrigin::default());
+            match &self.0.cross_origin {
+                CrossOriginSetup::Default => {}
+                CrossOriginSetup::Configured(check) => {
+                    middleware = middleware.cross_origin(check.clone());
+                }
+                CrossOriginSetup::OptedOut => {
+                    middleware = middleware.allow_cross_origin_requests_unsafe();
+                }
             }
             if let Some(revocations) = self.0.revocations.clone() {
                 middleware = middleware.revocations(revocations);
             }
+            // Inside the SessionMiddleware: actix-web's last `wrap` runs first.
+            let csrf = |on: bool| {
+                Condition::new(
+                    on,
+                    CsrfMiddleware::new(CrossOrigin::default()).require_token(true),
+                )
+            };
+            let outside = self.0.token_check_outside;
             let app = init_service(
                 App::new()
                     .default_service(web::to(handler))
-                    .wrap(middleware),
+                    .wrap(csrf(self.0.token_check && !outside))
+                    .wrap(middleware)
+                    .wrap(csrf(self.0.token_check && outside)),
             )
             .await;
             let mut test = TestRequest::default()
                 .method(request.method.parse().unwrap())
                 .uri(&request.path);
             for (name, value) in request.headers {
-                test = test.insert_header((name, value));
+                test = test.append_header((name, value));
             }
+            test = test.set_payload(request.body);
             let response = call_service(&app, test.to_request()).await;
             let status = response.status().as_u16();
             let headers = response
@@ -361,13 +442,13 @@ mod plain_adapter {
             for (name, value) in request.headers {
                 builder = builder.header(name, value);
             }
-            let request = builder.body(()).unwrap();
-            if self.0.cross_origin {
-                if let Err(refused) = CrossOrigin::default().check(&request) {
+            let request = builder.body(request.body).unwrap();
+            if let Some(check) = self.0.cross_origin.check() {
+                if let Err(refused) = check.check(&request) {
                     return Resp {
                         status: 403,
                         headers: Vec::new(),
-                        body: refused.to_string(),
+                        body: format!("{refused}\n"),
                     };
                 }
             }
@@ -380,8 +461,13 @@ mod plain_adapter {
                 .headers()
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok());
-            let (status, body, cache_control) =
-                app!(&session, request.uri().path(), request.uri().query(), token);
+            let (status, body, cache_control) = app!(
+                &session,
+                request.uri().path(),
+                request.uri().query(),
+                token,
+                request.body()
+            );
             let mut response = http::Response::new(body);
             *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
             if let Some(value) = cache_control {
@@ -585,10 +671,11 @@ async fn a_rotated_key_opens_under_the_fallback_and_re_seals<A: Adapter>() {
     assert!(response.session_cookies().is_empty(), "{response:?}");
 }
 
-async fn a_cross_origin_post_is_refused_when_the_check_is_on<A: Adapter>() {
-    let mut setup = Setup::new(config());
-    setup.cross_origin = true;
-    let mut browser = Browser::<A>::new(setup);
+/// Secure by default (issue 23): with nothing but `SessionLayer::new` /
+/// `SessionMiddleware::new`, a cross-origin POST is refused before the
+/// handler runs.
+async fn a_cross_origin_post_is_refused_by_default<A: Adapter>() {
+    let mut browser = Browser::<A>::new(Setup::new(config()));
     // A request with neither `Sec-Fetch-Site` nor `Origin` is not a
     // browser's cross-site one: it passes.
     browser.post("/login?user=ada").await;
@@ -597,12 +684,18 @@ async fn a_cross_origin_post_is_refused_when_the_check_is_on<A: Adapter>() {
     let forged = Req::new("POST", "/logout").header("sec-fetch-site", "cross-site");
     let response = browser.send(forged).await;
     assert_eq!(response.status, 403, "{response:?}");
+    assert_eq!(
+        response.body,
+        "cross-site request (Sec-Fetch-Site: cross-site)\n"
+    );
     assert!(response.session_cookies().is_empty());
+    assert!(response.all("vary").is_empty(), "the session was not read");
     let forged = Req::new("POST", "/logout")
         .header("host", "shop.example")
         .header("origin", "https://evil.example");
     let response = browser.send(forged).await;
     assert_eq!(response.status, 403, "{response:?}");
+    assert_eq!(response.body, "Origin does not match the request's host\n");
     assert!(response.session_cookies().is_empty());
 
     // The session survived; a safe method and a same-origin POST pass.
@@ -613,6 +706,75 @@ async fn a_cross_origin_post_is_refused_when_the_check_is_on<A: Adapter>() {
     let own = Req::new("POST", "/logout").header("sec-fetch-site", "same-origin");
     let response = browser.send(own).await;
     assert!(is_removal(response.session_cookies()[0]));
+}
+
+/// Login CSRF: another site posts its own credentials to the login form so
+/// that the visitor ends up in the attacker's account. Refused with no
+/// configuration, whether the browser sends `Sec-Fetch-Site` or only
+/// `Origin`; the app's own login form passes.
+async fn login_csrf_is_refused_by_default<A: Adapter>() {
+    let mut browser = Browser::<A>::new(Setup::new(config()));
+    let forged = Req::new("POST", "/login?user=mallory")
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://evil.example")
+        .header("host", "shop.example");
+    let response = browser.send(forged).await;
+    assert_eq!(response.status, 403, "{response:?}");
+    assert!(response.session_cookies().is_empty(), "{response:?}");
+    assert!(browser.cookie.is_none());
+    let forged = Req::new("POST", "/login?user=mallory")
+        .header("origin", "http://localhost:9000")
+        .header("host", "127.0.0.1:8080");
+    let response = browser.send(forged).await;
+    assert_eq!(response.status, 403, "{response:?}");
+    assert!(browser.cookie.is_none());
+
+    let own = Req::new("POST", "/login?user=ada")
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", "https://shop.example")
+        .header("host", "shop.example");
+    let response = browser.send(own).await;
+    assert_eq!((response.status, response.body.as_str()), (200, "ok"));
+    let own = Req::new("POST", "/renew")
+        .header("origin", "https://shop.example")
+        .header("host", "shop.example");
+    assert_eq!(browser.send(own).await.status, 200);
+    assert_eq!(browser.get("/whoami").await.body, "loaded|ada");
+}
+
+/// The opt-out, named for what it turns off, lets a cross-site POST in.
+async fn the_opt_out_lets_a_cross_site_post_through<A: Adapter>() {
+    let mut setup = Setup::new(config());
+    setup.cross_origin = CrossOriginSetup::OptedOut;
+    let mut browser = Browser::<A>::new(setup);
+    let forged = Req::new("POST", "/login?user=mallory").header("sec-fetch-site", "cross-site");
+    let response = browser.send(forged).await;
+    assert_eq!((response.status, response.body.as_str()), (200, "ok"));
+    assert_eq!(response.session_cookies().len(), 1, "{response:?}");
+    assert_eq!(browser.get("/whoami").await.body, "loaded|mallory");
+}
+
+/// A configured check replaces the default one: a trusted origin passes,
+/// another is still refused.
+async fn a_configured_check_trusts_its_origins<A: Adapter>() {
+    let mut setup = Setup::new(config());
+    setup.cross_origin = CrossOriginSetup::Configured(
+        CrossOrigin::builder()
+            .trusted_origin("https://sso.example.com")
+            .build()
+            .unwrap(),
+    );
+    let mut browser = Browser::<A>::new(setup);
+    let from_sso = Req::new("POST", "/login?user=ada")
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://sso.example.com");
+    let response = browser.send(from_sso).await;
+    assert_eq!((response.status, response.body.as_str()), (200, "ok"));
+    let forged = Req::new("POST", "/logout")
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://evil.example");
+    assert_eq!(browser.send(forged).await.status, 403);
+    assert_eq!(browser.get("/whoami").await.body, "loaded|ada");
 }
 
 async fn a_csrf_token_verifies_through_the_face_and_rotates_at_login<A: Adapter>() {
@@ -877,8 +1039,23 @@ macro_rules! instantiate {
         }
 
         #[$runtime]
-        async fn a_cross_origin_post_is_refused_when_the_check_is_on() {
-            super::a_cross_origin_post_is_refused_when_the_check_is_on::<$adapter>().await;
+        async fn a_cross_origin_post_is_refused_by_default() {
+            super::a_cross_origin_post_is_refused_by_default::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn login_csrf_is_refused_by_default() {
+            super::login_csrf_is_refused_by_default::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn the_opt_out_lets_a_cross_site_post_through() {
+            super::the_opt_out_lets_a_cross_site_post_through::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_configured_check_trusts_its_origins() {
+            super::a_configured_check_trusts_its_origins::<$adapter>().await;
         }
 
         #[$runtime]
@@ -938,30 +1115,227 @@ macro_rules! instantiate {
     };
 }
 
+// ---------------------------------------------------------------------------
+// The token layers (tower `CsrfLayer`, actix-web `CsrfMiddleware`): one
+// suite, same rejections and statuses. The plain functions have no token
+// layer.
+// ---------------------------------------------------------------------------
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+/// A browser logged in as `ada` under the token layer, and a token for its
+/// session.
+async fn under_the_token_layer<A: Adapter>() -> (Browser<A>, String) {
+    let mut setup = Setup::new(config());
+    setup.token_check = true;
+    let mut browser = Browser::<A>::new(setup);
+    let token = browser.get("/token").await.body;
+    let response = browser
+        .send(Req::new("POST", "/login?user=ada").header("x-csrf-token", token))
+        .await;
+    assert_eq!(response.status, 200, "{response:?}");
+    // The login rotated the secret: a token for the new one.
+    let token = browser.get("/token").await.body;
+    (browser, token)
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+/// Asserts a refusal that did not reach the app: the status, the one-line
+/// reason, no cookie, the session as it was.
+async fn assert_refused<A: Adapter>(
+    browser: &mut Browser<A>,
+    request: Req,
+    status: u16,
+    reason: &str,
+) {
+    let response = browser.send(request).await;
+    assert_eq!(response.status, status, "{response:?}");
+    assert_eq!(response.body, format!("{reason}\n"));
+    assert_eq!(response.all("content-type"), ["text/plain; charset=utf-8"]);
+    assert!(response.session_cookies().is_empty(), "{response:?}");
+    assert_eq!(browser.get("/whoami").await.body, "loaded|ada");
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+async fn the_token_layer_refuses_a_post_without_the_token<A: Adapter>() {
+    let (mut browser, token) = under_the_token_layer::<A>().await;
+    let forged = Req::new("POST", "/login?user=mallory");
+    assert_refused(&mut browser, forged, 403, "CSRF token missing").await;
+    let response = browser
+        .send(Req::new("POST", "/form").header("x-csrf-token", token))
+        .await;
+    assert_eq!((response.status, response.body.as_str()), (200, "posted"));
+    // Safe methods need no token.
+    assert_eq!(browser.get("/whoami").await.status, 200);
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+async fn a_form_token_passes_and_the_body_reaches_the_handler_unchanged<A: Adapter>() {
+    let (mut browser, token) = under_the_token_layer::<A>().await;
+    let body = format!("item=green+tea&csrf_token={token}&note=%E2%9C%93&x=");
+    let response = browser
+        .send(Req::new("POST", "/form").form(body.clone()))
+        .await;
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.body, format!("posted {body}"));
+    // Any `charset` parameter, any case.
+    let response = browser
+        .send(
+            Req::new("POST", "/form")
+                .header(
+                    "content-type",
+                    "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+                )
+                .form(format!("csrf_token={token}")),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{response:?}");
+    // A JSON body is not read: the header must carry the token.
+    let response = browser
+        .send(
+            Req::new("POST", "/form")
+                .header("content-type", "application/json")
+                .header("x-csrf-token", token),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{response:?}");
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+async fn the_token_layers_rejections_and_statuses<A: Adapter>() {
+    let (mut browser, token) = under_the_token_layer::<A>().await;
+    let post = || Req::new("POST", "/login?user=mallory");
+    let bogus = "A".repeat(86);
+    for (request, status, reason) in [
+        (
+            post().header("x-csrf-token", bogus.clone()),
+            403,
+            "CSRF token does not match the session",
+        ),
+        (
+            post().header("x-csrf-token", "short"),
+            403,
+            "CSRF token malformed",
+        ),
+        (
+            post().form(format!("csrf_token={bogus}")),
+            403,
+            "CSRF token does not match the session",
+        ),
+        (
+            post()
+                .form(format!("csrf_token={token}"))
+                .header("x-csrf-token", token.clone()),
+            400,
+            "CSRF token in both the header and the form",
+        ),
+        (
+            post()
+                .header("x-csrf-token", token.clone())
+                .header("x-csrf-token", token.clone()),
+            400,
+            "more than one CSRF token",
+        ),
+        (
+            post().form(format!("csrf_token={token}&csrf_token={token}")),
+            400,
+            "more than one CSRF token",
+        ),
+        (
+            post().form(b"csrf_token=\xff".to_vec()),
+            400,
+            "form body is not UTF-8",
+        ),
+        (
+            post().form(format!(
+                "csrf_token={token}&pad={}",
+                "x".repeat(sealed_session::csrf::CSRF_BODY_LIMIT)
+            )),
+            413,
+            "request body over the 1048576-byte limit",
+        ),
+        (
+            post()
+                .header("sec-fetch-site", "cross-site")
+                .header("x-csrf-token", token.clone()),
+            403,
+            "cross-site request (Sec-Fetch-Site: cross-site)",
+        ),
+    ] {
+        assert_refused(&mut browser, request, status, reason).await;
+    }
+    // The token itself still works.
+    let response = browser
+        .send(Req::new("POST", "/form").form(format!("csrf_token={token}")))
+        .await;
+    assert_eq!(response.status, 200, "{response:?}");
+}
+
+/// A token layer outside the session layer cannot work: the first request,
+/// a `GET` as much as a `POST`, is a 500 that says which goes inside which,
+/// and the app is never reached.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+async fn a_token_layer_outside_the_session_layer_fails_on_the_first_request<A: Adapter>() {
+    let mut setup = Setup::new(config());
+    setup.token_check = true;
+    setup.token_check_outside = true;
+    let mut browser = Browser::<A>::new(setup);
+    let tower = "CsrfLayer must be inside SessionLayer: with axum's Router, add \
+                 .layer(CsrfLayer) before .layer(SessionLayer); with tower's ServiceBuilder, \
+                 .layer(SessionLayer) before .layer(CsrfLayer)\n";
+    let actix = "CsrfMiddleware must be inside SessionMiddleware: call .wrap(CsrfMiddleware) \
+                 before .wrap(SessionMiddleware)\n";
+    for request in [
+        Req::new("GET", "/token"),
+        Req::new("HEAD", "/whoami"),
+        Req::new("POST", "/login?user=ada"),
+    ] {
+        let method = request.method;
+        let response = browser.send(request).await;
+        assert_eq!(response.status, 500, "{method}: {response:?}");
+        if method != "HEAD" {
+            assert!(
+                response.body == tower || response.body == actix,
+                "{method}: {response:?}"
+            );
+        }
+        assert!(response.session_cookies().is_empty(), "{response:?}");
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+/// Emits the token-layer tests for an adapter that has one.
+macro_rules! instantiate_token_layer {
+    ($adapter:ty, $runtime:meta) => {
+        #[$runtime]
+        async fn the_token_layer_refuses_a_post_without_the_token() {
+            super::the_token_layer_refuses_a_post_without_the_token::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_form_token_passes_and_the_body_reaches_the_handler_unchanged() {
+            super::a_form_token_passes_and_the_body_reaches_the_handler_unchanged::<$adapter>()
+                .await;
+        }
+
+        #[$runtime]
+        async fn the_token_layers_rejections_and_statuses() {
+            super::the_token_layers_rejections_and_statuses::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_token_layer_outside_the_session_layer_fails_on_the_first_request() {
+            super::a_token_layer_outside_the_session_layer_fails_on_the_first_request::<$adapter>()
+                .await;
+        }
+    };
+}
+
 #[cfg(feature = "axum")]
 mod over_tower {
     use super::tower_adapter::Tower;
-    use super::*;
 
     instantiate!(Tower, tokio::test);
-
-    /// The token check as a layer: tower only (actix-web has no token
-    /// middleware yet).
-    #[tokio::test]
-    async fn the_token_layer_refuses_a_post_without_the_token() {
-        let mut setup = Setup::new(config());
-        setup.token_check = true;
-        let mut browser = Browser::<Tower>::new(setup);
-        let token = browser.get("/token").await.body;
-
-        let response = browser.post("/form").await;
-        assert_eq!(response.status, 403, "{response:?}");
-        assert_ne!(response.body, "posted");
-        let response = browser
-            .send(Req::new("POST", "/form").header("x-csrf-token", token))
-            .await;
-        assert_eq!((response.status, response.body.as_str()), (200, "posted"));
-    }
+    instantiate_token_layer!(Tower, tokio::test);
 }
 
 #[cfg(feature = "actix-web")]
@@ -969,6 +1343,7 @@ mod over_actix {
     use super::actix_adapter::Actix;
 
     instantiate!(Actix, actix_web::test);
+    instantiate_token_layer!(Actix, actix_web::test);
 }
 
 #[cfg(feature = "tower")]

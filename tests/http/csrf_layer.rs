@@ -13,8 +13,9 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
+use sealed_session::csrf::CsrfRejection;
 use sealed_session::csrf::{CrossOrigin, CrossOriginError, TokenError};
-use sealed_session::tower::{CsrfLayer, CsrfRejection, SessionHandle, SessionLayer};
+use sealed_session::tower::{CsrfLayer, SessionHandle, SessionLayer};
 use sealed_session::{Key, Keyring, SessionConfig};
 use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
 
@@ -64,13 +65,29 @@ fn config() -> SessionConfig {
 
 /// `GET /token` answers a fresh token; `GET /read` the session's `note`;
 /// anything else stores `note = <path>` and echoes the body it received.
+///
+/// The `SessionLayer`'s own cross-origin check is off, so that every
+/// refusal here is the `CsrfLayer`'s (the documented use of the opt-out: a
+/// `CsrfLayer` inside applies the check).
 fn app(
     config: SessionConfig,
     csrf: CsrfLayer,
     seen: Seen,
 ) -> impl Service<Request<TestBody>, Response = Response<String>, Error = Infallible> + Clone {
+    app_with(
+        SessionLayer::new(config).allow_cross_origin_requests_unsafe(),
+        csrf,
+        seen,
+    )
+}
+
+fn app_with(
+    session: SessionLayer,
+    csrf: CsrfLayer,
+    seen: Seen,
+) -> impl Service<Request<TestBody>, Response = Response<String>, Error = Infallible> + Clone {
     ServiceBuilder::new()
-        .layer(SessionLayer::new(config))
+        .layer(session)
         .layer(csrf)
         .service(service_fn(move |request: Request<TestBody>| {
             let seen = seen.clone();
@@ -466,6 +483,45 @@ async fn safe_methods_and_exempt_paths_need_no_token() {
     assert_eq!(response.body(), "event=paid");
 }
 
+/// With both layers on their defaults' terms, the `SessionLayer` applies
+/// its own check first: a path exempt in the `CsrfLayer` only is still
+/// refused, and passes once the `SessionLayer` gets the same check.
+#[tokio::test]
+async fn an_exempt_path_must_be_exempt_in_the_session_layer_too() {
+    let check = CrossOrigin::builder()
+        .exempt_path("/hooks/")
+        .build()
+        .unwrap();
+    let hook = || {
+        Request::post("/hooks/stripe")
+            .header("host", "example.com")
+            .header("sec-fetch-site", "cross-site")
+            .body(TestBody::from(Bytes::from_static(b"event=paid")))
+            .unwrap()
+    };
+    let csrf = CsrfLayer::new(check.clone()).require_token(true);
+
+    let seen = Seen::default();
+    let service = app_with(SessionLayer::new(config()), csrf.clone(), seen.clone());
+    let response = service.oneshot(hook()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        response.body(),
+        "cross-site request (Sec-Fetch-Site: cross-site)\n"
+    );
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 0, "handler ran");
+
+    let service = app_with(
+        SessionLayer::new(config()).cross_origin(check),
+        csrf,
+        seen.clone(),
+    );
+    let response = service.oneshot(hook()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    assert_eq!(response.body(), "event=paid");
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 1);
+}
+
 #[tokio::test]
 async fn the_form_field_is_configurable() {
     let c = client(layer().form_field("_token")).await;
@@ -486,16 +542,38 @@ async fn without_a_session_layer_the_token_check_is_a_500() {
             .service(service_fn(|_: Request<TestBody>| async {
                 Ok::<_, Infallible>(Response::new(String::new()))
             }));
-    let request = Request::post("/cart")
-        .header("x-csrf-token", "x")
+    // Any method: the first page shows the mistake, not the first form.
+    for method in ["GET", "POST"] {
+        let request = Request::builder()
+            .method(method)
+            .uri("/cart")
+            .header("x-csrf-token", "x")
+            .body(TestBody::from(Bytes::new()))
+            .unwrap();
+        let response = service.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.extensions().get::<CsrfRejection>(),
+            Some(&CsrfRejection::MissingSessionLayer)
+        );
+        assert_eq!(
+            response.body(),
+            "CsrfLayer must be inside SessionLayer: with axum's Router, add .layer(CsrfLayer) \
+             before .layer(SessionLayer); with tower's ServiceBuilder, .layer(SessionLayer) \
+             before .layer(CsrfLayer)\n"
+        );
+    }
+    // Without the token check, the layer needs no session: a GET passes.
+    let service = ServiceBuilder::new()
+        .layer(CsrfLayer::new(CrossOrigin::default()))
+        .service(service_fn(|_: Request<TestBody>| async {
+            Ok::<_, Infallible>(Response::new(String::from("page")))
+        }));
+    let request = Request::get("/cart")
         .body(TestBody::from(Bytes::new()))
         .unwrap();
     let response = service.oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(
-        response.extensions().get::<CsrfRejection>(),
-        Some(&CsrfRejection::MissingSessionLayer)
-    );
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 /// The layer order the docs give for axum's `Router::layer`, with axum's
