@@ -120,7 +120,7 @@ async fn run() -> Result<(), String> {
             // Loads the session before each handler and saves it after (the
             // config is an `Arc`: one clone per worker). With the default
             // `SaveErrorPolicy`, a session too large for one cookie turns the
-            // response into an empty 413 with no `Set-Cookie`: the browser
+            // response into a 413 (a short text) with no `Set-Cookie`: the browser
             // keeps its previous cookie and the client is not told that a
             // change was stored when it was not.
             .wrap(SessionMiddleware::new(config.clone()))

@@ -87,14 +87,14 @@ impl SaveError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SaveErrorPolicy {
-    /// Replace the response with an empty one of the error's
-    /// [status](SaveError::status): 413 for [`SaveError::TooLarge`], 500
+    /// Replace the response with one of the error's
+    /// [status](SaveError::status) and a short text: 413 for [`SaveError::TooLarge`], 500
     /// otherwise, so the client never believes a change was stored (the
     /// default).
     #[default]
     ErrorStatus,
-    /// Replace the response with an empty `500 Internal Server Error`,
-    /// whatever the error.
+    /// Replace the response with a `500 Internal Server Error` and a short
+    /// text, whatever the error.
     InternalServerError,
     /// Send the handler's response unchanged, without the session cookie.
     KeepPreviousCookie,
