@@ -269,7 +269,7 @@ fn finish<B, P: OnSaveError<Response<B>> + ?Sized>(
     if let Err(error) = save(config, &session, &mut response) {
         response = policy.on_save_error(&error, response);
         // Save rule 5: a logout is not undone by the replacement response.
-        if let Some(removal) = removal_after_failed_save(config, &session, response.headers()) {
+        for removal in removal_after_failed_save(config, &session, response.headers()) {
             response
                 .headers_mut()
                 .append(http::header::SET_COOKIE, removal);

@@ -94,6 +94,11 @@ impl Session {
         self.flushed
     }
 
+    /// The chunk cookies (bit `k` for `{name}.k`) the request carried.
+    pub(crate) fn chunks_carried(&self) -> u8 {
+        self.chunks_carried
+    }
+
     /// Whether the response depends on the cookie (save rule 6).
     pub(crate) fn was_read(&self) -> bool {
         self.accessed.get()
