@@ -38,14 +38,18 @@ use crate::session::{ChunkReason, InvalidReason, Loader, SavePlan, Session, Stat
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SaveError {
-    /// `name=value` would exceed the configured size limit, and browsers
-    /// silently drop such cookies. No `Set-Cookie` was written: the client
-    /// keeps its previous cookie.
+    /// `name=value` would exceed the configured size limit (browsers
+    /// silently drop such cookies), or, with
+    /// [`max_chunks`](crate::SessionConfigBuilder::max_chunks) above 1, the
+    /// session is larger than that many cookies carry. No `Set-Cookie` was
+    /// written: the client keeps its previous cookie(s).
     #[error("session cookie of {size} bytes exceeds the {limit}-byte limit")]
     TooLarge {
-        /// Length of `name=value`, bytes.
+        /// Length of `name=value` as one cookie: `name.len() + 1 +`
+        /// [`Session::encoded_len`], bytes.
         size: usize,
-        /// The configured limit.
+        /// [`SessionConfig::capacity`]: the size limit with one chunk (the
+        /// default), what `max_chunks` cookies carry otherwise.
         limit: usize,
     },
     /// Sealing failed (the OS random source); the cause is the `source()`.
@@ -442,8 +446,15 @@ fn log_bad_payload(config: &SessionConfig, session: &Session) {
 ///    with a fallback key, or due for a rolling refresh: the sealed
 ///    session, with the configured attributes.
 /// 3. Otherwise nothing.
-/// 4. A cookie over the size limit: [`SaveError::TooLarge`], and no new
-///    session cookie, so the client keeps its previous one.
+/// 4. A cookie over the size limit (over what
+///    [`max_chunks`](crate::SessionConfigBuilder::max_chunks) cookies
+///    carry): [`SaveError::TooLarge`], and no new session cookie, so the
+///    client keeps its previous one.
+///
+/// A session split over several cookies is written as one `Set-Cookie` per
+/// chunk, and every chunk cookie the request carried that the new session
+/// does not use (it shrank, was flushed or renewed) gets a removal: no
+/// chunk is left orphaned.
 /// 5. A 5xx response gets no new session cookie; a removal still goes out,
 ///    and a flushed session whose new cookie cannot go out (a 5xx, a failed
 ///    save) has its old cookie removed, so a logout is never undone.
@@ -945,5 +956,44 @@ mod tests {
         let mut response = http::Response::new(());
         save(&config, &untouched, &mut response).unwrap();
         assert!(!response.headers().contains_key(CACHE_CONTROL));
+    }
+
+    /// Issue 24: after a policy replaced the response of a failed save, a
+    /// flushed chunked session still has every chunk it carried removed.
+    #[cfg(any(feature = "tower", feature = "actix-web"))]
+    #[test]
+    fn a_removal_after_a_failed_save_covers_every_chunk() {
+        let config = SessionConfig::builder(Keyring::new(Key::from_bytes(&[4; 32]).unwrap()))
+            .max_chunks(3)
+            .build()
+            .unwrap();
+        let mut session = load(&config, &HeaderMap::new());
+        session.insert("big", &"x".repeat(7_000)).unwrap();
+        let mut response = HeaderMap::new();
+        save(&config, &session, &mut response).unwrap();
+        let pairs: Vec<&str> = response
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap())
+            .collect();
+        assert_eq!(pairs.len(), 3);
+        let mut request = HeaderMap::new();
+        request.insert(http::header::COOKIE, pairs.join("; ").parse().unwrap());
+        let mut session = load(&config, &request);
+        assert!(session.status().is_loaded());
+        session.flush();
+        let names = |lines: &[HeaderValue]| -> Vec<String> {
+            lines
+                .iter()
+                .map(|v| v.to_str().unwrap().split('=').next().unwrap().to_owned())
+                .collect()
+        };
+        let lines = removal_after_failed_save(&config, &session, &HeaderMap::new());
+        assert_eq!(names(&lines), ["session", "session.1", "session.2"]);
+        // Already there (the replacement kept what `save` wrote): nothing.
+        let mut kept = HeaderMap::new();
+        save(&config, &session, &mut kept).unwrap();
+        assert_eq!(kept.get_all(SET_COOKIE).iter().count(), 3);
+        assert!(removal_after_failed_save(&config, &session, &kept).is_empty());
     }
 }
