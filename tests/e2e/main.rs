@@ -16,5 +16,7 @@ mod demo;
 mod examples;
 #[cfg(all(feature = "axum", feature = "tower"))]
 mod login;
+#[cfg(all(feature = "axum", feature = "tower"))]
+mod nginx;
 #[cfg(all(feature = "redis", feature = "axum"))]
 mod redis;
