@@ -10,6 +10,8 @@ mod app;
 mod client;
 
 mod browser;
+#[cfg(all(feature = "axum", feature = "tower"))]
+mod chunks_browser;
 mod csrf_browser;
 mod demo;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
