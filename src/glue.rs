@@ -370,9 +370,10 @@ fn load_chunked(config: &SessionConfig, headers: &HeaderMap) -> Session {
         if index > 0 {
             chunks.add(index, value);
         } else if firsts.len() == MAX_CANDIDATES {
-            // One more than we examine: the real cookie may be among them.
+            // More than we examine: the real cookie may be among them. The
+            // scan goes on for the chunks (within the same budget), so that
+            // what a candidate needs is known wherever it comes.
             cut = true;
-            break;
         } else {
             firsts.push(value);
         }
