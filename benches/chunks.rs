@@ -6,12 +6,16 @@
 //! chunking itself costs (the split and a second `Set-Cookie` line on save;
 //! the scan for chunk names, the count check and the join on load).
 //!
-//! `cargo bench --bench chunks` (short settings: about 20 s in all).
+//! `cargo bench --bench chunks` (short settings: about 20 s in all). On a
+//! busy machine the times are noisy; instruction counts are not:
+//! `CHUNKS_REPEAT=load-two:200 valgrind --tool=callgrind
+//! --callgrind-out-file=/dev/null <bench binary>` runs one operation 200
+//! times and exits (subtract a run with `:0` and divide).
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
 use sealed_session::{Key, Keyring, Session, SessionConfig};
@@ -83,5 +87,31 @@ fn chunks(c: &mut Criterion) {
     g.finish();
 }
 
+/// `CHUNKS_REPEAT=op:n`: runs `op` (`save-one`, `save-two`, `load-one`,
+/// `load-two`) `n` times after the setup, for an instruction count.
+fn repeat(spec: &str) {
+    let (op, n) = spec.split_once(':').expect("op:n");
+    let n: usize = n.parse().expect("a count");
+    let split = op.ends_with("-two");
+    let config = config(split);
+    let session = session(&config);
+    let request = request_for(&save(&config, &session));
+    for _ in 0..n {
+        if op.starts_with("save") {
+            black_box(save(black_box(&config), black_box(&session)));
+        } else {
+            black_box(sealed_session::load(black_box(&config), black_box(&request)));
+        }
+    }
+}
+
 criterion_group!(benches, chunks);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("CHUNKS_REPEAT") {
+        repeat(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
