@@ -100,7 +100,10 @@ fn repeat(spec: &str) {
         if op.starts_with("save") {
             black_box(save(black_box(&config), black_box(&session)));
         } else {
-            black_box(sealed_session::load(black_box(&config), black_box(&request)));
+            black_box(sealed_session::load(
+                black_box(&config),
+                black_box(&request),
+            ));
         }
     }
 }
