@@ -575,8 +575,9 @@ impl SessionConfigBuilder {
     /// sealed value split; the count is authenticated, so a missing,
     /// extra, duplicated, stale or tampered chunk makes the whole session
     /// invalid, never a partial one. Proxies cap the `Cookie` header (nginx
-    /// at 8 KiB a line by default): see the
-    /// [wire format](crate::docs::wire_format) page for what passes.
+    /// and Apache at 8 KiB a line by default: two chunks), and a request
+    /// they refuse never reaches the app, so choose `n` for the front end:
+    /// the [wire format](crate::docs::wire_format) page has what passes.
     ///
     /// ```
     /// use sealed_session::{ConfigError, Key, Keyring, SessionConfig};
