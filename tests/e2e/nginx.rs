@@ -219,6 +219,33 @@ async fn the_largest_session_through_nginx_defaults_and_the_status_beyond() {
         "{body}"
     );
 
+    // The recommended setting behind nginx's defaults: two chunks of at
+    // most 4,000 bytes. The largest session it lets the app write passes,
+    // with room to spare (same keys and name: the app opens it).
+    let recommended = SessionConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .size_limit(4_000)
+        .max_chunks(2)
+        .build()
+        .unwrap();
+    let fits = |len: usize| {
+        let mut session = sealed_session::load(&recommended, &Request::new(()));
+        session.insert("blob", &"b".repeat(len)).unwrap();
+        sealed_session::save(&recommended, &session, &mut http::Response::new(())).is_ok()
+    };
+    let (mut ok, mut too_large) = (0usize, 8_000usize);
+    while too_large - ok > 1 {
+        let mid = (ok + too_large) / 2;
+        if fits(mid) { ok = mid } else { too_large = mid }
+    }
+    let largest = cookies_for(&recommended, ok);
+    let line = "Cookie: ".len() + largest.join("; ").len();
+    let (status, body) = through(&client, &nginx, &largest).await;
+    eprintln!(
+        "nginx defaults, size_limit(4_000).max_chunks(2): largest session blob {ok} bytes, Cookie line {line} bytes: {status}"
+    );
+    assert_eq!((status, body), (200, format!("loaded|{ok}")));
+    assert!(line <= 8_010, "{line}");
+
     // One `Cookie` line per cookie (as HTTP/2 sends cookies, one field
     // each): every line is within 8 KiB and the four together within the
     // 32 KiB of four buffers, so the largest session passes.
