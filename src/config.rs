@@ -11,8 +11,11 @@ use crate::cookie_header::CookieAttributes;
 use crate::cookie_rules::{CookieRuleError, CookieRules, SameSite, check_cookie};
 use crate::key::Keyring;
 use crate::lifetime::{Lifetimes, Rolling, default_refresh_after};
-use crate::seal::{MAX_CONTEXT_LEN, MAX_SIZE_LIMIT, Sealer, sealed_len};
+use crate::seal::{
+    MAX_CHUNKS, MAX_CONTEXT_LEN, MAX_SIZE_LIMIT, Sealer, chunk_capacity, chunks_needed, sealed_len,
+};
 use crate::session::LoadRules;
+use crate::session::Session;
 
 /// A session configuration broke a rule; [`SessionConfigBuilder::build`]
 /// returns it instead of a silently broken cookie.
@@ -80,6 +83,15 @@ pub enum ConfigError {
     /// `refresh_after` only applies to rolling sessions.
     #[error("refresh_after is set but rolling is not")]
     RefreshWithoutRolling,
+    /// A session may be split over 1 to 4 cookies
+    /// ([`SessionConfigBuilder::max_chunks`]).
+    #[error("max_chunks {chunks} is outside 1..={max}")]
+    MaxChunks {
+        /// The configured count.
+        chunks: usize,
+        /// 4.
+        max: usize,
+    },
     /// The context is bound into every sealed value with a one-byte length.
     #[error("context of {len} bytes is longer than the {max}-byte maximum")]
     ContextTooLong {
@@ -183,9 +195,42 @@ struct Inner {
     attributes: CookieAttributes,
     lifetimes: Lifetimes,
     size_limit: usize,
+    max_chunks: u8,
     clock: Clock,
     not_before: Option<i64>,
     session_ids: bool,
+}
+
+/// How much a session can still grow before it needs another cookie and
+/// before it no longer fits at all: what [`SessionConfig::room`] answers.
+/// Counted in bytes of the sealed value ([`Session::encoded_len`]), which
+/// grows by 4 for every 3 bytes of encoded data.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+///     .max_chunks(3)
+///     .build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("token", &"t".repeat(5_000))?;
+/// let room = config.room(&session);
+/// assert_eq!(room.cookies, 2);
+/// assert!(room.before_next_cookie < room.before_too_large);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Room {
+    /// The cookies the session takes now: 1 to `max_chunks`, or 0 when it
+    /// is too large to save.
+    pub cookies: usize,
+    /// Bytes the sealed value can grow before one more cookie is needed
+    /// (or, with every cookie in use, before it is too large).
+    pub before_next_cookie: usize,
+    /// Bytes the sealed value can grow before `save` refuses it with
+    /// [`SaveError::TooLarge`](crate::SaveError::TooLarge).
+    pub before_too_large: usize,
 }
 
 impl SessionConfig {
@@ -227,6 +272,7 @@ impl SessionConfig {
             absolute_timeout: None,
             browser_session: false,
             size_limit: DEFAULT_SIZE_LIMIT,
+            max_chunks: 1,
             clock: Clock::system(),
             not_before: None,
             session_ids: false,
@@ -311,6 +357,80 @@ impl SessionConfig {
         self.inner.size_limit
     }
 
+    /// The most cookies a session is split over
+    /// ([`SessionConfigBuilder::max_chunks`]; 1 by default).
+    #[must_use]
+    pub fn max_chunks(&self) -> usize {
+        usize::from(self.inner.max_chunks)
+    }
+
+    /// The largest session that saves, counted as
+    /// [`SaveError::TooLarge`](crate::SaveError::TooLarge) counts it:
+    /// `name.len() + 1 +` [`Session::encoded_len`], as if it were one
+    /// cookie. With one chunk (the default) it is the
+    /// [size limit](Self::size_limit); with more, what that many cookies
+    /// of at most the size limit each carry.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let one = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// assert_eq!(one.capacity(), one.size_limit());
+    /// let three = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .max_chunks(3)
+    ///     .build()?;
+    /// assert_eq!(three.capacity(), "session".len() + 1 + 3 * (4_093 - "session".len() - 3));
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        let name = self.inner.cookie_name.len();
+        name + 1 + chunk_capacity(name, self.inner.size_limit, self.inner.max_chunks)
+    }
+
+    /// How many cookies `session` takes if saved now, and how much it can
+    /// still grow before it needs another and before it is too large (see
+    /// [`Room`]). Encodes the session once to measure it, as
+    /// [`Session::encoded_len`] does; nothing is sealed.
+    ///
+    /// ```
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// session.insert("user", &42u64)?;
+    /// let room = config.room(&session);
+    /// assert_eq!(room.cookies, 1);
+    /// assert_eq!(
+    ///     room.before_too_large,
+    ///     config.capacity() - (config.cookie_name().len() + 1 + session.encoded_len())
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn room(&self, session: &Session) -> Room {
+        self.room_for(session.encoded_len())
+    }
+
+    /// [`room`](Self::room) for a sealed value of `len` bytes.
+    pub(crate) fn room_for(&self, len: usize) -> Room {
+        let (name, limit) = (self.inner.cookie_name.len(), self.inner.size_limit);
+        let most = chunk_capacity(name, limit, self.inner.max_chunks);
+        let before_too_large = most.saturating_sub(len);
+        match chunks_needed(name, limit, self.inner.max_chunks, len) {
+            Some(n) => Room {
+                cookies: usize::from(n),
+                before_next_cookie: chunk_capacity(name, limit, n) - len,
+                before_too_large,
+            },
+            None => Room {
+                cookies: 0,
+                before_next_cookie: 0,
+                before_too_large,
+            },
+        }
+    }
+
     /// The current time from the configured clock.
     ///
     /// ```
@@ -380,6 +500,7 @@ impl fmt::Debug for SessionConfig {
             .field("attributes", &i.attributes)
             .field("lifetimes", &i.lifetimes)
             .field("size_limit", &i.size_limit)
+            .field("max_chunks", &i.max_chunks)
             .finish_non_exhaustive()
     }
 }
@@ -416,6 +537,7 @@ pub struct SessionConfigBuilder {
     absolute_timeout: Option<Duration>,
     browser_session: bool,
     size_limit: usize,
+    max_chunks: usize,
     clock: Clock,
     not_before: Option<OffsetDateTime>,
     session_ids: bool,
@@ -803,6 +925,34 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// Lets a session too large for one cookie be split over up to `n`
+    /// cookies (1 to 4; default 1, today's one cookie byte for byte):
+    /// `{name}`, `{name}.1`, `{name}.2`, `{name}.3`, with the same
+    /// attributes, each `name=value` within the
+    /// [size limit](Self::size_limit). The session is sealed once and the
+    /// sealed value split; the count is authenticated, so a missing,
+    /// extra, duplicated, stale or tampered chunk makes the whole session
+    /// invalid, never a partial one. Proxies cap the `Cookie` header (nginx
+    /// and Apache at 8 KiB a line by default: two chunks), and a request
+    /// they refuse never reaches the app, so choose `n` for the front end:
+    /// the [wire format](crate::docs::wire_format) page has what passes.
+    ///
+    /// ```
+    /// use sealed_session::{ConfigError, Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+    ///     .max_chunks(2)
+    ///     .build()?;
+    /// assert_eq!(config.max_chunks(), 2);
+    /// let five = SessionConfig::builder(Keyring::new(Key::generate())).max_chunks(5).build();
+    /// assert_eq!(five.unwrap_err(), ConfigError::MaxChunks { chunks: 5, max: 4 });
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn max_chunks(mut self, n: usize) -> Self {
+        self.max_chunks = n;
+        self
+    }
+
     /// Rejects every session created (or last renewed) before `instant`: it
     /// loads as a new, empty session with status
     /// [`Revoked`](crate::Status::Revoked) and its cookie is removed on
@@ -908,6 +1058,13 @@ impl SessionConfigBuilder {
                 max: MAX_CONTEXT_LEN,
             });
         }
+        let max_chunks = u8::try_from(self.max_chunks)
+            .ok()
+            .filter(|n| (1..=MAX_CHUNKS).contains(n))
+            .ok_or(ConfigError::MaxChunks {
+                chunks: self.max_chunks,
+                max: usize::from(MAX_CHUNKS),
+            })?;
         if self.size_limit > MAX_SIZE_LIMIT {
             return Err(ConfigError::SizeLimitTooLarge {
                 limit: self.size_limit,
@@ -986,6 +1143,7 @@ impl SessionConfigBuilder {
                     browser_session: self.browser_session,
                 },
                 size_limit: self.size_limit,
+                max_chunks,
                 clock: self.clock,
                 not_before: self.not_before.map(OffsetDateTime::unix_timestamp),
                 session_ids: self.session_ids,

@@ -130,6 +130,18 @@ pub fn cookie_values<'a>(headers: &'a http::HeaderMap, name: &'a str) -> CookieV
         budget: MAX_SCAN_BYTES,
         current: None,
         truncated: false,
+        chunks: false,
+    }
+}
+
+/// As [`cookie_values`], but also yielding the chunk cookies of a split
+/// session, `{name}.1` to `{name}.3`, under the same scan budget; each
+/// value comes with its chunk index (0 for `{name}` itself). Read through
+/// [`CookieValues::next_chunk`].
+pub(crate) fn chunk_values<'a>(headers: &'a http::HeaderMap, name: &'a str) -> CookieValues<'a> {
+    CookieValues {
+        chunks: true,
+        ..cookie_values(headers, name)
     }
 }
 
@@ -143,6 +155,8 @@ pub struct CookieValues<'a> {
     /// The unscanned rest of the current header, within the budget.
     current: Option<&'a [u8]>,
     truncated: bool,
+    /// Whether `{name}.1` to `{name}.3` match too ([`chunk_values`]).
+    chunks: bool,
 }
 
 impl<'a> CookieValues<'a> {
@@ -192,6 +206,14 @@ impl<'a> Iterator for CookieValues<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
+        self.next_chunk().map(|(_, value)| value)
+    }
+}
+
+impl<'a> CookieValues<'a> {
+    /// The next matching value and its chunk index: 0 for the name itself,
+    /// 1 to 3 for `{name}.1` to `{name}.3` when scanning for chunks.
+    pub(crate) fn next_chunk(&mut self) -> Option<(u8, &'a [u8])> {
         loop {
             let rest = match self.current {
                 Some(rest) => rest,
@@ -203,18 +225,25 @@ impl<'a> Iterator for CookieValues<'a> {
                 None => (rest, None),
             };
             self.current = after;
-            if let Some(value) = pair_value(pair, self.name) {
-                return Some(value);
+            if let Some(found) = pair_value(pair, self.name, self.chunks) {
+                return Some(found);
             }
         }
     }
 }
 
-/// The value of one `name=value` pair if its name is `name`: whitespace
+/// The chunk index and value of one `name=value` pair if its name is
+/// `name` (index 0) or, with `chunks`, `{name}.1` to `{name}.3`: whitespace
 /// around both trimmed, double quotes around the value removed (RFC 6265).
-fn pair_value<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
+fn pair_value<'a>(pair: &'a [u8], name: &str, chunks: bool) -> Option<(u8, &'a [u8])> {
     let eq = memchr::memchr(b'=', pair)?;
-    (trim(&pair[..eq]) == name.as_bytes()).then(|| unquote(trim(&pair[eq + 1..])))
+    let found = trim(&pair[..eq]);
+    let index = match found.strip_prefix(name.as_bytes())? {
+        [] => 0,
+        [b'.', digit @ b'1'..=b'3'] if chunks => digit - b'0',
+        _ => return None,
+    };
+    Some((index, unquote(trim(&pair[eq + 1..]))))
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {

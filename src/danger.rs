@@ -65,3 +65,41 @@ pub fn open_session_value(config: &SessionConfig, value: &str) -> Result<Opened,
 pub fn seal_session_value(config: &SessionConfig, plaintext: &[u8]) -> Result<String, SealError> {
     config.session_sealer().seal(plaintext)
 }
+
+/// Opens the sealed value of a session split over `shares.len()` cookies
+/// (2 to [`MAX_CHUNKS`](crate::MAX_CHUNKS);
+/// [`max_chunks`](crate::SessionConfigBuilder::max_chunks)): the values of
+/// `{name}`, `{name}.1`, ... in order, the first without its `n~` count
+/// marker. As [`open_session_value`], nothing is decoded or checked beyond
+/// the seal.
+///
+/// # Errors
+///
+/// As [`open_session_value`]; [`MalformedReason::TooLong`](crate::MalformedReason::TooLong)
+/// for a count outside 2 to 4, or shares longer than that many cookies
+/// carry.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, SessionConfig, danger};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+///     .max_chunks(2)
+///     .build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("tokens", &"t".repeat(5_000))?;
+/// let mut response = http::Response::new(());
+/// sealed_session::save(&config, &session, &mut response)?;
+/// let values: Vec<&str> = response
+///     .headers()
+///     .get_all("set-cookie")
+///     .iter()
+///     .map(|v| v.to_str().unwrap().split(';').next().unwrap().split_once('=').unwrap().1)
+///     .collect();
+/// let first = values[0].strip_prefix("2~").unwrap();
+/// let opened = danger::open_session_chunks(&config, &[first.as_bytes(), values[1].as_bytes()])?;
+/// assert!(!opened.plaintext().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn open_session_chunks(config: &SessionConfig, shares: &[&[u8]]) -> Result<Opened, OpenError> {
+    config.session_sealer().open_chunks(shares)
+}

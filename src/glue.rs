@@ -10,11 +10,14 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 use crate::config::SessionConfig;
 use crate::cookie_header::{
-    MAX_CANDIDATES, attributes_len, cookie_lifetime, cookie_values, push_attributes,
+    MAX_CANDIDATES, attributes_len, chunk_values, cookie_lifetime, cookie_values, push_attributes,
 };
 use crate::log;
-use crate::seal::SealError;
-use crate::session::{InvalidReason, Loader, SavePlan, Session, Status};
+use crate::seal::{
+    MAX_CHUNKS, OpenError, Opened, SealError, chunk_marker, chunk_value_len, chunks_needed,
+    push_chunk_value,
+};
+use crate::session::{ChunkReason, InvalidReason, Loader, SavePlan, Session, Status};
 
 /// Saving a session failed; nothing but `Vary` was written to the response.
 ///
@@ -35,14 +38,18 @@ use crate::session::{InvalidReason, Loader, SavePlan, Session, Status};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SaveError {
-    /// `name=value` would exceed the configured size limit, and browsers
-    /// silently drop such cookies. No `Set-Cookie` was written: the client
-    /// keeps its previous cookie.
+    /// `name=value` would exceed the configured size limit (browsers
+    /// silently drop such cookies), or, with
+    /// [`max_chunks`](crate::SessionConfigBuilder::max_chunks) above 1, the
+    /// session is larger than that many cookies carry. No `Set-Cookie` was
+    /// written: the client keeps its previous cookie(s).
     #[error("session cookie of {size} bytes exceeds the {limit}-byte limit")]
     TooLarge {
-        /// Length of `name=value`, bytes.
+        /// Length of `name=value` as one cookie: `name.len() + 1 +`
+        /// [`Session::encoded_len`], bytes.
         size: usize,
-        /// The configured limit.
+        /// [`SessionConfig::capacity`]: the size limit with one chunk (the
+        /// default), what `max_chunks` cookies carry otherwise.
         limit: usize,
     },
     /// Sealing failed (the OS random source); the cause is the `source()`.
@@ -285,6 +292,9 @@ impl ResponseHeaders for HeaderMap {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load<R: RequestHeaders + ?Sized>(config: &SessionConfig, request: &R) -> Session {
+    if config.max_chunks() > 1 {
+        return load_chunked(config, request.request_headers());
+    }
     let mut values = cookie_values(request.request_headers(), config.cookie_name());
     match try_candidates(config, &mut values) {
         Ok(session) => session,
@@ -311,24 +321,145 @@ fn try_candidates<'a>(
             loader.cut();
             break;
         }
-        match sealer.open(raw) {
-            Ok(opened) => {
-                let (used_fallback, key_id) = (opened.used_fallback(), opened.key_id());
-                if let Some(session) = loader.offer(opened.into_plaintext(), used_fallback) {
-                    if used_fallback {
-                        log::opened_with_fallback(config.cookie_name(), key_id);
-                    }
-                    return Ok(session);
-                }
-            }
-            Err(e) => {
-                let reason = InvalidReason::from(e);
-                log::rejected_cookie(config.cookie_name(), reason);
-                loader.reject(reason);
-            }
+        if let Some(session) = offer(config, &mut loader, sealer.open(raw).map_err(Into::into)) {
+            return Ok(session);
         }
     }
     Err(loader)
+}
+
+/// One candidate's outcome, offered to the loader: the session if it
+/// opened and is live; otherwise the reason is logged and kept.
+fn offer(
+    config: &SessionConfig,
+    loader: &mut Loader,
+    opened: Result<Opened, InvalidReason>,
+) -> Option<Session> {
+    match opened {
+        Ok(opened) => {
+            let (used_fallback, key_id) = (opened.used_fallback(), opened.key_id());
+            let session = loader.offer(opened.into_plaintext(), used_fallback)?;
+            if used_fallback {
+                log::opened_with_fallback(config.cookie_name(), key_id);
+            }
+            Some(session)
+        }
+        Err(reason) => {
+            log::rejected_cookie(config.cookie_name(), reason);
+            loader.reject(reason);
+            None
+        }
+    }
+}
+
+/// The chunk cookies `{name}.1` to `{name}.3` a request carried: the first
+/// value of each, and how many bore its name.
+#[derive(Default)]
+struct ChunkCookies<'a> {
+    values: [Option<&'a [u8]>; MAX_CHUNKS as usize],
+    counts: [u8; MAX_CHUNKS as usize],
+}
+
+impl<'a> ChunkCookies<'a> {
+    fn add(&mut self, index: u8, value: &'a [u8]) {
+        let i = usize::from(index);
+        self.values[i].get_or_insert(value);
+        self.counts[i] = self.counts[i].saturating_add(1);
+    }
+
+    /// Bit `k` set for each `{name}.k` present.
+    fn carried(&self) -> u8 {
+        (1..MAX_CHUNKS)
+            .filter(|&k| self.counts[usize::from(k)] > 0)
+            .fold(0, |bits, k| bits | (1 << k))
+    }
+
+    /// The shares of a session whose first chunk announces `count` (its
+    /// own share given): all or nothing. Every chunk below the count must
+    /// be there exactly once, and none at or beyond it.
+    fn shares(
+        &self,
+        count: u8,
+        max: u8,
+        first: &'a [u8],
+    ) -> Result<[&'a [u8]; MAX_CHUNKS as usize], ChunkReason> {
+        if !(2..=max).contains(&count) {
+            return Err(ChunkReason::BadCount { count, max });
+        }
+        let mut shares = [first; MAX_CHUNKS as usize];
+        for index in 1..MAX_CHUNKS {
+            let i = usize::from(index);
+            match (index < count, self.counts[i], self.values[i]) {
+                (true, 1, Some(value)) => shares[i] = value,
+                (true, 0, _) => return Err(ChunkReason::Missing { index }),
+                (true, _, _) => return Err(ChunkReason::Duplicated { index }),
+                (false, 0, _) => {}
+                (false, _, _) => return Err(ChunkReason::Extra { index }),
+            }
+        }
+        Ok(shares)
+    }
+}
+
+/// [`load`] with `max_chunks` above 1: the whole scan first (the chunks may
+/// come in any order, in any `Cookie` header), under the same budget, then
+/// each candidate `{name}` with the chunks it announces. Nothing but
+/// slices of the request is kept until a candidate's shares are joined, at
+/// most `max_chunks` × 4,096 bytes.
+fn load_chunked(config: &SessionConfig, headers: &HeaderMap) -> Session {
+    let name = config.cookie_name();
+    let mut values = chunk_values(headers, name);
+    let mut firsts: Vec<&[u8]> = Vec::new();
+    let mut chunks = ChunkCookies::default();
+    let mut cut = false;
+    while let Some((index, value)) = values.next_chunk() {
+        if index > 0 {
+            chunks.add(index, value);
+        } else if firsts.len() == MAX_CANDIDATES {
+            // More than we examine: the real cookie may be among them. The
+            // scan goes on for the chunks (within the same budget), so that
+            // what a candidate needs is known wherever it comes.
+            cut = true;
+        } else {
+            firsts.push(value);
+        }
+    }
+    cut |= values.is_truncated();
+    let carried = chunks.carried();
+    let mut loader = Loader::new(config.load_rules());
+    loader.carried_chunks(carried);
+    if firsts.is_empty() && carried != 0 {
+        // Chunks without their first: leftovers, removed by the next save.
+        let reason = InvalidReason::Chunks(ChunkReason::Missing { index: 0 });
+        log::rejected_cookie(name, reason);
+        loader.reject(reason);
+    }
+    let sealer = config.session_sealer();
+    let max = u8::try_from(config.max_chunks()).unwrap_or(MAX_CHUNKS);
+    for first in firsts {
+        let opened = match chunk_marker(first) {
+            // A one-cookie session, alone: any chunk beside it is extra.
+            None => match (1..MAX_CHUNKS).find(|k| carried & (1 << k) != 0) {
+                Some(index) => Err(InvalidReason::Chunks(ChunkReason::Extra { index })),
+                None => sealer.open(first).map_err(InvalidReason::from),
+            },
+            Some((count, share)) => chunks
+                .shares(count, max, share)
+                .map_err(InvalidReason::Chunks)
+                .and_then(|shares| {
+                    sealer
+                        .open_chunks(&shares[..usize::from(count)])
+                        .map_err(|e: OpenError| e.into())
+                }),
+        };
+        if let Some(session) = offer(config, &mut loader, opened) {
+            return session;
+        }
+    }
+    if cut {
+        loader.cut();
+    }
+    finish(config, loader)
 }
 
 /// The new session of a loader that found none, logged.
@@ -362,8 +493,15 @@ fn log_bad_payload(config: &SessionConfig, session: &Session) {
 ///    with a fallback key, or due for a rolling refresh: the sealed
 ///    session, with the configured attributes.
 /// 3. Otherwise nothing.
-/// 4. A cookie over the size limit: [`SaveError::TooLarge`], and no new
-///    session cookie, so the client keeps its previous one.
+/// 4. A cookie over the size limit (over what
+///    [`max_chunks`](crate::SessionConfigBuilder::max_chunks) cookies
+///    carry): [`SaveError::TooLarge`], and no new session cookie, so the
+///    client keeps its previous one.
+///
+/// A session split over several cookies is written as one `Set-Cookie` per
+/// chunk, and every chunk cookie the request carried that the new session
+/// does not use (it shrank, was flushed or renewed) gets a removal: no
+/// chunk is left orphaned.
 /// 5. A 5xx response gets no new session cookie; a removal still goes out,
 ///    and a flushed session whose new cookie cannot go out (a 5xx, a failed
 ///    save) has its old cookie removed, so a logout is never undone.
@@ -398,70 +536,110 @@ pub fn save<T: ResponseHeaders + ?Sized>(
     let is_server_error = response
         .response_status()
         .is_some_and(|s| s.is_server_error());
-    let (header, error) = if is_server_error {
+    let (lines, error) = if is_server_error {
         // Rule 5: a server error gets no new session cookie. Decided before
         // sealing: nothing is sealed, and no `TooLarge` replaces the
         // handler's own error.
         let remove = session.save_plan(config.now_unix()) == SavePlan::Remove;
-        (remove.then(|| removal_header(config)), None)
+        let lines = if remove {
+            removal_lines(config, session)
+        } else {
+            Lines::default()
+        };
+        (lines, None)
     } else {
-        match set_cookie_header(config, session) {
-            Ok(header) => (header, None),
-            Err(error) => (None, Some(error)),
+        match set_cookie_lines(config, session) {
+            Ok(lines) => (lines, None),
+            Err(error) => (Lines::default(), Some(error)),
         }
     };
     // Rule 5, second half: a flushed session whose new cookie cannot go out
     // (a 5xx, a failed save) still has its old cookie removed, so a logout
     // is never undone by what follows it.
-    let header = header.or_else(|| session.was_flushed().then(|| removal_header(config)));
+    let lines = if lines.is_empty() && session.was_flushed() {
+        removal_lines(config, session)
+    } else {
+        lines
+    };
     let headers = response.response_headers();
     // Rule 6, whether or not the save succeeded: the handler may still send
     // a response that depends on the cookie.
-    if header.is_some() || session.was_read() {
+    if !lines.is_empty() || session.was_read() {
         add_vary_cookie(headers);
     }
-    if let Some(value) = header {
-        headers.append(SET_COOKIE, value);
+    if !lines.is_empty() {
+        for line in lines {
+            headers.append(SET_COOKIE, line);
+        }
         // Rule 7: a shared cache must not store and replay a session cookie.
         keep_from_shared_caches(headers, config.cookie_name());
     }
     error.map_or(Ok(()), Err)
 }
 
-/// The `Set-Cookie` header [`save`] writes for a response that is not a
-/// server error, if any.
-fn set_cookie_header(
-    config: &SessionConfig,
-    session: &Session,
-) -> Result<Option<HeaderValue>, SaveError> {
+/// The `Set-Cookie` lines of one save: the session's first cookie (or its
+/// removal), then any chunks and chunk removals. One cookie, the common
+/// case, costs no allocation besides its own line.
+#[derive(Default)]
+pub(crate) struct Lines {
+    first: Option<HeaderValue>,
+    more: Vec<HeaderValue>,
+}
+
+impl Lines {
+    fn push(&mut self, line: HeaderValue) {
+        if self.first.is_none() {
+            self.first = Some(line);
+        } else {
+            self.more.push(line);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
+impl IntoIterator for Lines {
+    type Item = HeaderValue;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<HeaderValue>, std::vec::IntoIter<HeaderValue>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.more)
+    }
+}
+
+/// The `Set-Cookie` lines [`save`] writes for a response that is not a
+/// server error.
+fn set_cookie_lines(config: &SessionConfig, session: &Session) -> Result<Lines, SaveError> {
     let now = config.now_unix();
     match session.save_plan(now) {
-        SavePlan::Nothing => Ok(None),
-        SavePlan::Remove => Ok(Some(removal_header(config))),
+        SavePlan::Nothing => Ok(Lines::default()),
+        SavePlan::Remove => Ok(removal_lines(config, session)),
         SavePlan::Seal {
             expires,
             browser_session,
         } => {
             let max_age = (!browser_session).then(|| cookie_lifetime(now, expires));
-            let attributes_len = attributes_len(config.attributes(), max_age);
-            let mut out = sealed_pair(config, session, now, expires, attributes_len)
-                .inspect_err(|e| log_save_error(config.cookie_name(), e))?;
-            push_attributes(config.attributes(), max_age, &mut out);
-            Ok(Some(header_value(out)))
+            sealed_lines(config, session, now, expires, max_age)
+                .inspect_err(|e| log_save_error(config.cookie_name(), e))
         }
     }
 }
 
-/// `name=` and the sealed session, checked against the size limit before
-/// anything is sealed, in a buffer with room for exactly `attributes_len`
-/// more bytes.
-fn sealed_pair(
+/// The sealed session's cookies, checked against the size limit before
+/// anything is sealed: one `name=value` line, or one per chunk when it
+/// takes more (sealed once, the text split), then the removals of the
+/// chunks the request carried that it no longer uses. Each line is
+/// allocated at its exact size.
+fn sealed_lines(
     config: &SessionConfig,
     session: &Session,
     now: i64,
     expires: i64,
-    attributes_len: usize,
-) -> Result<Vec<u8>, SaveError> {
+    max_age: Option<(i64, i64)>,
+) -> Result<Lines, SaveError> {
     let name = config.cookie_name();
     let sealer = config.session_sealer();
     // The envelope is built straight into the frame and sealed in place.
@@ -470,16 +648,73 @@ fn sealed_pair(
             session.encode_envelope(now, expires, buf)
         })
         .ok_or(SealError::Rng)?;
-    let size = name.len() + 1 + frame.sealed_len();
-    let limit = config.size_limit();
-    if size > limit {
-        return Err(SaveError::TooLarge { size, limit });
+    let text_len = frame.sealed_len();
+    let max_chunks = u8::try_from(config.max_chunks()).unwrap_or(MAX_CHUNKS);
+    let Some(count) = chunks_needed(name.len(), config.size_limit(), max_chunks, text_len) else {
+        return Err(SaveError::TooLarge {
+            size: name.len() + 1 + text_len,
+            limit: config.capacity(),
+        });
+    };
+    let attributes = config.attributes();
+    let attributes_len = attributes_len(attributes, max_age);
+    let mut lines = Lines::default();
+    if count == 1 {
+        let mut out = Vec::with_capacity(name.len() + 1 + text_len + attributes_len);
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'=');
+        sealer.seal_frame(frame, &mut out)?;
+        push_attributes(attributes, max_age, &mut out);
+        lines.push(header_value(out));
+    } else {
+        let mut text = Vec::with_capacity(text_len);
+        sealer.chunked(count).seal_frame(frame, &mut text)?;
+        for index in 0..count {
+            let value_len = chunk_value_len(text_len, count, index);
+            let mut out =
+                Vec::with_capacity(chunk_name_len(name, index) + 1 + value_len + attributes_len);
+            push_chunk_name(name, index, &mut out);
+            out.push(b'=');
+            push_chunk_value(&text, count, index, &mut out);
+            push_attributes(attributes, max_age, &mut out);
+            lines.push(header_value(out));
+        }
     }
-    let mut out = Vec::with_capacity(size + attributes_len);
+    push_chunk_removals(config, session.chunks_carried(), count, &mut lines);
+    Ok(lines)
+}
+
+/// `{name}` for chunk 0, `{name}.{index}` for the others.
+fn push_chunk_name(name: &str, index: u8, out: &mut Vec<u8>) {
     out.extend_from_slice(name.as_bytes());
-    out.push(b'=');
-    sealer.seal_frame(frame, &mut out)?;
-    Ok(out)
+    if index > 0 {
+        out.push(b'.');
+        out.push(b'0' + index);
+    }
+}
+
+fn chunk_name_len(name: &str, index: u8) -> usize {
+    name.len() + if index > 0 { 2 } else { 0 }
+}
+
+/// Removals for the chunk cookies in `carried` (bit `k` for `{name}.k`)
+/// from index `from` on: those the request carried and the new session
+/// does not use.
+fn push_chunk_removals(config: &SessionConfig, carried: u8, from: u8, lines: &mut Lines) {
+    for index in from.max(1)..MAX_CHUNKS {
+        if carried & (1 << index) != 0 {
+            lines.push(removal_line(config, index));
+        }
+    }
+}
+
+/// The removal of the session cookie and of every chunk cookie the request
+/// carried.
+fn removal_lines(config: &SessionConfig, session: &Session) -> Lines {
+    let mut lines = Lines::default();
+    lines.push(removal_line(config, 0));
+    push_chunk_removals(config, session.chunks_carried(), 1, &mut lines);
+    lines
 }
 
 fn log_save_error(cookie_name: &str, error: &SaveError) {
@@ -490,33 +725,43 @@ fn log_save_error(cookie_name: &str, error: &SaveError) {
 }
 
 /// After a save-error policy replaced a response: a flushed session's
-/// removal still goes out (save rule 5), whatever the replacement kept.
-/// `None` when there is nothing to add. For the adapters only: `save`
-/// itself never drops what it wrote.
+/// removals (its cookie's, and those of the chunks the request carried)
+/// still go out (save rule 5), whatever the replacement kept. Empty when
+/// there is nothing to add. For the adapters only: `save` itself never
+/// drops what it wrote.
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 pub(crate) fn removal_after_failed_save(
     config: &SessionConfig,
     session: &Session,
     headers: &HeaderMap,
-) -> Option<HeaderValue> {
+) -> Vec<HeaderValue> {
     if !session.was_flushed() {
-        return None;
+        return Vec::new();
     }
     let name = config.cookie_name().as_bytes();
+    // `save` writes the chunks' removals with the cookie's: one present
+    // means all are.
     let present = headers.get_all(SET_COOKIE).iter().any(|v| {
         v.as_bytes()
             .strip_prefix(name)
             .is_some_and(|rest| rest.starts_with(b"=;"))
     });
-    (!present).then(|| removal_header(config))
+    if present {
+        Vec::new()
+    } else {
+        removal_lines(config, session).into_iter().collect()
+    }
 }
 
-/// A `Set-Cookie` that deletes the session cookie.
-pub(crate) fn removal_header(config: &SessionConfig) -> HeaderValue {
+/// A `Set-Cookie` that deletes the session cookie (`index` 0) or one of its
+/// chunks, with the same `Path`/`Domain`.
+fn removal_line(config: &SessionConfig, index: u8) -> HeaderValue {
     let name = config.cookie_name();
     let max_age = Some((0, 0));
-    let mut out = Vec::with_capacity(name.len() + 1 + attributes_len(config.attributes(), max_age));
-    out.extend_from_slice(name.as_bytes());
+    let mut out = Vec::with_capacity(
+        chunk_name_len(name, index) + 1 + attributes_len(config.attributes(), max_age),
+    );
+    push_chunk_name(name, index, &mut out);
     out.push(b'=');
     push_attributes(config.attributes(), max_age, &mut out);
     header_value(out)
@@ -605,7 +850,7 @@ mod tests {
             .unwrap();
         let mut session = load(&config, &HeaderMap::new());
         session.insert("k", &1u8).unwrap();
-        let written = set_cookie_header(&config, &session).unwrap().unwrap();
+        let written = set_cookie_lines(&config, &session).unwrap().first.unwrap();
         let text = written.to_str().unwrap();
         let c = cookie::Cookie::parse(text).unwrap();
         assert_eq!(c.name(), "__Secure-s");
@@ -618,7 +863,7 @@ mod tests {
         assert_eq!(c.same_site(), Some(cookie::SameSite::Strict));
         assert_eq!(c.max_age(), Some(time::Duration::weeks(2)));
         assert!(c.expires_datetime().is_some());
-        let removal_value = removal_header(&config);
+        let removal_value = removal_line(&config, 0);
         let removal = cookie::Cookie::parse(removal_value.to_str().unwrap()).unwrap();
         assert_eq!(removal.value(), "");
         assert_eq!(removal.max_age(), Some(time::Duration::ZERO));
@@ -758,5 +1003,44 @@ mod tests {
         let mut response = http::Response::new(());
         save(&config, &untouched, &mut response).unwrap();
         assert!(!response.headers().contains_key(CACHE_CONTROL));
+    }
+
+    /// Issue 24: after a policy replaced the response of a failed save, a
+    /// flushed chunked session still has every chunk it carried removed.
+    #[cfg(any(feature = "tower", feature = "actix-web"))]
+    #[test]
+    fn a_removal_after_a_failed_save_covers_every_chunk() {
+        let config = SessionConfig::builder(Keyring::new(Key::from_bytes(&[4; 32]).unwrap()))
+            .max_chunks(3)
+            .build()
+            .unwrap();
+        let mut session = load(&config, &HeaderMap::new());
+        session.insert("big", &"x".repeat(7_000)).unwrap();
+        let mut response = HeaderMap::new();
+        save(&config, &session, &mut response).unwrap();
+        let pairs: Vec<&str> = response
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap())
+            .collect();
+        assert_eq!(pairs.len(), 3);
+        let mut request = HeaderMap::new();
+        request.insert(http::header::COOKIE, pairs.join("; ").parse().unwrap());
+        let mut session = load(&config, &request);
+        assert!(session.status().is_loaded());
+        session.flush();
+        let names = |lines: &[HeaderValue]| -> Vec<String> {
+            lines
+                .iter()
+                .map(|v| v.to_str().unwrap().split('=').next().unwrap().to_owned())
+                .collect()
+        };
+        let lines = removal_after_failed_save(&config, &session, &HeaderMap::new());
+        assert_eq!(names(&lines), ["session", "session.1", "session.2"]);
+        // Already there (the replacement kept what `save` wrote): nothing.
+        let mut kept = HeaderMap::new();
+        save(&config, &session, &mut kept).unwrap();
+        assert_eq!(kept.get_all(SET_COOKIE).iter().count(), 3);
+        assert!(removal_after_failed_save(&config, &session, &kept).is_empty());
     }
 }

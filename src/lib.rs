@@ -63,7 +63,7 @@ mod log;
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tower", feature = "actix-web"))))]
 pub use adapter::{OnSaveError, SessionService};
-pub use config::{DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, SessionConfig, SessionConfigBuilder};
+pub use config::{DEFAULT_MAX_AGE, DEFAULT_SIZE_LIMIT, Room, SessionConfig, SessionConfigBuilder};
 pub use cookie_rules::SameSite;
 pub use error::{
     CodecError, ConfigError, CookieRuleError, EnvKeyError, KeyError, MalformedReason, OpenError,
@@ -72,8 +72,8 @@ pub use error::{
 pub use glue::{RequestHeaders, ResponseHeaders, SaveErrorPolicy, SaveFailed, load, save};
 pub use key::{Key, KeyId, Keyring, MAX_KEY_LEN, MIN_KEY_LEN};
 pub use lifetime::{CLOCK_SKEW, Expiry};
-pub use seal::{MAX_SIZE_LIMIT, Opened};
-pub use session::{InvalidReason, Session, SessionId, Status};
+pub use seal::{MAX_CHUNKS, MAX_SIZE_LIMIT, Opened};
+pub use session::{ChunkReason, InvalidReason, Session, SessionId, Status};
 
 /// The `cookie` crate, whose [`Cookie`](cookie::Cookie) the [`cookies`]
 /// helpers take and return, and whose [`SameSite`] the configuration uses.

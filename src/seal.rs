@@ -145,6 +145,31 @@ struct Binding<'a> {
     /// At most [`MAX_CONTEXT_LEN`] bytes (checked by `SessionConfigBuilder::build`).
     context: &'a str,
     name: &'a str,
+    /// The number of cookies the value is split over, 1 to [`MAX_CHUNKS`]:
+    /// 1 leaves the AAD as it always was, more changes its kind byte, so a
+    /// value sealed for `n` cookies opens only as `n` cookies.
+    chunks: u8,
+}
+
+impl Binding<'_> {
+    /// The AAD's kind byte: the kind itself for a one-cookie value,
+    /// `0x10 × chunks + kind` for a value split over 2 to 4 cookies. No two
+    /// (kind, count) pairs share a byte, so the count is authenticated
+    /// with the rest and a one-cookie value is exactly the v1 value.
+    fn kind_byte(&self) -> u8 {
+        let kind = self.kind as u8;
+        if self.chunks > 1 {
+            (self.chunks << 4) | kind
+        } else {
+            kind
+        }
+    }
+
+    /// The longest text a value under this binding can be: what the
+    /// cookies it is sealed for can carry at the 4,096-byte maximum.
+    fn max_text_len(&self) -> usize {
+        chunk_capacity(self.name.len(), MAX_SIZE_LIMIT, self.chunks)
+    }
 }
 
 /// What [`Keyring::open`] returns: the plaintext, and which key opened it.
@@ -275,8 +300,16 @@ impl<'a> Sealer<'a> {
                 kind,
                 context,
                 name,
+                chunks: 1,
             },
         }
+    }
+
+    /// The same door for a session split over `chunks` cookies (1 to
+    /// [`MAX_CHUNKS`]; 1 is the one-cookie format).
+    pub(crate) fn chunked(mut self, chunks: u8) -> Self {
+        self.binding.chunks = chunks.clamp(1, MAX_CHUNKS);
+        self
     }
 
     /// A frame whose plaintext `write` appends to the buffer it is given,
@@ -314,6 +347,27 @@ impl<'a> Sealer<'a> {
     /// Opens a value sealed under this binding by any key of the ring.
     pub(crate) fn open(&self, value: impl AsRef<[u8]>) -> Result<Opened, OpenError> {
         open(self.keyring, self.binding, value)
+    }
+
+    /// Opens a session split over `shares.len()` cookies (2 to
+    /// [`MAX_CHUNKS`]): the shares, in chunk order, with the first one's
+    /// count marker already taken off. They are joined only after their
+    /// total length is checked against what that many cookies can carry,
+    /// so a client never makes this allocate more than `count` × 4,096
+    /// bytes.
+    pub(crate) fn open_chunks(&self, shares: &[&[u8]]) -> Result<Opened, OpenError> {
+        let count = u8::try_from(shares.len()).unwrap_or(u8::MAX);
+        let sealer = self.chunked(count);
+        let len = shares.iter().map(|s| s.len()).sum::<usize>();
+        let max = sealer.binding.max_text_len();
+        if !(2..=MAX_CHUNKS).contains(&count) || len > max {
+            return Err(OpenError::Malformed(MalformedReason::TooLong { len, max }));
+        }
+        let mut joined = Vec::with_capacity(len);
+        for share in shares {
+            joined.extend_from_slice(share);
+        }
+        sealer.open(joined)
     }
 
     /// The length of a value [`seal_expiring`](Self::seal_expiring) gives
@@ -449,6 +503,86 @@ const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
 /// ```
 pub const MAX_SIZE_LIMIT: usize = 4096;
 
+/// The most cookies one session may be split over
+/// ([`SessionConfigBuilder::max_chunks`](crate::SessionConfigBuilder::max_chunks)):
+/// `{name}`, `{name}.1`, `{name}.2` and `{name}.3`.
+pub const MAX_CHUNKS: u8 = 4;
+
+/// What follows the count at the start of the first chunk of a split value.
+/// Not in the base64url alphabet: a one-cookie value never starts with
+/// `digit~`, so neither can be read as the other.
+const CHUNK_MARK: u8 = b'~';
+
+/// Bytes a chunk's cookie spends besides its share of the sealed text:
+/// `{n}~` on the first, `.{k}` in the name of the others. Equal, so every
+/// chunk carries the same share.
+const CHUNK_COST: usize = 2;
+
+/// The longest sealed text that `chunks` cookies called `{name}`,
+/// `{name}.1`, ... carry when each `name=value` is at most `limit` bytes.
+pub(crate) const fn chunk_capacity(name_len: usize, limit: usize, chunks: u8) -> usize {
+    if chunks <= 1 {
+        limit.saturating_sub(name_len + 1)
+    } else {
+        (chunks as usize) * limit.saturating_sub(name_len + 1 + CHUNK_COST)
+    }
+}
+
+/// The fewest cookies, at most `max_chunks`, that carry a sealed text of
+/// `text_len` bytes; `None` when even `max_chunks` cannot.
+pub(crate) fn chunks_needed(
+    name_len: usize,
+    limit: usize,
+    max_chunks: u8,
+    text_len: usize,
+) -> Option<u8> {
+    (1..=max_chunks.min(MAX_CHUNKS)).find(|&n| text_len <= chunk_capacity(name_len, limit, n))
+}
+
+/// The `index`th share of a sealed text split evenly over `count` cookies
+/// (the first `len % count` shares are one byte longer). Even shares keep
+/// every cookie, and so every proxy's view of it, as small as the split
+/// allows.
+pub(crate) fn chunk_share(text: &[u8], count: u8, index: u8) -> &[u8] {
+    let (count, index) = (usize::from(count.max(1)), usize::from(index));
+    let (base, extra) = (text.len() / count, text.len() % count);
+    let start = index * base + index.min(extra);
+    let len = base + usize::from(index < extra);
+    text.get(start..start + len).unwrap_or_default()
+}
+
+/// Appends the value of chunk `index` of `count`: the share, after the
+/// count marker on the first chunk of a split value.
+pub(crate) fn push_chunk_value(text: &[u8], count: u8, index: u8, out: &mut Vec<u8>) {
+    if count > 1 && index == 0 {
+        out.push(b'0' + count);
+        out.push(CHUNK_MARK);
+    }
+    out.extend_from_slice(chunk_share(text, count, index));
+}
+
+/// The length [`push_chunk_value`] appends.
+pub(crate) fn chunk_value_len(text_len: usize, count: u8, index: u8) -> usize {
+    let count_usize = usize::from(count.max(1));
+    let share = text_len / count_usize + usize::from(usize::from(index) < text_len % count_usize);
+    share
+        + if count > 1 && index == 0 {
+            CHUNK_COST
+        } else {
+            0
+        }
+}
+
+/// The count a first chunk announces, and its share: `Some` for a value
+/// that starts with a digit and the mark (whatever the digit: the caller
+/// checks the range), `None` for a one-cookie value.
+pub(crate) fn chunk_marker(first: &[u8]) -> Option<(u8, &[u8])> {
+    match first {
+        [digit @ b'0'..=b'9', CHUNK_MARK, rest @ ..] => Some((digit - b'0', rest)),
+        _ => None,
+    }
+}
+
 /// Length of the base64url (unpadded) text for `n` bytes.
 const fn encoded_len(n: usize) -> usize {
     (n * 4).div_ceil(3)
@@ -571,7 +705,7 @@ fn with_aad<R>(key_id: [u8; KEY_ID_LEN], binding: Binding<'_>, f: impl FnOnce(&[
     let fill = |buf: &mut [u8]| {
         buf[0] = VERSION;
         buf[1..1 + KEY_ID_LEN].copy_from_slice(&key_id);
-        buf[1 + KEY_ID_LEN] = binding.kind as u8;
+        buf[1 + KEY_ID_LEN] = binding.kind_byte();
         // Fits: clamped above.
         buf[2 + KEY_ID_LEN] = context.len() as u8;
         buf[fixed..fixed + context.len()].copy_from_slice(context);
@@ -598,7 +732,7 @@ fn open(
     value: impl AsRef<[u8]>,
 ) -> Result<Opened, OpenError> {
     let value = value.as_ref();
-    let max = MAX_SIZE_LIMIT.saturating_sub(binding.name.len() + 1);
+    let max = binding.max_text_len();
     if value.len() > max {
         return Err(OpenError::Malformed(MalformedReason::TooLong {
             len: value.len(),
@@ -738,6 +872,7 @@ mod tests {
             kind: Kind::Raw,
             context: "",
             name: "s",
+            chunks: 1,
         };
         let by_a = seal_with_nonce(&a, raw, b"from a", &[1; NONCE_LEN]).unwrap();
         let by_b = seal_with_nonce(&b, raw, b"from b", &[2; NONCE_LEN]).unwrap();
@@ -776,6 +911,7 @@ mod tests {
             kind: Kind::Session,
             context,
             name,
+            chunks: 1,
         }
     }
 
@@ -793,11 +929,13 @@ mod tests {
                 kind: Kind::Cookie,
                 context: "",
                 name: "session",
+                chunks: 1,
             },
             Binding {
                 kind: Kind::Raw,
                 context: "",
                 name: "session",
+                chunks: 1,
             },
             // Length-prefixed context: ("ab", "c") and ("a", "bc") differ.
             session("ab", "c"),
@@ -851,5 +989,83 @@ mod tests {
         for n in [0, 1, 2, 3, 100, 3000] {
             assert_eq!(ring.seal("s", &vec![0; n]).len(), sealed_len(n));
         }
+    }
+
+    /// A one-cookie session's AAD is the v1 AAD (the golden value above
+    /// opens with `chunked(1)`); each count gives its own, so a value
+    /// sealed for `n` cookies opens as nothing else.
+    #[test]
+    fn the_chunk_count_is_bound_and_one_is_the_v1_format() {
+        let ring = Keyring::new(crate::key::Key::from_bytes(&[0x42; 32]).unwrap());
+        let sealer = Sealer::session(&ring, "", "session");
+        assert!(sealer.chunked(1).open(GOLDEN).is_ok());
+        assert_eq!(sealer.chunked(2).open(GOLDEN), Err(OpenError::Tampered));
+        let kinds: Vec<u8> = (1..=MAX_CHUNKS)
+            .map(|n| sealer.chunked(n).binding.kind_byte())
+            .collect();
+        assert_eq!(kinds, [1, 0x21, 0x31, 0x41]);
+        let text = sealer.chunked(3).seal(b"x").unwrap();
+        for n in 1..=MAX_CHUNKS {
+            let got = sealer.chunked(n).open(&text);
+            assert_eq!(got.is_ok(), n == 3, "{n}");
+        }
+    }
+
+    #[test]
+    fn shares_split_evenly_and_join_back() {
+        let text: Vec<u8> = (0..103u8).collect();
+        for count in 2..=MAX_CHUNKS {
+            let mut joined = Vec::new();
+            let mut values = Vec::new();
+            for index in 0..count {
+                let mut out = Vec::new();
+                push_chunk_value(&text, count, index, &mut out);
+                assert_eq!(out.len(), chunk_value_len(text.len(), count, index));
+                values.push(out);
+            }
+            let (n, first) = chunk_marker(&values[0]).unwrap();
+            assert_eq!(n, count);
+            joined.extend_from_slice(first);
+            for v in &values[1..] {
+                assert_eq!(chunk_marker(v), None, "shares are base64url text");
+                joined.extend_from_slice(v);
+            }
+            assert_eq!(joined, text);
+            let lens: Vec<usize> = (0..count)
+                .map(|i| chunk_share(&text, count, i).len())
+                .collect();
+            assert!(lens.iter().max().unwrap() - lens.iter().min().unwrap() <= 1);
+        }
+        assert_eq!(chunk_marker(b"3~"), Some((3, &b""[..])));
+        assert_eq!(chunk_marker(b"AQ"), None);
+    }
+
+    #[test]
+    fn capacities_and_counts() {
+        assert_eq!(chunk_capacity(7, 4093, 1), 4085);
+        assert_eq!(chunk_capacity(7, 4093, 2), 2 * 4083);
+        assert_eq!(chunk_capacity(7, 4093, 4), 4 * 4083);
+        assert_eq!(chunks_needed(7, 4093, 4, 4085), Some(1));
+        assert_eq!(chunks_needed(7, 4093, 4, 4086), Some(2));
+        assert_eq!(chunks_needed(7, 4093, 1, 4086), None);
+        assert_eq!(chunks_needed(7, 4093, 3, 3 * 4083), Some(3));
+        assert_eq!(chunks_needed(7, 4093, 3, 3 * 4083 + 1), None);
+    }
+
+    /// The join is refused on length before any allocation: `count` ×
+    /// 4,096 bytes is the most a client makes `open_chunks` hold.
+    #[test]
+    fn open_chunks_refuses_what_the_cookies_cannot_carry() {
+        let ring = Keyring::new(crate::key::Key::from_bytes(&[1; 32]).unwrap());
+        let sealer = Sealer::session(&ring, "", "s");
+        let big = vec![b'A'; MAX_SIZE_LIMIT];
+        assert!(matches!(
+            sealer.open_chunks(&[&big, &big]),
+            Err(OpenError::Malformed(MalformedReason::TooLong { max, .. })) if max == 2 * (MAX_SIZE_LIMIT - 4)
+        ));
+        assert!(matches!(
+            sealer.open_chunks(&[b"AAAA"]),
+            Err(OpenError::Malformed(MalformedReason::TooLong { .. }))
+        ));
     }
 }

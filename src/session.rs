@@ -25,7 +25,7 @@ mod value;
 
 pub(crate) use identity::Ended;
 pub use identity::SessionId;
-pub use load::{InvalidReason, Status};
+pub use load::{ChunkReason, InvalidReason, Status};
 pub(crate) use load::{LoadRules, Loader};
 pub(crate) use save::SavePlan;
 use value::{Append, decode_value};
@@ -71,6 +71,10 @@ pub struct Session {
     now: i64,
     lifetimes: Lifetimes,
     had_cookie: bool,
+    /// The chunk cookies (`{name}.1` to `{name}.3`, bit `k` for `{name}.k`)
+    /// the request carried and the scan examined: a save that needs fewer
+    /// removes the rest, so no chunk is left orphaned.
+    chunks_carried: u8,
     modified: bool,
     renewed: bool,
     flushed: bool,

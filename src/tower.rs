@@ -472,7 +472,7 @@ fn finish<B, P: OnSaveError<Response<B>> + ?Sized>(
         response = policy.on_save_error(&error, response);
         crate::log::save_error_response(&error, response.status());
         // Save rule 5: a logout is not undone by the replacement response.
-        if let Some(removal) = removal_after_failed_save(config, &session, response.headers()) {
+        for removal in removal_after_failed_save(config, &session, response.headers()) {
             response
                 .headers_mut()
                 .append(http::header::SET_COOKIE, removal);

@@ -101,6 +101,37 @@ fn main() {
         format!("{NAME}=; {NAME}={expired}\n{NAME}=%41\n{NAME} = {valid} ").as_bytes(),
     );
 
+    // load, chunked: a session split over three cookies (in two headers,
+    // out of order), one over two, and one with a chunk of another save.
+    let chunked = |len: usize| -> Vec<String> {
+        let config = sealed_session_fuzz::chunked_config();
+        let mut session = sealed_session::load(config, &HeaderMap::new());
+        session.insert("tokens", &"t".repeat(len)).unwrap();
+        let mut headers = HeaderMap::new();
+        sealed_session::save(config, &session, &mut headers).unwrap();
+        headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .collect()
+    };
+    let three = chunked(7_000);
+    assert_eq!(three.len(), 3);
+    write(
+        &dir,
+        "chunks-three",
+        format!("{}; theme=dark\n{}; {}", three[2], three[0], three[1]).as_bytes(),
+    );
+    let two = chunked(4_000);
+    assert_eq!(two.len(), 2);
+    write(&dir, "chunks-two", two.join("; ").as_bytes());
+    let other = chunked(7_000);
+    write(
+        &dir,
+        "chunks-stale",
+        format!("{}; {}; {}", three[0], other[1], three[2]).as_bytes(),
+    );
+
     // envelope: the plaintexts of real session cookies.
     let dir = corpus("envelope");
     let plain = |value: &str| {

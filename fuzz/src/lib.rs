@@ -15,7 +15,8 @@ use http::header::{COOKIE, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue};
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{
-    InvalidReason, Key, Keyring, MalformedReason, OpenError, SessionConfig, SessionError, Status,
+    ChunkReason, InvalidReason, Key, Keyring, MalformedReason, OpenError, Opened, SessionConfig,
+    SessionError, Status,
 };
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
@@ -67,6 +68,23 @@ pub fn session_fallback_only() -> Keyring {
 pub fn config() -> &'static SessionConfig {
     static CONFIG: OnceLock<SessionConfig> = OnceLock::new();
     CONFIG.get_or_init(|| config_with(session_keyring()))
+}
+
+/// The most cookies a session of [`chunked_config`] is split over.
+pub const CHUNKS: u8 = 3;
+
+/// As [`config`] (same keys, name and clock), with sessions split over up to
+/// [`CHUNKS`] cookies.
+pub fn chunked_config() -> &'static SessionConfig {
+    static CONFIG: OnceLock<SessionConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        SessionConfig::builder(session_keyring())
+            .cookie_name(NAME)
+            .clock(|| OffsetDateTime::from_unix_timestamp(NOW).unwrap())
+            .max_chunks(usize::from(CHUNKS))
+            .build()
+            .unwrap()
+    })
 }
 
 /// As [`config`], with another keyring.
@@ -327,6 +345,51 @@ pub fn cookie_header(value: &str) -> HeaderMap {
     headers
 }
 
+/// Every `Set-Cookie` of a response as `(name, value)`, checking that each
+/// is well-formed, that a removal has `Max-Age=0` and that `Vary: Cookie`
+/// accompanies them.
+pub fn written_lines(headers: &HeaderMap) -> Vec<(String, String)> {
+    let lines: Vec<(String, String)> = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|line| {
+            let line = line.to_str().expect("Set-Cookie is visible ASCII");
+            let pair = line.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').expect("name=value");
+            assert_eq!(
+                value.is_empty(),
+                line.contains("; Max-Age=0; "),
+                "a removal has Max-Age=0, a value has not: {line}"
+            );
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    if !lines.is_empty() {
+        let vary = headers
+            .get_all(VARY)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|s| s.eq_ignore_ascii_case("cookie")));
+        assert!(vary, "Set-Cookie without Vary: Cookie");
+    }
+    lines
+}
+
+/// The chunk cookie names `{NAME}` and `{NAME}.k` for `indices`, as
+/// removals.
+pub fn removals(indices: impl IntoIterator<Item = u8>) -> Vec<(String, String)> {
+    indices
+        .into_iter()
+        .map(|k| {
+            let name = if k == 0 {
+                NAME.to_owned()
+            } else {
+                format!("{NAME}.{k}")
+            };
+            (name, String::new())
+        })
+        .collect()
+}
+
 /// What a save wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
@@ -375,6 +438,18 @@ pub fn written(headers: &HeaderMap) -> Written {
 /// the public `danger::open_session_value` and the envelope mirror: `Ok(env)` when
 /// it loads.
 pub fn classify(config: &SessionConfig, raw: &[u8]) -> Result<(MirrorEnvelope, bool), Status> {
+    // The length is checked before anything is decoded, so a value too
+    // long for any cookie is `TooLong` whatever its bytes (found once the
+    // chunk seeds made inputs longer than a cookie).
+    let max = 4096 - NAME.len() - 1;
+    if raw.len() > max {
+        return Err(Status::Invalid(InvalidReason::Malformed(
+            MalformedReason::TooLong {
+                len: raw.len(),
+                max,
+            },
+        )));
+    }
     let Ok(value) = std::str::from_utf8(raw) else {
         return Err(Status::Invalid(InvalidReason::Malformed(
             MalformedReason::Base64,
@@ -382,6 +457,92 @@ pub fn classify(config: &SessionConfig, raw: &[u8]) -> Result<(MirrorEnvelope, b
     };
     let opened = sealed_session::danger::open_session_value(config, value)
         .map_err(|e| Status::Invalid(InvalidReason::from(e)))?;
+    judge(&opened)
+}
+
+/// The cookies a chunked load examines, name by name through the public
+/// scanner (each scan has the same budget, so the same cut): the values of
+/// `{NAME}`, and of `{NAME}.1` to `{NAME}.3`.
+pub struct ChunkScan<'a> {
+    /// The values of `{NAME}`, in order.
+    pub firsts: Vec<&'a [u8]>,
+    /// `chunks[k]`: the values of `{NAME}.k` (`chunks[0]` unused).
+    pub chunks: [Vec<&'a [u8]>; 4],
+    /// Whether the scan budget cut the headers.
+    pub truncated: bool,
+}
+
+impl<'a> ChunkScan<'a> {
+    /// Scans `headers`.
+    pub fn new(headers: &'a HeaderMap) -> Self {
+        // `NAME` and its chunks, spelled out: the scanner borrows the name
+        // for as long as the headers.
+        const NAMES: [&str; 4] = ["session", "session.1", "session.2", "session.3"];
+        debug_assert_eq!(NAMES[0], NAME);
+        let names = NAMES;
+        let mut truncated = false;
+        let mut lists: [Vec<&'a [u8]>; 4] = Default::default();
+        for (k, name) in names.iter().enumerate() {
+            let mut values = sealed_session::cookies::cookie_values(headers, name);
+            lists[k] = values.by_ref().collect();
+            truncated |= values.is_truncated();
+        }
+        let firsts = std::mem::take(&mut lists[0]);
+        Self {
+            firsts,
+            chunks: lists,
+            truncated,
+        }
+    }
+
+    /// The chunk indices present, ascending.
+    pub fn carried(&self) -> Vec<u8> {
+        (1..4u8)
+            .filter(|&k| !self.chunks[usize::from(k)].is_empty())
+            .collect()
+    }
+}
+
+/// The status one first chunk yields with the chunk cookies of `scan`
+/// under [`chunked_config`], all or nothing: a first chunk `n~share` needs
+/// each of `{NAME}.1` to `{NAME}.(n-1)` exactly once and nothing beyond
+/// (checked in index order), `n` within 2 to [`CHUNKS`]; a first without
+/// the marker is a one-cookie value that no chunk may accompany.
+pub fn classify_chunked(
+    config: &SessionConfig,
+    first: &[u8],
+    scan: &ChunkScan<'_>,
+) -> Result<(MirrorEnvelope, bool), Status> {
+    let chunk_error = |reason| Err(Status::Invalid(InvalidReason::Chunks(reason)));
+    let [digit @ b'0'..=b'9', b'~', rest @ ..] = first else {
+        if let Some(&index) = scan.carried().first() {
+            return chunk_error(ChunkReason::Extra { index });
+        }
+        return classify(config, first);
+    };
+    let count = digit - b'0';
+    if !(2..=CHUNKS).contains(&count) {
+        return chunk_error(ChunkReason::BadCount { count, max: CHUNKS });
+    }
+    for index in 1..4u8 {
+        let n = scan.chunks[usize::from(index)].len();
+        match (index < count, n) {
+            (true, 0) => return chunk_error(ChunkReason::Missing { index }),
+            (true, 1) | (false, 0) => {}
+            (true, _) => return chunk_error(ChunkReason::Duplicated { index }),
+            (false, _) => return chunk_error(ChunkReason::Extra { index }),
+        }
+    }
+    let shares: Vec<&[u8]> = std::iter::once(rest)
+        .chain((1..count).map(|k| scan.chunks[usize::from(k)][0]))
+        .collect();
+    let opened = sealed_session::danger::open_session_chunks(config, &shares)
+        .map_err(|e| Status::Invalid(InvalidReason::from(e)))?;
+    judge(&opened)
+}
+
+/// What the load rules make of an opened value.
+fn judge(opened: &Opened) -> Result<(MirrorEnvelope, bool), Status> {
     let env =
         mirror_decode(&opened.plaintext()).ok_or(Status::Invalid(InvalidReason::BadPayload))?;
     // Created or sealed beyond the clock skew in the future: not honoured,

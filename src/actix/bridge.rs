@@ -157,7 +157,7 @@ pub(crate) fn keep_removal(config: &SessionConfig, session: &Session, headers: &
         &mut set_cookies,
         SET_COOKIE,
     );
-    if let Some(removal) = removal_after_failed_save(config, session, &set_cookies) {
+    for removal in removal_after_failed_save(config, session, &set_cookies) {
         append_to_actix(headers, actix_header::SET_COOKIE, &removal);
     }
 }

@@ -259,14 +259,19 @@ impl Session {
     /// Turns a loaded session that a revocation store knows as revoked into
     /// a new, empty one whose cookie `save` removes.
     pub(crate) fn mark_revoked(&mut self) {
+        let chunks = self.chunks_carried;
         *self = Session::fresh(self.fresh_rules(), Status::Revoked, true);
+        self.chunks_carried = chunks;
     }
 
     /// Turns a loaded session whose revocation status the store could not
     /// give into a new, empty one that does not count as having had a
     /// cookie: not honoured for this request, and its cookie untouched.
     pub(crate) fn mark_unverified(&mut self) {
+        let chunks = self.chunks_carried;
         *self = Session::fresh(self.fresh_rules(), Status::Unverified, false);
+        // Kept for an explicit flush or renew, which still removes them.
+        self.chunks_carried = chunks;
     }
 
     fn fresh_rules(&self) -> LoadRules {

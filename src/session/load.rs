@@ -34,6 +34,8 @@ pub(crate) struct Loader {
     /// Not every cookie was examined (scan budget or candidate limit).
     cut: bool,
     first_error: Option<InvalidReason>,
+    /// The chunk cookies the request carried (bit `k` for `{name}.k`).
+    chunks_carried: u8,
 }
 
 impl Loader {
@@ -45,7 +47,15 @@ impl Loader {
             revoked: false,
             cut: false,
             first_error: None,
+            chunks_carried: 0,
         }
+    }
+
+    /// The chunk cookies the request carried (bit `k` for `{name}.k`),
+    /// whether or not they made a session: the session keeps them so that
+    /// `save` can remove those it no longer uses.
+    pub(crate) fn carried_chunks(&mut self, chunks: u8) {
+        self.chunks_carried = chunks;
     }
 
     /// A candidate that did not open (or was not even text).
@@ -91,7 +101,9 @@ impl Loader {
             self.revoked = true;
             return None;
         }
-        Some(Session::loaded(env, self.rules, used_fallback))
+        let mut session = Session::loaded(env, self.rules, used_fallback);
+        session.chunks_carried = self.chunks_carried;
+        Some(session)
     }
 
     /// No candidate gave a session: a new, empty one whose status says why.
@@ -109,7 +121,9 @@ impl Loader {
         } else {
             Status::New
         };
-        Session::fresh(self.rules, status, self.seen && !self.cut)
+        let mut session = Session::fresh(self.rules, status, self.seen && !self.cut);
+        session.chunks_carried = self.chunks_carried;
+        session
     }
 }
 
@@ -263,6 +277,69 @@ pub enum InvalidReason {
     /// revocation, so it is not honoured.
     #[error("created or sealed in the future")]
     FromTheFuture,
+    /// The chunk cookies of a split session
+    /// ([`max_chunks`](crate::SessionConfigBuilder::max_chunks)) do not
+    /// make one whole: the whole session is refused, never read in part. A
+    /// chunk from another save (two tabs, a half-applied response) fails
+    /// authentication instead, as [`Tampered`](Self::Tampered).
+    #[error("chunks: {0}")]
+    Chunks(ChunkReason),
+}
+
+/// What is wrong with the chunk cookies of a split session: the detail of
+/// [`InvalidReason::Chunks`]. Chunk `k` is the cookie `{name}.k`; the
+/// first, `{name}`, announces the count.
+///
+/// ```
+/// use sealed_session::{ChunkReason, InvalidReason, Key, Keyring, SessionConfig, Status};
+///
+/// let config = SessionConfig::builder(Keyring::new(Key::generate()))
+///     .max_chunks(3)
+///     .build()?;
+/// let mut session = sealed_session::load(&config, &http::Request::new(()));
+/// session.insert("tokens", &"t".repeat(6_000))?;
+/// let mut response = http::Response::new(());
+/// sealed_session::save(&config, &session, &mut response)?;
+/// // Send back only the first of the two chunks.
+/// let first = response.headers()["set-cookie"].to_str()?.split(';').next().unwrap();
+/// let request = http::Request::builder().header("cookie", first).body(())?;
+/// assert_eq!(
+///     sealed_session::load(&config, &request).status(),
+///     Status::Invalid(InvalidReason::Chunks(ChunkReason::Missing { index: 1 }))
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChunkReason {
+    /// The first chunk announces a count outside 2 to the configured
+    /// `max_chunks`: nothing more is read.
+    #[error("the first chunk announces {count} chunks, not 2 to {max}")]
+    BadCount {
+        /// The count announced.
+        count: u8,
+        /// The configured `max_chunks`.
+        max: u8,
+    },
+    /// A chunk the count calls for is absent.
+    #[error("chunk {index} is missing")]
+    Missing {
+        /// The chunk's index.
+        index: u8,
+    },
+    /// A chunk beyond the count (a leftover of a larger session, or a
+    /// one-cookie session sent with chunks).
+    #[error("chunk {index} is one too many")]
+    Extra {
+        /// The chunk's index.
+        index: u8,
+    },
+    /// Two cookies bear the same chunk name.
+    #[error("chunk {index} comes twice")]
+    Duplicated {
+        /// The chunk's index.
+        index: u8,
+    },
 }
 
 impl From<OpenError> for InvalidReason {
@@ -290,6 +367,7 @@ impl Session {
             now: rules.now,
             lifetimes: rules.lifetimes,
             had_cookie,
+            chunks_carried: 0,
             modified: false,
             renewed: false,
             flushed: false,
@@ -320,6 +398,7 @@ impl Session {
             now: rules.now,
             lifetimes: rules.lifetimes,
             had_cookie: true,
+            chunks_carried: 0,
             modified: false,
             renewed: false,
             flushed: false,

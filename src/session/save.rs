@@ -94,6 +94,11 @@ impl Session {
         self.flushed
     }
 
+    /// The chunk cookies (bit `k` for `{name}.k`) the request carried.
+    pub(crate) fn chunks_carried(&self) -> u8 {
+        self.chunks_carried
+    }
+
     /// Whether the response depends on the cookie (save rule 6).
     pub(crate) fn was_read(&self) -> bool {
         self.accessed.get()
@@ -102,7 +107,11 @@ impl Session {
     /// The length in bytes of the cookie *value* that
     /// [`save`](crate::save) would write if it sealed the session now:
     /// `name.len() + 1 + encoded_len()` is what the size limit counts, the
-    /// `size` of a [`SaveError::TooLarge`](crate::SaveError::TooLarge). The
+    /// `size` of a [`SaveError::TooLarge`](crate::SaveError::TooLarge). A
+    /// session split over several cookies
+    /// ([`max_chunks`](crate::SessionConfigBuilder::max_chunks)) carries
+    /// the same sealed text in shares; [`SessionConfig::room`](crate::SessionConfig::room)
+    /// tells how many cookies it takes and how much room is left. The
     /// session is encoded once to measure it, never sealed, so checking
     /// before a large insert costs a copy of the data, not a seal.
     ///
@@ -113,10 +122,10 @@ impl Session {
     /// let mut session = sealed_session::load(&config, &http::Request::new(()));
     /// session.insert("notes", &"x".repeat(5_000))?;
     /// let size = config.cookie_name().len() + 1 + session.encoded_len();
-    /// if size > config.size_limit() {
+    /// if size > config.capacity() {
     ///     session.remove("notes"); // too large for a cookie: keep it elsewhere
     /// }
-    /// # assert!(size > config.size_limit());
+    /// # assert!(size > config.capacity());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]

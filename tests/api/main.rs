@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod chunks;
 mod config;
 mod cookies;
 mod django_helpers;

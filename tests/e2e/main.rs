@@ -10,11 +10,15 @@ mod app;
 mod client;
 
 mod browser;
+#[cfg(all(feature = "axum", feature = "tower"))]
+mod chunks_browser;
 mod csrf_browser;
 mod demo;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 mod examples;
 #[cfg(all(feature = "axum", feature = "tower"))]
 mod login;
+#[cfg(all(feature = "axum", feature = "tower"))]
+mod nginx;
 #[cfg(all(feature = "redis", feature = "axum"))]
 mod redis;

@@ -219,6 +219,14 @@ macro_rules! app {
                 session.insert("blob", &"x".repeat(5_000)).unwrap();
                 (200, "ok".to_owned())
             }
+            // Issue 24: a blob of `len` bytes (0 removes it), for chunks.
+            "/blob" => {
+                match arg.parse::<usize>().unwrap_or(0) {
+                    0 => drop(session.remove("blob")),
+                    len => session.insert("blob", &"x".repeat(len)).unwrap(),
+                }
+                (200, "ok".to_owned())
+            }
             "/public" => {
                 session.insert("seen", &true).unwrap();
                 cache_control = Some("public, max-age=600, s-maxage=3600");
@@ -1005,6 +1013,155 @@ async fn a_store_outage_leaves_the_cookie_alone<A: Adapter>() {
     assert_eq!(browser.get("/whoami").await.body, "loaded|ada");
 }
 
+/// Issue 24: a browser's jar for a chunked session: every cookie named
+/// `session` or `session.k`, as `Set-Cookie` lines leave it.
+struct ChunkJar<A> {
+    adapter: A,
+    cookies: Vec<(String, String)>,
+}
+
+impl<A: Adapter> ChunkJar<A> {
+    fn new(chunks: usize) -> Self {
+        Self {
+            adapter: A::new(Setup::new(config_with(&TestClock::new(), |b| {
+                b.max_chunks(chunks)
+            }))),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn header(&self) -> String {
+        let pairs: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        pairs.join("; ")
+    }
+
+    fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.cookies.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        names
+    }
+
+    async fn send(&mut self, method: &'static str, path: &str) -> Resp {
+        let mut request = Req::new(method, path);
+        if !self.cookies.is_empty() {
+            request = request.header("cookie", self.header());
+        }
+        let response = self.adapter.send(request).await;
+        for line in response.all("set-cookie") {
+            let (name, value) = pair(line).split_once('=').unwrap();
+            if name != "session" && !name.starts_with("session.") {
+                continue;
+            }
+            self.cookies.retain(|(n, _)| n != name);
+            if !is_removal(line) {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        response
+    }
+}
+
+/// The `Set-Cookie` names of a response, with `-` for a removal.
+fn set_cookie_names(response: &Resp) -> Vec<String> {
+    response
+        .all("set-cookie")
+        .into_iter()
+        .map(|line| {
+            let name = pair(line).split_once('=').unwrap().0;
+            if is_removal(line) {
+                format!("-{name}")
+            } else {
+                name.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// Issue 24: a session of about 10 KB goes out as three cookies, each
+/// within 4,096 bytes, comes back whole, and a logout removes all three.
+async fn a_chunked_session_round_trips_and_a_logout_removes_every_chunk<A: Adapter>() {
+    let mut jar = ChunkJar::<A>::new(3);
+    jar.send("POST", "/login?user=ada").await;
+    let response = jar.send("POST", "/blob?len=7300").await;
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(
+        set_cookie_names(&response),
+        ["session", "session.1", "session.2"]
+    );
+    for line in response.all("set-cookie") {
+        assert!(pair(line).len() <= 4_096);
+    }
+    assert_eq!(jar.get_whoami().await, "loaded|ada");
+    let response = jar.send("POST", "/logout").await;
+    assert_eq!(
+        set_cookie_names(&response),
+        ["-session", "-session.1", "-session.2"]
+    );
+    assert!(jar.cookies.is_empty());
+}
+
+/// Issue 24: shrinking a three-cookie session to one cookie removes the
+/// two chunks it no longer uses; growing past what the chunks carry is a
+/// 413 that keeps every cookie.
+async fn a_shrunk_chunked_session_leaves_no_orphan_and_too_large_keeps_all<A: Adapter>() {
+    let mut jar = ChunkJar::<A>::new(3);
+    jar.send("POST", "/login?user=ada").await;
+    jar.send("POST", "/blob?len=7300").await;
+    assert_eq!(jar.names(), ["session", "session.1", "session.2"]);
+    let before = jar.header();
+    let response = jar.send("POST", "/blob?len=20000").await;
+    assert_eq!(response.status, 413, "{response:?}");
+    assert!(response.all("set-cookie").is_empty());
+    assert_eq!(jar.header(), before);
+
+    let response = jar.send("POST", "/blob?len=1000").await;
+    assert_eq!(
+        set_cookie_names(&response),
+        ["session", "-session.1", "-session.2"]
+    );
+    assert_eq!(jar.names(), ["session"]);
+    assert_eq!(jar.get_whoami().await, "loaded|ada");
+}
+
+/// Issue 24: a chunk lost (or one from an older save) invalidates the whole
+/// session, and the next response removes what the request carried.
+async fn a_missing_or_stale_chunk_invalidates_the_whole_session<A: Adapter>() {
+    let mut jar = ChunkJar::<A>::new(3);
+    jar.send("POST", "/login?user=ada").await;
+    jar.send("POST", "/blob?len=7300").await;
+    let old = jar.cookies.clone();
+    // The same data sealed anew: chunks of the same lengths.
+    jar.send("POST", "/same?user=bob").await;
+    // session.1 from the older save.
+    let stale = old.iter().find(|(n, _)| n == "session.1").unwrap().clone();
+    jar.cookies.retain(|(n, _)| n != "session.1");
+    jar.cookies.push(stale);
+    let response = jar.send("GET", "/whoami").await;
+    assert_eq!(response.body, "invalid: tampered|");
+    assert_eq!(
+        set_cookie_names(&response),
+        ["-session", "-session.1", "-session.2"]
+    );
+
+    let mut jar = ChunkJar::<A>::new(3);
+    jar.send("POST", "/login?user=ada").await;
+    jar.send("POST", "/blob?len=7300").await;
+    jar.cookies.retain(|(n, _)| n != "session.2");
+    let response = jar.send("GET", "/whoami").await;
+    assert_eq!(response.body, "invalid: chunks: chunk 2 is missing|");
+    assert_eq!(set_cookie_names(&response), ["-session", "-session.1"]);
+}
+
+impl<A: Adapter> ChunkJar<A> {
+    async fn get_whoami(&mut self) -> String {
+        self.send("GET", "/whoami").await.body
+    }
+}
+
 /// Emits one test per behaviour for an adapter, run under `$runtime`.
 macro_rules! instantiate {
     ($adapter:ty, $runtime:meta) => {
@@ -1111,6 +1268,23 @@ macro_rules! instantiate {
         #[$runtime]
         async fn a_store_outage_leaves_the_cookie_alone() {
             super::a_store_outage_leaves_the_cookie_alone::<$adapter>().await;
+        }
+
+        #[$runtime]
+        async fn a_chunked_session_round_trips_and_a_logout_removes_every_chunk() {
+            super::a_chunked_session_round_trips_and_a_logout_removes_every_chunk::<$adapter>()
+                .await;
+        }
+
+        #[$runtime]
+        async fn a_shrunk_chunked_session_leaves_no_orphan_and_too_large_keeps_all() {
+            super::a_shrunk_chunked_session_leaves_no_orphan_and_too_large_keeps_all::<$adapter>()
+                .await;
+        }
+
+        #[$runtime]
+        async fn a_missing_or_stale_chunk_invalidates_the_whole_session() {
+            super::a_missing_or_stale_chunk_invalidates_the_whole_session::<$adapter>().await;
         }
     };
 }
