@@ -9,6 +9,8 @@ mod app;
 #[path = "../client/mod.rs"]
 mod client;
 
+#[cfg(all(feature = "axum", feature = "tower"))]
+mod adapters_browser;
 mod browser;
 #[cfg(all(feature = "axum", feature = "tower"))]
 mod chunks_browser;
