@@ -664,8 +664,13 @@ impl Reader {
     }
 
     async fn run(self) {
-        let mut backoff = Duration::from_millis(10);
+        const FIRST: Duration = Duration::from_millis(10);
+        // At most a quarter of the bound between attempts, so a Redis that
+        // is back is found well within it.
+        let longest = self.block().max(FIRST);
+        let mut backoff = FIRST;
         loop {
+            let started = Instant::now();
             let restart = match self.follow().await {
                 Ok(never) => match never {},
                 Err(restart) => restart,
@@ -673,8 +678,13 @@ impl Reader {
             #[cfg(feature = "tracing")]
             tracing::warn!(target: TARGET, reason = %restart, "revocation replica reconnecting");
             let _ = restart;
+            // A connection that served for a while failed afresh: retry
+            // soon; one that keeps failing: back off.
+            if started.elapsed() > self.shared.bound {
+                backoff = FIRST;
+            }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(self.block().max(Duration::from_millis(10)));
+            backoff = (backoff * 2).min(longest);
         }
     }
 

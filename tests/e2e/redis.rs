@@ -996,3 +996,46 @@ async fn replica_on_a_three_node_redis_cluster() {
     drop(nodes);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 25: a burst of revocations longer than the stream keeps (about
+/// 10,000 entries) reaches a replica whole: it reads them in batches, and
+/// reloads if the stream dropped entries it had not read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: apt-get install redis-server, then cargo test --all-features -- --ignored"]
+async fn replica_a_burst_longer_than_the_stream_is_not_lost() {
+    const BURST: u32 = 25_000;
+    let redis = Redis::start();
+    let follower = replica(&redis.url, Duration::from_secs(1));
+    follower.ready(Duration::from_secs(5)).await.unwrap();
+    let writer = Arc::new(
+        RedisRevocations::new(&redis.url)
+            .unwrap()
+            .timeout(Duration::from_secs(5)),
+    );
+    let mut tasks = Vec::new();
+    for part in 0..8u32 {
+        let writer = Arc::clone(&writer);
+        tasks.push(tokio::spawn(async move {
+            for n in (part..BURST).step_by(8) {
+                let mut id = [0u8; 16];
+                id[..4].copy_from_slice(&n.to_be_bytes());
+                let entry = RevocationEntry::Session(sealed_session::SessionId::from_bytes(id));
+                writer
+                    .revoke(&entry, Duration::from_secs(600))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let len: usize = redis.query(redis::cmd("XLEN").arg("{sealed-session:}log"));
+    assert!(len < BURST as usize, "the stream was trimmed: {len}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while follower.status().entries < BURST as usize {
+        assert!(Instant::now() < deadline, "{:?}", follower.status());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(follower.status().entries, BURST as usize);
+}
