@@ -54,12 +54,12 @@ use crate::session::SessionId;
 /// last entry applied and the number of entries.
 ///
 /// **Memory.** Entries leave the set when their TTL ends (swept every
-/// second). A session id costs 32 bytes in the set's table plus one control
-/// byte, and the table keeps between 1/8 and 1/2 of its slots free: at
-/// most 66 bytes per id. A subject costs 48 bytes plus its length, rounded
-/// up by the allocator, plus the same slack. Past
-/// [`max_entries`](RedisReplicaBuilder::max_entries) (default 1,000,000
-/// entries, at most about 66 MB of ids), new entries are not kept and the
+/// second). A session id costs a 32-byte slot in the set's hash table plus
+/// one control byte; the table doubles when 7/8 full, so it is between
+/// 7/16 and 7/8 full: 38 to 76 bytes per id. A subject costs a 48-byte
+/// slot plus its length (rounded up by the allocator), with the same
+/// slack. Past [`max_entries`](RedisReplicaBuilder::max_entries) (default
+/// 1,000,000 entries, at most about 76 MB of ids), new entries are not kept and the
 /// replica *overflows*: until the longest of the entries it could not hold
 /// has expired, a check the set does not answer with "revoked" asks Redis
 /// (one `MGET`, as [`RedisRevocations`] does). Correct, and as slow as the
@@ -125,6 +125,8 @@ impl fmt::Debug for RedisReplica {
 #[derive(Clone)]
 pub struct RedisReplicaBuilder {
     source: Source,
+    /// Writes, and checks past the cap.
+    direct: RedisRevocations,
     prefix: String,
     timeout: Duration,
     bound: Duration,
@@ -152,14 +154,15 @@ const BATCH: usize = 1_000;
 const SWEEP: Duration = Duration::from_secs(1);
 
 impl RedisReplicaBuilder {
-    fn new(source: Source) -> Self {
-        Self {
+    fn new(source: Source) -> Result<Self, RevocationError> {
+        Ok(Self {
+            direct: RedisRevocations::from_source(source.clone())?,
             source,
             prefix: "sealed-session:".to_owned(),
             timeout: super::redis::DEFAULT_TIMEOUT,
             bound: DEFAULT_BOUND,
             max_entries: DEFAULT_MAX_ENTRIES,
-        }
+        })
     }
 
     /// The prefix of every key (default `sealed-session:`), as for
@@ -206,14 +209,10 @@ impl RedisReplicaBuilder {
     /// Outside a Tokio runtime, as [`tokio::spawn`] does.
     #[must_use]
     pub fn start(self) -> RedisReplica {
-        let direct = RedisRevocations::from_source(self.source.clone())
-            .map(|d| d.prefix(self.prefix.clone()).timeout(self.timeout));
-        let direct = match direct {
-            Ok(direct) => direct,
-            // `from_source` fails only for a push configuration this crate
-            // never sets: a builder holds a source that already connected.
-            Err(_) => unreachable_direct(),
-        };
+        let direct = self
+            .direct
+            .prefix(self.prefix.clone())
+            .timeout(self.timeout);
         let shared = Arc::new(Shared {
             local: RwLock::new(Local::default()),
             bound: self.bound,
@@ -238,11 +237,6 @@ impl RedisReplicaBuilder {
             }),
         }
     }
-}
-
-#[cold]
-fn unreachable_direct() -> ! {
-    unreachable!("a connection manager is refused only for a push sender")
 }
 
 /// What a [`RedisReplica`] knows about itself.
@@ -283,7 +277,7 @@ impl RedisReplica {
     ///
     /// [`RevocationError::Store`] for a URL the client does not accept.
     pub fn builder(url: &str) -> Result<RedisReplicaBuilder, RevocationError> {
-        Ok(RedisReplicaBuilder::new(Source::single(url)?))
+        RedisReplicaBuilder::new(Source::single(url)?)
     }
 
     /// A replica of the revocations in a Redis Cluster reached through any
@@ -295,7 +289,7 @@ impl RedisReplica {
     pub fn cluster_builder<'a>(
         urls: impl IntoIterator<Item = &'a str>,
     ) -> Result<RedisReplicaBuilder, RevocationError> {
-        Ok(RedisReplicaBuilder::new(Source::cluster(urls)?))
+        RedisReplicaBuilder::new(Source::cluster(urls)?)
     }
 
     /// Waits until the replica answers checks (its first load is done and
@@ -1052,8 +1046,8 @@ mod tests {
 
     #[test]
     fn bytes_per_entry_as_documented() {
-        // The id table's slot: the id and its deadline; one control byte
-        // per slot besides, and at most half of the slots empty.
+        // The id table's slot: the id and its deadline (one control byte
+        // per slot besides, the table 7/16 to 7/8 full: 38 to 76 bytes).
         assert_eq!(std::mem::size_of::<(SessionId, Until)>(), 32);
         assert_eq!(std::mem::size_of::<(String, (i64, Until))>(), 48);
     }
