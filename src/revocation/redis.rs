@@ -31,8 +31,9 @@ use super::{BoxFuture, RevocationEntry, RevocationError, RevocationStore, Sessio
 /// `{prefix}sid:<32 hex>` for a session id, `{prefix}sub:<subject in hex>`
 /// and `{prefix}all` holding the Unix second before which sessions are
 /// revoked; beside them `{prefix}live`, a sorted set naming the live
-/// entries, and `{prefix}log`, a stream announcing each write (both read by
-/// the replica). Hex (only `0-9a-f` after the last `:`) keeps every subject
+/// entries, `{prefix}log`, a stream announcing each write, and
+/// `{prefix}seq`, the number of the last announcement (read by the
+/// replica). Hex (only `0-9a-f` after the last `:`) keeps every subject
 /// apart from the global key and from the keys of any other prefix.
 ///
 /// Writes never lower what is stored: a Lua script keeps the later cutoff
@@ -204,10 +205,12 @@ pub(super) const STREAM_LEN: usize = 10_000;
 ///
 /// In the same step, names the entry in the `live` sorted set (scored by
 /// its expiry on Redis's clock, expired names dropped) and announces the
-/// result on the `log` stream, so a replica's snapshot (`live`) and its
-/// tail (`log`) never miss a write between them. Keys: the entry, `live`,
-/// `log`; arguments: value, TTL in ms, the entry's name (its key after
-/// the hash tag), the stream's length.
+/// result on the `log` stream, numbered by the `seq` counter, so a
+/// replica's snapshot (`live`) and its tail (`log`) never miss a write
+/// between them, and a replica sees a number skipped when the stream
+/// dropped an entry it had not read. Keys: the entry, `live`, `log`, `seq`;
+/// arguments: value, TTL in ms, the entry's name (its key after the hash
+/// tag), the stream's length.
 const KEEP_MAX: &str = r"
 local b = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
@@ -220,7 +223,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', ARGV[3], 'v', b, 't', ttl)
+local n = redis.call('INCR', KEYS[4])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', ARGV[3], 'v', b, 't', ttl, 'n', n)
 return 1
 ";
 
@@ -421,10 +425,11 @@ impl RevocationStore for RedisRevocations {
             let name = name(entry);
             let mut cmd = redis::cmd("EVAL");
             cmd.arg(KEEP_MAX)
-                .arg(3)
+                .arg(4)
                 .arg(format!("{tag}{name}"))
                 .arg(format!("{tag}live"))
                 .arg(format!("{tag}log"))
+                .arg(format!("{tag}seq"))
                 .arg(value)
                 .arg(ttl_millis(ttl))
                 .arg(name)

@@ -31,7 +31,9 @@ use crate::session::SessionId;
 ///    remaining TTL),
 /// 2. follows the stream from that id with `XREAD BLOCK`, applying each
 ///    entry to its set, and
-/// 3. on any error, reconnects and starts again at 1.
+/// 3. on any error, or a skipped announcement number (it fell more than
+///    the stream's length, about 10,000 entries, behind), starts again
+///    at 1.
 ///
 /// A stream rather than pub/sub: a stream entry has an id, so the snapshot
 /// and the tail meet at one point without a gap or a race, a reader that
@@ -565,16 +567,18 @@ impl Local {
     }
 }
 
-/// Loads what is live: the newest stream id, then up to `ARGV[2]` entries
-/// named in `live` whose keys still exist, as (name, value, PTTL) triples,
-/// and the longest PTTL among those left out (0 for none). Read only, so
-/// it never blocks a writer for longer than one pass over the set. Keys:
-/// `log`, `live`; arguments: the hash tag, the cap.
+/// Loads what is live: the newest stream id, the longest PTTL among the
+/// entries left out past the cap (0 for none), the number of the last
+/// announcement, then up to `ARGV[2]` entries named in `live` whose keys
+/// still exist, as (name, value, PTTL) triples. Read only, and atomic: the
+/// set and the stream's position agree. Keys: `log`, `live`, `seq`;
+/// arguments: the hash tag, the cap.
 const LOAD: &str = r"
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local id = '0-0'
 if last[1] then id = last[1][1] end
-local out = {id, 0}
+local seq = tonumber(redis.call('GET', KEYS[3])) or 0
+local out = {id, 0, seq}
 local n = 0
 local limit = tonumber(ARGV[2])
 local over = 0
@@ -702,7 +706,7 @@ impl Reader {
                 self.source.dedicated(self.timeout, block + self.timeout),
             )
             .await?;
-        let mut last = self.load(&mut conn).await?;
+        let (mut last, mut seq) = self.load(&mut conn).await?;
         let block_ms = u64::try_from(block.as_millis()).unwrap_or(u64::MAX).max(1);
         let stream = format!("{}log", self.tag);
         loop {
@@ -719,48 +723,42 @@ impl Reader {
                 .await?;
             let now = Instant::now();
             let entries = stream_entries(&reply).ok_or(Restart::Reply)?;
-            let full = entries.len() >= BATCH;
-            let before = last;
-            if let Some((id, _)) = entries.last() {
-                last = *id;
-                self.shared.lag_micros.store(lag_of(*id), Ordering::Relaxed);
+            // Every write numbers its announcement: a number skipped is an
+            // entry the stream dropped before this reader saw it (it fell
+            // more than the stream's length behind), so reload.
+            for read in &entries {
+                if read.seq != seq + 1 {
+                    return Err(Restart::Gap);
+                }
+                seq = read.seq;
+            }
+            if let Some(read) = entries.last() {
+                last = read.id;
+                self.shared
+                    .lag_micros
+                    .store(lag_of(last), Ordering::Relaxed);
             }
             #[cfg(feature = "tracing")]
             if !entries.is_empty() {
                 tracing::debug!(target: TARGET, entries = entries.len(), lag = ?Duration::from_micros(lag_of(last)), "revocation replica applied");
             }
             self.shared
-                .apply(entries.into_iter().map(|(_, entry)| entry), now);
-            if full && self.trimmed_after(&mut conn, before).await? {
-                return Err(Restart::Gap);
-            }
+                .apply(entries.into_iter().filter_map(|read| read.entry), now);
             self.shared.write().sweep(now);
             self.shared.heard_now();
         }
     }
 
-    /// Whether the stream dropped an entry newer than `id` (it had more
-    /// than its length unread): the set may miss it, so reload.
-    async fn trimmed_after(&self, conn: &mut Conn, id: StreamId) -> Result<bool, Restart> {
-        let mut cmd = redis::cmd("XINFO");
-        cmd.arg("STREAM").arg(format!("{}log", self.tag));
-        let info: Value = self.bounded(self.timeout, cmd.query_async(conn)).await?;
-        let deleted = pairs(&info)
-            .and_then(|mut p| p.find(|(k, _)| *k == "max-deleted-entry-id"))
-            .and_then(|(_, v)| text(v))
-            .and_then(StreamId::parse)
-            .ok_or(Restart::Reply)?;
-        Ok(deleted > id)
-    }
-
-    /// Replaces the set with what Redis holds; the stream id to follow from.
-    async fn load(&self, conn: &mut Conn) -> Result<StreamId, Restart> {
+    /// Replaces the set with what Redis holds; the stream id to follow
+    /// from and the number of the last announcement.
+    async fn load(&self, conn: &mut Conn) -> Result<(StreamId, u64), Restart> {
         let started = Instant::now();
         let mut cmd = redis::cmd("EVAL");
         cmd.arg(LOAD)
-            .arg(2)
+            .arg(3)
             .arg(format!("{}log", self.tag))
             .arg(format!("{}live", self.tag))
+            .arg(format!("{}seq", self.tag))
             .arg(&self.tag)
             .arg(self.shared.max_entries);
         let reply: Vec<Value> = self.bounded(self.timeout, cmd.query_async(conn)).await?;
@@ -771,6 +769,7 @@ impl Reader {
             .and_then(StreamId::parse)
             .ok_or(Restart::Reply)?;
         let over = items.next().and_then(integer).ok_or(Restart::Reply)?;
+        let seq = items.next().and_then(integer).ok_or(Restart::Reply)?;
         let now = Instant::now();
         let mut fresh = Local::default();
         let rest: Vec<&Value> = items.collect();
@@ -801,7 +800,7 @@ impl Reader {
             Ordering::Relaxed,
         );
         self.shared.heard_now();
-        Ok(last)
+        Ok((last, seq))
     }
 }
 
@@ -846,10 +845,21 @@ fn pairs(v: &Value) -> Option<Box<dyn Iterator<Item = (&str, &Value)> + '_>> {
     }
 }
 
+/// One announcement read from the stream.
+#[derive(Debug, PartialEq, Eq)]
+struct Read {
+    id: StreamId,
+    /// Its number, one more than the previous announcement's.
+    seq: u64,
+    /// The entry and its TTL in ms; `None` for a kind this version does
+    /// not know (skipped, its number still counted).
+    entry: Option<(RevocationEntry, u64)>,
+}
+
 /// The entries of an `XREAD` reply on one stream: `Nil` (none within the
-/// block time) or `[[stream, [[id, [field, value, ...]], ...]]]`. An entry
-/// whose fields this version does not know is skipped.
-fn stream_entries(reply: &Value) -> Option<Vec<(StreamId, (RevocationEntry, u64))>> {
+/// block time) or `[[stream, [[id, [field, value, ...]], ...]]]`; `None`
+/// for anything else, or an entry without its number.
+fn stream_entries(reply: &Value) -> Option<Vec<Read>> {
     let streams = match reply {
         Value::Nil => return Some(Vec::new()),
         Value::Array(streams) => streams,
@@ -869,18 +879,21 @@ fn stream_entries(reply: &Value) -> Option<Vec<(StreamId, (RevocationEntry, u64)
             };
             let id = entry.first().and_then(text).and_then(StreamId::parse)?;
             let fields = entry.get(1).and_then(pairs)?;
-            let (mut k, mut v, mut t) = (None, None, None);
+            let (mut k, mut v, mut t, mut n) = (None, None, None, None);
             for (field, value) in fields {
                 match field {
                     "k" => k = text(value),
                     "v" => v = text(value),
                     "t" => t = integer(value),
+                    "n" => n = integer(value),
                     _ => {}
                 }
             }
-            if let Some(parsed) = k.zip(v).zip(t).and_then(|((k, v), t)| parse_entry(k, v, t)) {
-                out.push((id, parsed));
-            }
+            out.push(Read {
+                id,
+                seq: n?,
+                entry: k.zip(v).zip(t).and_then(|((k, v), t)| parse_entry(k, v, t)),
+            });
         }
     }
     Some(out)
@@ -978,6 +991,8 @@ mod tests {
                         bulk("1700000000"),
                         bulk("t"),
                         bulk("60000"),
+                        bulk("n"),
+                        bulk("7"),
                     ]),
                 ]),
                 Value::Array(vec![
@@ -989,15 +1004,29 @@ mod tests {
                         bulk("1"),
                         bulk("t"),
                         bulk("1"),
+                        bulk("n"),
+                        bulk("8"),
                     ]),
                 ]),
             ]),
         ])]);
         let entries = stream_entries(&reply).unwrap();
-        assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].0, StreamId(1_700_000_000_000, 3));
-        assert_eq!(entries[0].1.1, 60_000);
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].id, StreamId(1_700_000_000_000, 3));
+        assert_eq!(entries[0].seq, 7);
+        assert_eq!(entries[0].entry.as_ref().unwrap().1, 60_000);
+        // An unknown kind is skipped but keeps its number.
+        assert_eq!((entries[1].seq, &entries[1].entry), (8, &None));
         assert_eq!(stream_entries(&Value::Int(1)), None);
+        // An entry without its number cannot be checked for a gap.
+        let unnumbered = Value::Array(vec![Value::Array(vec![
+            bulk("{p}log"),
+            Value::Array(vec![Value::Array(vec![
+                bulk("1-0"),
+                Value::Array(vec![bulk("k"), bulk("all")]),
+            ])]),
+        ])]);
+        assert_eq!(stream_entries(&unnumbered), None);
         assert!(StreamId(5, 0) > StreamId(4, 9));
         assert_eq!(StreamId::parse("12-3"), Some(StreamId(12, 3)));
         assert_eq!(StreamId(12, 3).to_string(), "12-3");
