@@ -1061,3 +1061,87 @@ async fn replica_a_burst_longer_than_the_stream_is_not_lost() {
     }
     assert_eq!(follower.status().entries, BURST as usize);
 }
+
+/// Issue 25: the replica's `tracing` events, on the crate's revocation
+/// target: a load, an applied batch, a lost connection, staleness once
+/// checks fail; none names the Redis URL or its password.
+#[cfg(feature = "tracing")]
+#[test]
+#[ignore = "needs redis-server: apt-get install redis-server, then cargo test --all-features -- --ignored"]
+fn replica_events_say_loaded_applied_reconnecting_and_stale() {
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Captured {
+            self.clone()
+        }
+    }
+
+    let mut redis = Redis::start_with(
+        free_port(),
+        &["--requirepass".to_owned(), "hunter2".to_owned()],
+    );
+    let url = redis.url.replace("redis://", "redis://:hunter2@");
+    let out = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(out.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    // One thread: the replica's task runs where the subscriber is set.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(async {
+            let bound = Duration::from_millis(200);
+            let follower = replica(&url, bound);
+            follower.ready(Duration::from_secs(5)).await.unwrap();
+            let writer = RedisRevocations::new(&url).unwrap();
+            let entry = RevocationEntry::Session(sealed_session::SessionId::from_bytes([5; 16]));
+            writer
+                .revoke(&entry, Duration::from_secs(60))
+                .await
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while follower.status().entries == 0 {
+                assert!(Instant::now() < deadline);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            redis.stop();
+            tokio::time::sleep(bound * 2).await;
+            let clock = clock();
+            let config = config(&clock);
+            let app = replica_instance(&config, &follower);
+            let cookie = login(&app, 1).await;
+            assert_eq!(
+                send(&app, "GET", "/me", Some(&cookie)).await.0,
+                "None unverified"
+            );
+        });
+    });
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    for event in [
+        "revocation replica loaded",
+        "revocation replica applied",
+        "revocation replica reconnecting",
+        "revocation replica stale",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(event))
+            .unwrap_or_else(|| panic!("no {event:?} in\n{text}"));
+        assert!(line.contains("sealed_session::revocation"), "{line}");
+    }
+    assert!(!text.contains("hunter2"), "{text}");
+}
