@@ -49,8 +49,13 @@ use crate::session::{Ended, Session, SessionId};
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
+mod replica;
+#[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::RedisRevocations;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use replica::{RedisReplica, RedisReplicaBuilder, ReplicaStatus};
 
 /// [`CLOCK_SKEW`](crate::CLOCK_SKEW)(crate::CLOCK_SKEW) as the `std` span entries' lifetimes
 /// use.

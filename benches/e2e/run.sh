@@ -20,6 +20,15 @@
 #   INSTRUCTIONS=1 bash benches/e2e/run.sh   # also: each server under callgrind,
 #                                            # user-space instructions per request
 #
+# Issue 25, revocation through Redis: PATHS picks the endpoints (`/` and
+# `/bump` read, increment and write back; `/read` only reads; `jar`,
+# `tower-sessions` and the actix servers serve `/` only), and any server
+# that needs Redis (ours-redis, ours-replica, tower-sessions-redis) makes the
+# script start one local redis-server on REDIS_PORT, shared by all of them:
+#
+#   SERVERS="none ours ours-redis ours-replica tower-sessions-redis" \
+#     PATHS="/read /bump" ROUNDS=4 bash benches/e2e/run.sh
+#
 # Loopback only; every wrk run is bounded by DURATION (and `timeout`), and
 # the script stops every server it started, also on error or Ctrl-C.
 set -euo pipefail
@@ -35,6 +44,10 @@ PORT=${PORT:-38080}
 read -r -a SERVERS <<<"${SERVERS:-ours jar tower-sessions none actix-ours actix-session actix-none}"
 has_server() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
 has_server ours && has_server none || { echo "SERVERS must include ours and none" >&2; exit 2; }
+read -r -a PATHS <<<"${PATHS:-/}"
+REDIS_PORT=${REDIS_PORT:-38379}
+needs_redis=0
+for s in "${SERVERS[@]}"; do [[ $s == *redis* || $s == ours-replica ]] && needs_redis=1; done
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 url="http://127.0.0.1:${PORT}"
@@ -56,6 +69,7 @@ target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$here/
 bin="$target_dir/release/sealed-session-e2e"
 
 server_pid=""
+redis_pid=""
 stop_server() {
     if [ -n "$server_pid" ]; then
         kill "$server_pid" 2>/dev/null || true
@@ -63,7 +77,28 @@ stop_server() {
         server_pid=""
     fi
 }
-trap stop_server EXIT INT TERM
+stop_all() {
+    stop_server
+    if [ -n "$redis_pid" ]; then
+        kill "$redis_pid" 2>/dev/null || true
+        wait "$redis_pid" 2>/dev/null || true
+        redis_pid=""
+    fi
+}
+trap stop_all EXIT INT TERM
+
+if [ "$needs_redis" = 1 ]; then
+    command -v redis-server >/dev/null || { echo "redis-server is needed (apt-get install redis-server)" >&2; exit 1; }
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
+    redis_pid=$!
+    for _ in $(seq 50); do
+        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    redis-cli -p "$REDIS_PORT" ping >/dev/null || { echo "redis-server did not start" >&2; exit 1; }
+    export E2E_REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/"
+    echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on port $REDIS_PORT" >&2
+fi
 
 start_server() {
     "$bin" "$1" "$PORT" >/dev/null &
@@ -104,7 +139,8 @@ cpu_ticks() {
 wrk_seconds=$(( ${DURATION%s} + ${WARMUP%s} + 20 ))
 
 run_one() {
-    local server=$1 round=$2 cookie header=() out
+    local server=$1 round=$2 path=$3 cookie header=() out want row="$1"
+    if [ "${#PATHS[@]}" -gt 1 ] || [ "$3" != / ]; then row="$1 $3"; fi
     start_server "$server"
     cookie=$(login_cookie)
     if [[ $server != none && $server != *-none ]] && [ -z "$cookie" ]; then
@@ -113,15 +149,17 @@ run_one() {
     fi
     [ -n "$cookie" ] && header=(-H "Cookie: $cookie")
     # The handler must see the session: 200 and the counter incremented.
-    out=$(curl -s -w ' %{http_code}' "${header[@]}" "$url/")
-    if [ "$out" != $'Ada Lovelace 1\n 200' ]; then
+    want=$'Ada Lovelace 1\n 200'
+    [ "$path" = /read ] && want=$'Ada Lovelace 0\n 200'
+    out=$(curl -s -w ' %{http_code}' "${header[@]}" "$url$path")
+    if [ "$out" != "$want" ]; then
         echo "server '$server' answered '$out' with the login cookie" >&2
         exit 1
     fi
-    timeout "$wrk_seconds" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$WARMUP" "${header[@]}" "$url/" >/dev/null
+    timeout "$wrk_seconds" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$WARMUP" "${header[@]}" "$url$path" >/dev/null
     local ticks
     ticks=$(cpu_ticks "$server_pid")
-    out=$(timeout "$wrk_seconds" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency "${header[@]}" "$url/")
+    out=$(timeout "$wrk_seconds" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency "${header[@]}" "$url$path")
     ticks=$(( $(cpu_ticks "$server_pid") - ticks ))
     stop_server
     if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
@@ -129,18 +167,20 @@ run_one() {
         echo "$out" >&2
         exit 1
     fi
-    rps[$server,$round]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
-    p99[$server,$round]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+    rps[$row,$round]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
+    p99[$row,$round]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
     # The server's CPU time per request (user + system, µs): less sensitive
     # than req/s to whatever else runs on the machine.
-    cpu[$server,$round]=$(awk -v t="$ticks" -v hz="$clk_tck" '/ requests in / { printf "%.1f", t / hz * 1e6 / $1 }' <<<"$out")
-    echo "round $round  $(printf '%-15s' "$server") ${rps[$server,$round]} req/s  p99 ${p99[$server,$round]} ms  server CPU ${cpu[$server,$round]} µs/req" >&2
+    cpu[$row,$round]=$(awk -v t="$ticks" -v hz="$clk_tck" '/ requests in / { printf "%.1f", t / hz * 1e6 / $1 }' <<<"$out")
+    echo "round $round  $(printf '%-26s' "$row") ${rps[$row,$round]} req/s  p99 ${p99[$row,$round]} ms  server CPU ${cpu[$row,$round]} µs/req" >&2
 }
 
 order=("${SERVERS[@]}")
 for round in $(seq "$ROUNDS"); do
     for server in "${order[@]}"; do
-        run_one "$server" "$round"
+        for path in "${PATHS[@]}"; do
+            run_one "$server" "$round" "$path"
+        done
     done
     # Alternate the order so no server always runs first (or last).
     reversed=()
@@ -150,7 +190,7 @@ done
 
 commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo
-echo "wrk -t $THREADS -c $CONNECTIONS -d $DURATION --latency (after a $WARMUP warm-up), $ROUNDS rounds in alternating order, commit $commit, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs"
+echo "wrk -t $THREADS -c $CONNECTIONS -d $DURATION --latency (after a $WARMUP warm-up), paths ${PATHS[*]}, $ROUNDS rounds in alternating order, commit $commit, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs"
 echo
 header="| server |"
 rule="|---|"
@@ -160,21 +200,45 @@ for round in $(seq "$ROUNDS"); do
 done
 echo "$header mean req/s | req/s ÷ none | req/s ÷ ours |"
 echo "$rule---:|---:|---:|"
-declare -A mean
+# One row per server and path; the ratios against none and ours on the
+# same path.
+rows=()
 for server in "${SERVERS[@]}"; do
-    sum=0
-    for round in $(seq "$ROUNDS"); do sum=$(( sum + ${rps[$server,$round]} )); done
-    mean[$server]=$(( sum / ROUNDS ))
-done
-for server in "${SERVERS[@]}"; do
-    line="| $server |"
-    for round in $(seq "$ROUNDS"); do
-        line+=" ${rps[$server,$round]} | ${p99[$server,$round]} | ${cpu[$server,$round]} |"
+    for path in "${PATHS[@]}"; do
+        if [ "${#PATHS[@]}" -gt 1 ] || [ "$path" != / ]; then rows+=("$server $path"); else rows+=("$server"); fi
     done
-    line+=" ${mean[$server]} | $(awk -v a="${mean[$server]}" -v b="${mean[none]}" 'BEGIN { printf "%.2f", a / b }') |"
-    line+=" $(awk -v a="${mean[$server]}" -v b="${mean[ours]}" 'BEGIN { printf "%.2f", a / b }') |"
+done
+suffix() { [[ $1 == *" "* ]] && echo " ${1#* }" || echo ""; }
+declare -A mean
+for row in "${rows[@]}"; do
+    sum=0
+    for round in $(seq "$ROUNDS"); do sum=$(( sum + ${rps[$row,$round]} )); done
+    mean[$row]=$(( sum / ROUNDS ))
+done
+for row in "${rows[@]}"; do
+    line="| $row |"
+    for round in $(seq "$ROUNDS"); do
+        line+=" ${rps[$row,$round]} | ${p99[$row,$round]} | ${cpu[$row,$round]} |"
+    done
+    sfx=$(suffix "$row")
+    line+=" ${mean[$row]} | $(awk -v a="${mean[$row]}" -v b="${mean[none$sfx]}" 'BEGIN { printf "%.2f", a / b }') |"
+    line+=" $(awk -v a="${mean[$row]}" -v b="${mean[ours$sfx]}" 'BEGIN { printf "%.2f", a / b }') |"
     echo "$line"
 done
+
+# Issue 25: the revocation stores against our layer without revocation
+# and against tower-sessions with its Redis store, per path.
+if has_server ours-replica && has_server tower-sessions-redis; then
+echo
+echo "| path | ours-replica ÷ ours (≥ 0.9) | ours-replica ÷ tower-sessions-redis (≥ 1.3) | ours-redis ÷ ours | ours-redis ÷ tower-sessions-redis |"
+echo "|---|---:|---:|---:|---:|"
+for path in "${PATHS[@]}"; do
+    sfx=""
+    if [ "${#PATHS[@]}" -gt 1 ] || [ "$path" != / ]; then sfx=" $path"; fi
+    ratio() { awk -v a="${mean[$1$sfx]:-0}" -v b="${mean[$2$sfx]}" 'BEGIN { printf "%.2f", a / b }'; }
+    echo "| $path | $(ratio ours-replica ours) | $(ratio ours-replica tower-sessions-redis) | $(ratio ours-redis ours) | $(ratio ours-redis tower-sessions-redis) |"
+done
+fi
 
 # actix-web: our middleware against the actix-session cookie store it
 # replaces, round by round (each pair measured minutes apart at most).

@@ -732,3 +732,55 @@ fn the_check_alone_does_not_count_as_reading_the_session() {
     sealed_session::save(&config, &session, &mut response).unwrap();
     assert_eq!(response.headers()[http::header::VARY], "Cookie");
 }
+
+/// Issue 25: a replica that has not loaded (here its Redis never answers)
+/// does not answer checks: under the default policy the session is not
+/// honoured and its cookie left alone. Its `Debug` names no URL (nor the
+/// password in it).
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn a_replica_that_never_loaded_fails_its_checks() {
+    use sealed_session::revocation::RedisReplica;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let replica = RedisReplica::builder(&format!("redis://:hunter2@127.0.0.1:{port}/"))
+        .unwrap()
+        .staleness_bound(StdDuration::from_millis(200))
+        .start();
+    let err = replica
+        .ready(StdDuration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RevocationError::Timeout(_)), "{err}");
+    let status = replica.status();
+    assert_eq!(status.since_heard, None);
+    assert_eq!(status.lag, None);
+    assert_eq!(status.entries, 0);
+    assert_eq!(status.staleness_bound, StdDuration::from_millis(200));
+    let debug = format!("{replica:?}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains(&port.to_string()),
+        "{debug}"
+    );
+
+    let clock = Arc::new(AtomicI64::new(NOW));
+    let config = ids_config(&clock);
+    let cookie = logged_in(&config, 42);
+    let revocations = Revocations::new(replica.clone(), &config);
+    let mut session = sealed_session::load(&config, &cookie);
+    let err = revocations.check(&mut session).await.unwrap_err();
+    assert!(err.to_string().contains("failed"), "{err}");
+    let source = std::error::Error::source(&err).unwrap().to_string();
+    assert!(source.contains("not loaded"), "{source}");
+    assert_eq!(session.status(), Status::Unverified);
+    let mut response = http::Response::new(());
+    sealed_session::save(&config, &session, &mut response).unwrap();
+    assert!(
+        response.headers().get(SET_COOKIE).is_none(),
+        "cookie left alone"
+    );
+}

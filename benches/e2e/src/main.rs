@@ -2,15 +2,28 @@
 //! under actix-web behind two (module `actix`), for `benches/e2e/run.sh`.
 //!
 //! ```text
-//! sealed-session-e2e <ours|jar|tower-sessions|none|actix-ours|actix-session|actix-none> <port>
+//! sealed-session-e2e <ours|jar|tower-sessions|none|ours-redis|ours-replica|tower-sessions-redis|actix-ours|actix-session|actix-none> <port>
 //! ```
 //!
 //! Listens on 127.0.0.1 only. Routes:
 //!
 //! - `GET /login`: stores a typed user and a counter of 0 in the session
 //!   (the run script takes its cookie from this response).
-//! - `GET /`: reads the user and the counter, increments the counter, writes
-//!   both back, answers `<name> <counter>`; `401` without a session.
+//! - `GET /` and `GET /bump`: reads the user and the counter, increments
+//!   the counter, writes both back, answers `<name> <counter>`; `401`
+//!   without a session.
+//! - `GET /read` (axum servers): reads both, writes nothing, answers
+//!   `<name> <counter>`.
+//!
+//! The Redis servers (issue 25) use the Redis at `$E2E_REDIS_URL` (default
+//! `redis://127.0.0.1:6379/`):
+//!
+//! - `ours-redis`: `ours` with session ids and revocation checked through
+//!   `RedisRevocations` (one `MGET` per request).
+//! - `ours-replica`: the same through `RedisReplica` (a local set fed by a
+//!   Redis Stream; it waits for its first load before serving).
+//! - `tower-sessions-redis`: tower-sessions 0.14 with
+//!   `tower-sessions-redis-store` (fred, a pool of 6 connections).
 //!
 //! The session mechanisms:
 //!
@@ -74,19 +87,65 @@ fn server_error(error: impl std::fmt::Display) -> Response {
 
 mod ours {
     use super::*;
+    use std::sync::Arc;
+
+    use sealed_session::revocation::{
+        RedisReplica, RedisRevocations, RevocationStore, Revocations,
+    };
     use sealed_session::tower::{SessionHandle, SessionLayer};
     use sealed_session::{Key, Keyring, SessionConfig};
 
-    pub fn router() -> Router {
+    /// Which revocation store the layer checks.
+    pub enum Revocation {
+        None,
+        Direct,
+        Replica,
+    }
+
+    pub async fn router(revocation: Revocation) -> Router {
         // A fixed key: the benchmark needs no secret, only the work.
         let key = Key::from_bytes(&[7u8; 32]).expect("32 bytes");
-        let config = SessionConfig::builder(Keyring::new(key))
-            .build()
-            .expect("default config");
-        Router::new()
+        let builder = SessionConfig::builder(Keyring::new(key));
+        let routes = Router::new()
             .route("/", get(handler))
-            .route("/login", get(login))
-            .layer(SessionLayer::new(config))
+            .route("/bump", get(handler))
+            .route("/read", get(read))
+            .route("/login", get(login));
+        let store: Arc<dyn RevocationStore> = match revocation {
+            Revocation::None => {
+                let config = builder.build().expect("default config");
+                return routes.layer(SessionLayer::new(config));
+            }
+            Revocation::Direct => {
+                Arc::new(RedisRevocations::new(&redis_url()).expect("a Redis URL"))
+            }
+            Revocation::Replica => {
+                let replica = RedisReplica::builder(&redis_url())
+                    .expect("a Redis URL")
+                    .start();
+                replica
+                    .ready(std::time::Duration::from_secs(5))
+                    .await
+                    .expect("the replica loads");
+                Arc::new(replica)
+            }
+        };
+        // Ids, so that a logout can be revoked: what a deployment with
+        // revocation runs.
+        let config = builder.session_ids(true).build().expect("config");
+        let revocations = Revocations::from_arc(store, &config);
+        routes.layer(SessionLayer::new(config).revocations(revocations))
+    }
+
+    async fn read(session: SessionHandle) -> Response {
+        let read = session
+            .get::<User>(USER)
+            .and_then(|user| Ok((user, session.get::<u64>(COUNTER)?)));
+        match read {
+            Ok((Some(user), Some(counter))) => answer(&user, counter).into_response(),
+            Ok(_) => no_session(),
+            Err(error) => server_error(error),
+        }
     }
 
     async fn login(session: SessionHandle) -> Response {
@@ -234,12 +293,91 @@ mod tower_sessions_store {
     }
 }
 
+/// tower-sessions 0.14 (the version `tower-sessions-redis-store` 0.16
+/// plugs into) with its Redis store: the session id in the cookie, the
+/// data in Redis, one `GET` per request and a `SET` after a change.
+mod tower_sessions_redis {
+    use super::*;
+    use tower_sessions_014::cookie::SameSite;
+    use tower_sessions_014::cookie::time::Duration;
+    use tower_sessions_014::{Expiry, Session, SessionManagerLayer};
+    use tower_sessions_redis_store::RedisStore;
+    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, Pool};
+
+    pub async fn router() -> Router {
+        let config = Config::from_url(&redis_url()).expect("a Redis URL");
+        let pool = Pool::new(config, None, None, None, 6).expect("a pool");
+        let _connection = pool.connect();
+        pool.wait_for_connect().await.expect("Redis answers");
+        let layer = SessionManagerLayer::new(RedisStore::new(pool))
+            .with_name("session")
+            .with_same_site(SameSite::Lax)
+            .with_expiry(Expiry::OnInactivity(Duration::seconds(TWO_WEEKS_SECS)));
+        Router::new()
+            .route("/", get(handler))
+            .route("/bump", get(handler))
+            .route("/read", get(read))
+            .route("/login", get(login))
+            .layer(layer)
+    }
+
+    async fn login(session: Session) -> Response {
+        if let Err(error) = session.insert(USER, ada()).await {
+            return server_error(error);
+        }
+        if let Err(error) = session.insert(COUNTER, 0u64).await {
+            return server_error(error);
+        }
+        answer(&ada(), 0).into_response()
+    }
+
+    async fn load(session: &Session) -> Result<Option<(User, u64)>, Response> {
+        let user = match session.get::<User>(USER).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return Ok(None),
+            Err(error) => return Err(server_error(error)),
+        };
+        match session.get::<u64>(COUNTER).await {
+            Ok(Some(counter)) => Ok(Some((user, counter))),
+            Ok(None) => Ok(None),
+            Err(error) => Err(server_error(error)),
+        }
+    }
+
+    async fn read(session: Session) -> Response {
+        match load(&session).await {
+            Ok(Some((user, counter))) => answer(&user, counter).into_response(),
+            Ok(None) => no_session(),
+            Err(response) => response,
+        }
+    }
+
+    async fn handler(session: Session) -> Response {
+        let (user, counter) = match load(&session).await {
+            Ok(Some((user, counter))) => (user, counter + 1),
+            Ok(None) => return no_session(),
+            Err(response) => return response,
+        };
+        match session.insert(COUNTER, counter).await {
+            Ok(()) => answer(&user, counter).into_response(),
+            Err(error) => server_error(error),
+        }
+    }
+}
+
+/// The Redis the `*-redis` and `ours-replica` servers use.
+fn redis_url() -> String {
+    std::env::var("E2E_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned())
+}
+
 mod none {
     use super::*;
 
     pub fn router() -> Router {
         Router::new()
             .route("/", get(handler))
+            .route("/bump", get(handler))
+            .route("/read", get(read))
             .route("/login", get(handler))
     }
 
@@ -247,11 +385,15 @@ mod none {
     async fn handler() -> Response {
         answer(&ada(), 1).into_response()
     }
+
+    async fn read() -> Response {
+        answer(&ada(), 0).into_response()
+    }
 }
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: sealed-session-e2e <ours|jar|tower-sessions|none|actix-ours|actix-session|actix-none> <port>"
+        "usage: sealed-session-e2e <ours|jar|tower-sessions|none|ours-redis|ours-replica|tower-sessions-redis|actix-ours|actix-session|actix-none> <port>"
     );
     ExitCode::from(2)
 }
@@ -274,7 +416,10 @@ fn main() -> ExitCode {
 #[tokio::main]
 async fn serve_axum(mode: String, port: u16) -> ExitCode {
     let router = match mode.as_str() {
-        "ours" => ours::router(),
+        "ours" => ours::router(ours::Revocation::None).await,
+        "ours-redis" => ours::router(ours::Revocation::Direct).await,
+        "ours-replica" => ours::router(ours::Revocation::Replica).await,
+        "tower-sessions-redis" => tower_sessions_redis::router().await,
         "jar" => jar::router(),
         "tower-sessions" => tower_sessions_store::router(),
         "none" => none::router(),
