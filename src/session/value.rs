@@ -89,6 +89,13 @@ pub struct CodecError(pub(super) postcard::Error);
 
 /// Decodes a value slot (fingerprint ‖ postcard bytes) as `T`, and checks
 /// that the decoded value has the stored shape.
+///
+/// The shape is taken while decoding (one pass). Where `T`'s `Deserialize`
+/// names a field or variant otherwise than its `Serialize` (aliases,
+/// direction-specific renames), that fingerprint differs from the one
+/// `insert` stored, and the decoded value is fingerprinted as `insert` does
+/// before it is called a mismatch: every value that loaded before the
+/// one-pass fingerprint still loads. `T: Serialize` stays for that.
 pub(super) fn decode_value<T: Serialize + DeserializeOwned>(
     key: &str,
     bytes: &[u8],
@@ -101,10 +108,12 @@ pub(super) fn decode_value<T: Serialize + DeserializeOwned>(
     let Some((stored, bytes)) = bytes.split_first_chunk::<{ fingerprint::LEN }>() else {
         return Err(mismatch());
     };
-    match postcard::take_from_bytes::<T>(bytes) {
-        Ok((value, [])) if fingerprint::of(&value) == *stored => Ok(value),
-        Ok((_, [])) => Err(mismatch()),
-        Ok((_, rest)) => Err(SessionError::Decode {
+    match fingerprint::decode::<T>(bytes) {
+        Ok((value, [], shape)) if shape == *stored || fingerprint::of(&value) == *stored => {
+            Ok(value)
+        }
+        Ok((_, [], _)) => Err(mismatch()),
+        Ok((_, rest, _)) => Err(SessionError::Decode {
             key: key.to_owned(),
             type_name: std::any::type_name::<T>(),
             trailing: rest.len(),
@@ -180,6 +189,47 @@ mod typed_value_tests {
         assert!(matches!(
             decode_value::<u32>("k", &long),
             Err(SessionError::Decode { trailing: 1, .. })
+        ));
+    }
+
+    /// The one-pass fingerprint names fields as `Deserialize` lists them;
+    /// where that differs from what `Serialize` wrote (an alias), the
+    /// decoded value is fingerprinted as before: such values still load,
+    /// and a changed shape is still refused.
+    #[test]
+    fn values_whose_deserialize_lists_other_names_still_load() {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct Aliased {
+            #[serde(alias = "uid")]
+            user_id: u64,
+            name: String,
+        }
+        #[derive(serde::Serialize)]
+        struct Signed {
+            user_id: i64,
+            name: String,
+        }
+        let value = Aliased {
+            user_id: 7,
+            name: "ada".into(),
+        };
+        let bytes = slot(&value);
+        let one_pass = fingerprint::decode::<Aliased>(&bytes[fingerprint::LEN..])
+            .unwrap()
+            .2;
+        assert_ne!(
+            one_pass,
+            bytes[..fingerprint::LEN],
+            "not the fallback's case any more"
+        );
+        assert_eq!(decode_value::<Aliased>("k", &bytes), Ok(value));
+        let other = slot(&Signed {
+            user_id: 7,
+            name: "ada".into(),
+        });
+        assert!(matches!(
+            decode_value::<Aliased>("k", &other),
+            Err(SessionError::TypeMismatch { .. })
         ));
     }
 }
