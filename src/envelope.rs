@@ -161,7 +161,10 @@ impl Data {
             return Err(e);
         }
         let end = self.buf.len();
-        if let Ok(i) = self.find(key) {
+        // One lookup serves the equality check and the insertion: nothing
+        // between them changes the entries.
+        let found = self.find(key);
+        if let Ok(i) = found {
             if *self.bytes(&self.entries[i].value) == self.buf[start..end] {
                 self.buf.truncate(start);
                 return Ok(false);
@@ -170,15 +173,17 @@ impl Data {
         let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(end)) else {
             let owned: Box<[u8]> = self.buf[start..].into();
             self.buf.truncate(start);
-            self.insert_slot(key, Slot::Owned(owned));
+            self.insert_slot(found, key, Slot::Owned(owned));
             return Ok(true);
         };
-        self.insert_slot(key, Slot::Buf(s..e));
+        self.insert_slot(found, key, Slot::Buf(s..e));
         Ok(true)
     }
 
-    fn insert_slot(&mut self, key: &str, value: Slot) {
-        match self.find(key) {
+    /// Stores `value` under `key`, at `found`: what [`find`](Self::find)
+    /// gives for `key` now.
+    fn insert_slot(&mut self, found: Result<usize, usize>, key: &str, value: Slot) {
+        match found {
             Ok(i) => self.entries[i].value = value,
             Err(i) => {
                 let start = self.buf.len();
