@@ -170,6 +170,12 @@ struct Shapes {
     heap: Vec<u64>,
     len: u64,
     sum: u64,
+    /// Not zero when a name [`decode`] took from a `fields` or `variants`
+    /// list may not be the one `Serialize` writes: the structs begun whose
+    /// last listed field was not asked for (yet: a struct that ends with
+    /// this count raised was read short of its list, which holds aliases),
+    /// plus [`UNSURE`] once an enum was read.
+    short: u32,
 }
 
 impl Shapes {
@@ -180,6 +186,7 @@ impl Shapes {
             heap: Vec::new(),
             len: 0,
             sum: 0,
+            short: 0,
         }
     }
 
@@ -609,24 +616,31 @@ impl ser::SerializeStructVariant for Compound<'_> {
 // uses: fields and variants are named from the `fields` / `variants` lists
 // handed to `deserialize_struct` / `deserialize_enum`, by position. For a
 // derived type without aliases and with the same name for both directions
-// those are the names `Serialize` writes; `#[serde(alias)]` (aliases are
-// listed too) or `#[serde(rename(serialize = "a", deserialize = "b"))]` give
-// other names, hence another fingerprint, and `decode_value` then falls back
-// to fingerprinting the decoded value as before.
+// those are the names `Serialize` writes. serde's derive lists aliases too
+// (`#[serde(alias = "uid")]`, each variant's or field's names sorted), which
+// shifts the positions after them: a struct shows it (fewer fields are read
+// than listed), an enum does not (its index is all postcard stores). So the
+// fingerprint is marked unsure for a struct read short of its list and for
+// every enum, and `decode_value` then fingerprints the decoded value as
+// before: a shifted name never lets a value through. A rename for one
+// direction (`rename(deserialize = "b")`) names the field as the reader
+// declares it, at a position that is certain.
 
 /// Deserialises a `T` from the postcard `bytes` and computes the
 /// fingerprint of its shape in the same pass; also returns the bytes left
-/// over. The fingerprint equals [`of`] of the value for every type whose
-/// `Deserialize` asks for the kinds its `Serialize` writes and names fields
-/// and variants as it does (every derived type without aliases or
-/// direction-specific renames).
+/// over and whether the fingerprint is *sure*. It equals [`of`] of the
+/// value for every type whose `Deserialize` asks for the kinds its
+/// `Serialize` writes and names fields and variants as it does (every
+/// derived type without aliases or direction-specific renames). It is not
+/// sure when the value holds an enum or a struct read short of its field
+/// list (aliases): its names may then be shifted, and only [`of`] decides.
 ///
 /// # Errors
 ///
 /// postcard's, as [`postcard::take_from_bytes`].
 pub(crate) fn decode<'de, T: de::Deserialize<'de>>(
     bytes: &'de [u8],
-) -> postcard::Result<(T, &'de [u8], [u8; LEN])> {
+) -> postcard::Result<(T, &'de [u8], [u8; LEN], bool)> {
     let mut shapes = Shapes::new();
     let mut postcard = postcard::Deserializer::from_bytes(bytes);
     let value = T::deserialize(Reader {
@@ -635,8 +649,12 @@ pub(crate) fn decode<'de, T: de::Deserialize<'de>>(
         shapes: &mut shapes,
     })?;
     let rest = postcard.finalize()?;
-    Ok((value, rest, shapes.finish()))
+    let sure = shapes.short == 0;
+    Ok((value, rest, shapes.finish(), sure))
 }
+
+/// The bit of [`Shapes::short`] an enum sets; struct counts stay below it.
+const UNSURE: u32 = 1 << 31;
 
 /// Deserialises one node at `path`, recording its shape.
 struct Reader<'s, D> {
@@ -822,6 +840,11 @@ impl<'de, D: de::Deserializer<'de>> de::Deserializer<'de> for Reader<'_, D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         self.shapes.insert(word(self.path, kind::STRUCT, 0));
+        // Counted down when the last listed field is asked for.
+        self.shapes.short = self
+            .shapes
+            .short
+            .wrapping_add(u32::from(!fields.is_empty()));
         let path = self.path;
         let (inner, visitor) = self.visitor(visitor, path, Node::Seq(Children::Fields(fields)));
         inner.deserialize_struct(name, fields, visitor)
@@ -913,6 +936,8 @@ impl<'de, V: de::Visitor<'de>> de::Visitor<'de> for Visit<'_, V> {
             Node::Enum(variants) => variants,
             _ => &[],
         };
+        // The list may hold aliases before the variant read (see above).
+        self.shapes.short |= UNSURE;
         self.inner.visit_enum(Variant {
             inner: data,
             path: self.path,
@@ -966,6 +991,10 @@ impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for Elements<'_, A> {
             // name gives a fingerprint, and a wrong one the fallback.
             Children::Fields(fields) => {
                 let name = fields.get(self.index as usize).copied().unwrap_or("");
+                // The last listed field: the struct is read to the end of
+                // its list (fewer fields would mean aliases in it).
+                let last = self.index as usize + 1 == fields.len();
+                self.shapes.short = self.shapes.short.wrapping_sub(u32::from(last));
                 self.shapes.field_path(self.path, self.index, name)
             }
         };
@@ -1143,6 +1172,10 @@ impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for Contents<'_, A> 
     ) -> Result<V::Value, A::Error> {
         self.shapes
             .insert(named(self.path, kind::STRUCT_VARIANT, 0, self.name));
+        self.shapes.short = self
+            .shapes
+            .short
+            .wrapping_add(u32::from(!fields.is_empty()));
         self.inner.struct_variant(
             fields,
             Visit {
@@ -1988,7 +2021,7 @@ mod one_pass_tests {
     /// The one-pass fingerprint of `value` read back as `T`, with `of`'s.
     fn both<T: Serialize + for<'de> Deserialize<'de>>(value: &T) -> ([u8; 4], [u8; 4]) {
         let bytes = postcard::to_allocvec(value).unwrap();
-        let (decoded, rest, one_pass) = decode::<T>(&bytes).unwrap();
+        let (decoded, rest, one_pass, _) = decode::<T>(&bytes).unwrap();
         assert!(rest.is_empty());
         (one_pass, of(&decoded))
     }
@@ -2118,12 +2151,8 @@ mod one_pass_tests {
             id: u64,
             name: String,
         }
-        let one_pass = |bytes: Vec<u8>| bytes;
-        let read = |bytes: &[u8]| -> [u8; 4] { decode::<u64>(bytes).unwrap().2 };
-        assert_eq!(
-            read(&one_pass(postcard::to_allocvec(&42u64).unwrap())),
-            [133, 239, 205, 40]
-        );
+        let bytes = postcard::to_allocvec(&42u64).unwrap();
+        assert_eq!(decode::<u64>(&bytes).unwrap().2, [133, 239, 205, 40]);
         let bytes = postcard::to_allocvec("ada").unwrap();
         assert_eq!(decode::<String>(&bytes).unwrap().2, [249, 32, 47, 227]);
         let bytes = postcard::to_allocvec(&User {
@@ -2131,7 +2160,8 @@ mod one_pass_tests {
             name: "ada".into(),
         })
         .unwrap();
-        assert_eq!(decode::<User>(&bytes).unwrap().2, [166, 66, 67, 179]);
+        let (_, _, fingerprint, sure) = decode::<User>(&bytes).unwrap();
+        assert_eq!((fingerprint, sure), ([166, 66, 67, 179], true));
         let bytes = postcard::to_allocvec(&Stamp {
             created_at_unix_seconds: 0,
         })
@@ -2161,5 +2191,34 @@ mod one_pass_tests {
         assert_ne!(a, b);
         let (a, b) = both(&Renamed::Only);
         assert_ne!(a, b);
+    }
+
+    /// Where a listed name may be shifted by aliases, the one-pass
+    /// fingerprint says it is not sure: every enum, and a struct read short
+    /// of its field list. Plain structs, sequences, maps and primitives are.
+    #[test]
+    fn the_one_pass_fingerprint_is_sure_only_where_names_cannot_shift() {
+        fn sure<T: Serialize + for<'de> Deserialize<'de>>(value: &T) -> bool {
+            decode::<T>(&postcard::to_allocvec(value).unwrap())
+                .unwrap()
+                .3
+        }
+        #[derive(Serialize, Deserialize)]
+        struct Aliased {
+            #[serde(alias = "uid")]
+            user_id: u64,
+        }
+        assert!(sure(&User {
+            id: 1,
+            name: String::new(),
+            score: Some(1),
+            tags: vec![Tag(1)]
+        }));
+        assert!(sure(&BTreeMap::from([(1u8, vec![Some(String::new())])])));
+        assert!(sure(&(1u8, 'c')));
+        assert!(!sure(&Role::Guest));
+        assert!(!sure(&vec![Some(Role::Member(1))]));
+        assert!(!sure(&Aliased { user_id: 1 }));
+        assert!(!sure(&Some(vec![Aliased { user_id: 1 }])));
     }
 }

@@ -90,12 +90,13 @@ pub struct CodecError(pub(super) postcard::Error);
 /// Decodes a value slot (fingerprint ‖ postcard bytes) as `T`, and checks
 /// that the decoded value has the stored shape.
 ///
-/// The shape is taken while decoding (one pass). Where `T`'s `Deserialize`
-/// names a field or variant otherwise than its `Serialize` (aliases,
-/// direction-specific renames), that fingerprint differs from the one
-/// `insert` stored, and the decoded value is fingerprinted as `insert` does
-/// before it is called a mismatch: every value that loaded before the
-/// one-pass fingerprint still loads. `T: Serialize` stays for that.
+/// The shape is taken while decoding (one pass). Where that fingerprint is
+/// not sure (an enum, or a struct whose field list holds aliases: names may
+/// be shifted) or differs from the stored one (a field or variant named
+/// otherwise by `Deserialize` than by `Serialize`), the decoded value is
+/// fingerprinted as `insert` does, which decides: every value that loaded
+/// before the one-pass fingerprint still loads, and a shifted name never
+/// lets a value through. `T: Serialize` stays for that.
 pub(super) fn decode_value<T: Serialize + DeserializeOwned>(
     key: &str,
     bytes: &[u8],
@@ -109,11 +110,13 @@ pub(super) fn decode_value<T: Serialize + DeserializeOwned>(
         return Err(mismatch());
     };
     match fingerprint::decode::<T>(bytes) {
-        Ok((value, [], shape)) if shape == *stored || fingerprint::of(&value) == *stored => {
+        Ok((value, [], shape, sure))
+            if (sure && shape == *stored) || fingerprint::of(&value) == *stored =>
+        {
             Ok(value)
         }
-        Ok((_, [], _)) => Err(mismatch()),
-        Ok((_, rest, _)) => Err(SessionError::Decode {
+        Ok((_, [], ..)) => Err(mismatch()),
+        Ok((_, rest, ..)) => Err(SessionError::Decode {
             key: key.to_owned(),
             type_name: std::any::type_name::<T>(),
             trailing: rest.len(),
@@ -234,5 +237,42 @@ mod typed_value_tests {
             decode_value::<Aliased>("k", &other),
             Err(SessionError::TypeMismatch { .. })
         ));
+    }
+
+    /// An enum whose variant list holds an alias: the names after it are
+    /// shifted, so the one-pass fingerprint of `New::Other(7)` names it
+    /// `Two` (the second listed name), which is what `Old::Two(7)` stored.
+    /// The decoded value is fingerprinted before it is let through: a
+    /// mismatch, as before the one-pass fingerprint, not `Other(7)`.
+    #[test]
+    fn a_name_shifted_by_an_alias_never_lets_another_variant_through() {
+        #[derive(serde::Serialize)]
+        enum Old {
+            One,
+            Two(u32),
+        }
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        enum New {
+            #[serde(alias = "One")]
+            Two,
+            Other(u32),
+        }
+        let _ = Old::One;
+        let stored = slot(&Old::Two(7));
+        let (decoded, _, one_pass, sure) =
+            fingerprint::decode::<New>(&stored[fingerprint::LEN..]).unwrap();
+        assert_eq!(decoded, New::Other(7));
+        assert_eq!(one_pass, stored[..fingerprint::LEN], "the shifted name");
+        assert!(!sure);
+        assert!(matches!(
+            decode_value::<New>("k", &stored),
+            Err(SessionError::TypeMismatch { .. })
+        ));
+        // Its own values load.
+        assert_eq!(
+            decode_value::<New>("k", &slot(&New::Other(7))),
+            Ok(New::Other(7))
+        );
+        assert_eq!(decode_value::<New>("k", &slot(&New::Two)), Ok(New::Two));
     }
 }
