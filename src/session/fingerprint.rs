@@ -170,12 +170,10 @@ struct Shapes {
     heap: Vec<u64>,
     len: u64,
     sum: u64,
-    /// Not zero when a name [`decode`] took from a `fields` or `variants`
-    /// list may not be the one `Serialize` writes: the structs begun whose
-    /// last listed field was not asked for (yet: a struct that ends with
-    /// this count raised was read short of its list, which holds aliases),
-    /// plus [`UNSURE`] once an enum was read.
-    short: u32,
+    /// Set when a name [`decode`] took from a `fields` or `variants` list
+    /// may not be the one `Serialize` writes: an enum was read, or a struct
+    /// read short of its field list (which then holds aliases).
+    unsure: bool,
 }
 
 impl Shapes {
@@ -186,7 +184,7 @@ impl Shapes {
             heap: Vec::new(),
             len: 0,
             sum: 0,
-            short: 0,
+            unsure: false,
         }
     }
 
@@ -649,12 +647,9 @@ pub(crate) fn decode<'de, T: de::Deserialize<'de>>(
         shapes: &mut shapes,
     })?;
     let rest = postcard.finalize()?;
-    let sure = shapes.short == 0;
+    let sure = !shapes.unsure;
     Ok((value, rest, shapes.finish(), sure))
 }
-
-/// The bit of [`Shapes::short`] an enum sets; struct counts stay below it.
-const UNSURE: u32 = 1 << 31;
 
 /// Deserialises one node at `path`, recording its shape.
 struct Reader<'s, D> {
@@ -840,11 +835,6 @@ impl<'de, D: de::Deserializer<'de>> de::Deserializer<'de> for Reader<'_, D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         self.shapes.insert(word(self.path, kind::STRUCT, 0));
-        // Counted down when the last listed field is asked for.
-        self.shapes.short = self
-            .shapes
-            .short
-            .wrapping_add(u32::from(!fields.is_empty()));
         let path = self.path;
         let (inner, visitor) = self.visitor(visitor, path, Node::Seq(Children::Fields(fields)));
         inner.deserialize_struct(name, fields, visitor)
@@ -937,7 +927,7 @@ impl<'de, V: de::Visitor<'de>> de::Visitor<'de> for Visit<'_, V> {
             _ => &[],
         };
         // The list may hold aliases before the variant read (see above).
-        self.shapes.short |= UNSURE;
+        self.shapes.unsure = true;
         self.inner.visit_enum(Variant {
             inner: data,
             path: self.path,
@@ -991,10 +981,6 @@ impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for Elements<'_, A> {
             // name gives a fingerprint, and a wrong one the fallback.
             Children::Fields(fields) => {
                 let name = fields.get(self.index as usize).copied().unwrap_or("");
-                // The last listed field: the struct is read to the end of
-                // its list (fewer fields would mean aliases in it).
-                let last = self.index as usize + 1 == fields.len();
-                self.shapes.short = self.shapes.short.wrapping_sub(u32::from(last));
                 self.shapes.field_path(self.path, self.index, name)
             }
         };
@@ -1009,6 +995,19 @@ impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for Elements<'_, A> {
     #[inline]
     fn size_hint(&self) -> Option<usize> {
         self.inner.size_hint()
+    }
+}
+
+/// Checked once the value's visitor is done with the elements (it owns
+/// them): a struct whose visitor asked for fewer fields than its list names
+/// was read with a list that holds aliases.
+impl<A> Drop for Elements<'_, A> {
+    fn drop(&mut self) {
+        if let Children::Fields(fields) = self.children {
+            if self.index as usize != fields.len() {
+                self.shapes.unsure = true;
+            }
+        }
     }
 }
 
@@ -1172,10 +1171,6 @@ impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for Contents<'_, A> 
     ) -> Result<V::Value, A::Error> {
         self.shapes
             .insert(named(self.path, kind::STRUCT_VARIANT, 0, self.name));
-        self.shapes.short = self
-            .shapes
-            .short
-            .wrapping_add(u32::from(!fields.is_empty()));
         self.inner.struct_variant(
             fields,
             Visit {

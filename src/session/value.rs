@@ -275,4 +275,33 @@ mod typed_value_tests {
         );
         assert_eq!(decode_value::<New>("k", &slot(&New::Two)), Ok(New::Two));
     }
+
+    /// The same for a struct: `y` after an aliased `x` is named `x` in one
+    /// pass (the list is `["a", "x", "y"]`), which is what `Old`'s second
+    /// field is called; reading `Old` as `New` would put `Old.x` in `New.y`.
+    #[test]
+    fn a_field_name_shifted_by_an_alias_never_lets_a_value_through() {
+        #[derive(serde::Serialize)]
+        struct Old {
+            a: u64,
+            x: u64,
+        }
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct New {
+            #[serde(alias = "a")]
+            x: u64,
+            y: u64,
+        }
+        let stored = slot(&Old { a: 1, x: 2 });
+        let (_, _, one_pass, sure) =
+            fingerprint::decode::<New>(&stored[fingerprint::LEN..]).unwrap();
+        assert_eq!(one_pass, stored[..fingerprint::LEN], "the shifted name");
+        assert!(!sure);
+        assert!(matches!(
+            decode_value::<New>("k", &stored),
+            Err(SessionError::TypeMismatch { .. })
+        ));
+        let own = New { x: 1, y: 2 };
+        assert_eq!(decode_value::<New>("k", &slot(&own)), Ok(own));
+    }
 }
