@@ -161,7 +161,8 @@ impl Data {
             return Err(e);
         }
         let end = self.buf.len();
-        // One search serves the comparison and the insertion.
+        // One lookup serves the equality check and the insertion: nothing
+        // between them changes the entries.
         let found = self.find(key);
         if let Ok(i) = found {
             if *self.bytes(&self.entries[i].value) == self.buf[start..end] {
@@ -179,7 +180,8 @@ impl Data {
         Ok(true)
     }
 
-    /// Stores `value` under `key`, whose place `found` is (`find`'s answer).
+    /// Stores `value` under `key`, at `found`: what [`find`](Self::find)
+    /// gives for `key` now.
     fn insert_slot(&mut self, found: Result<usize, usize>, key: &str, value: Slot) {
         match found {
             Ok(i) => self.entries[i].value = value,

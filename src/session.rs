@@ -100,10 +100,13 @@ impl Session {
     ///
     /// Each value is stored with a 4-byte fingerprint of its serde shape
     /// (primitive kinds, field and variant names, `Option` and sequence
-    /// structure; not the values, not the type's Rust name). The value just
-    /// decoded is fingerprinted and compared, which is why `T` must also be
-    /// `Serialize`: a value written as another type is an error, never a
-    /// wrong value (see the README's "Changing a stored type").
+    /// structure; not the values, not the type's Rust name), taken while
+    /// the value is decoded and compared with the stored one: a value
+    /// written as another type is an error, never a wrong value (see the
+    /// README's "Changing a stored type"). `T` must also be `Serialize`:
+    /// where its `Deserialize` names a field or variant otherwise than its
+    /// `Serialize` (`#[serde(alias)]`, a rename for one direction), the
+    /// decoded value is fingerprinted as `insert` did before it is refused.
     ///
     /// ```
     /// # let config = sealed_session::SessionConfig::builder(

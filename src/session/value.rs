@@ -89,6 +89,14 @@ pub struct CodecError(pub(super) postcard::Error);
 
 /// Decodes a value slot (fingerprint ‖ postcard bytes) as `T`, and checks
 /// that the decoded value has the stored shape.
+///
+/// The shape is taken while decoding (one pass). Where that fingerprint is
+/// not sure (an enum, or a struct whose field list holds aliases: names may
+/// be shifted) or differs from the stored one (a field or variant named
+/// otherwise by `Deserialize` than by `Serialize`), the decoded value is
+/// fingerprinted as `insert` does, which decides: every value that loaded
+/// before the one-pass fingerprint still loads, and a shifted name never
+/// lets a value through. `T: Serialize` stays for that.
 pub(super) fn decode_value<T: Serialize + DeserializeOwned>(
     key: &str,
     bytes: &[u8],
@@ -101,10 +109,14 @@ pub(super) fn decode_value<T: Serialize + DeserializeOwned>(
     let Some((stored, bytes)) = bytes.split_first_chunk::<{ fingerprint::LEN }>() else {
         return Err(mismatch());
     };
-    match postcard::take_from_bytes::<T>(bytes) {
-        Ok((value, [])) if fingerprint::of(&value) == *stored => Ok(value),
-        Ok((_, [])) => Err(mismatch()),
-        Ok((_, rest)) => Err(SessionError::Decode {
+    match fingerprint::decode::<T>(bytes) {
+        Ok((value, [], shape, sure))
+            if (sure && shape == *stored) || fingerprint::of(&value) == *stored =>
+        {
+            Ok(value)
+        }
+        Ok((_, [], ..)) => Err(mismatch()),
+        Ok((_, rest, ..)) => Err(SessionError::Decode {
             key: key.to_owned(),
             type_name: std::any::type_name::<T>(),
             trailing: rest.len(),
@@ -125,16 +137,19 @@ pub(super) struct Append<'a>(pub(super) &'a mut Vec<u8>);
 impl postcard::ser_flavors::Flavor for Append<'_> {
     type Output = ();
 
+    #[inline]
     fn try_push(&mut self, data: u8) -> postcard::Result<()> {
         self.0.push(data);
         Ok(())
     }
 
+    #[inline]
     fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
         self.0.extend_from_slice(data);
         Ok(())
     }
 
+    #[inline]
     fn finalize(self) -> postcard::Result<()> {
         Ok(())
     }
@@ -181,5 +196,112 @@ mod typed_value_tests {
             decode_value::<u32>("k", &long),
             Err(SessionError::Decode { trailing: 1, .. })
         ));
+    }
+
+    /// The one-pass fingerprint names fields as `Deserialize` lists them;
+    /// where that differs from what `Serialize` wrote (an alias), the
+    /// decoded value is fingerprinted as before: such values still load,
+    /// and a changed shape is still refused.
+    #[test]
+    fn values_whose_deserialize_lists_other_names_still_load() {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct Aliased {
+            #[serde(alias = "uid")]
+            user_id: u64,
+            name: String,
+        }
+        #[derive(serde::Serialize)]
+        struct Signed {
+            user_id: i64,
+            name: String,
+        }
+        let value = Aliased {
+            user_id: 7,
+            name: "ada".into(),
+        };
+        let bytes = slot(&value);
+        let one_pass = fingerprint::decode::<Aliased>(&bytes[fingerprint::LEN..])
+            .unwrap()
+            .2;
+        assert_ne!(
+            one_pass,
+            bytes[..fingerprint::LEN],
+            "not the fallback's case any more"
+        );
+        assert_eq!(decode_value::<Aliased>("k", &bytes), Ok(value));
+        let other = slot(&Signed {
+            user_id: 7,
+            name: "ada".into(),
+        });
+        assert!(matches!(
+            decode_value::<Aliased>("k", &other),
+            Err(SessionError::TypeMismatch { .. })
+        ));
+    }
+
+    /// An enum whose variant list holds an alias: the names after it are
+    /// shifted, so the one-pass fingerprint of `New::Other(7)` names it
+    /// `Two` (the second listed name), which is what `Old::Two(7)` stored.
+    /// The decoded value is fingerprinted before it is let through: a
+    /// mismatch, as before the one-pass fingerprint, not `Other(7)`.
+    #[test]
+    fn a_name_shifted_by_an_alias_never_lets_another_variant_through() {
+        #[derive(serde::Serialize)]
+        enum Old {
+            One,
+            Two(u32),
+        }
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        enum New {
+            #[serde(alias = "One")]
+            Two,
+            Other(u32),
+        }
+        let _ = Old::One;
+        let stored = slot(&Old::Two(7));
+        let (decoded, _, one_pass, sure) =
+            fingerprint::decode::<New>(&stored[fingerprint::LEN..]).unwrap();
+        assert_eq!(decoded, New::Other(7));
+        assert_eq!(one_pass, stored[..fingerprint::LEN], "the shifted name");
+        assert!(!sure);
+        assert!(matches!(
+            decode_value::<New>("k", &stored),
+            Err(SessionError::TypeMismatch { .. })
+        ));
+        // Its own values load.
+        assert_eq!(
+            decode_value::<New>("k", &slot(&New::Other(7))),
+            Ok(New::Other(7))
+        );
+        assert_eq!(decode_value::<New>("k", &slot(&New::Two)), Ok(New::Two));
+    }
+
+    /// The same for a struct: `y` after an aliased `x` is named `x` in one
+    /// pass (the list is `["a", "x", "y"]`), which is what `Old`'s second
+    /// field is called; reading `Old` as `New` would put `Old.x` in `New.y`.
+    #[test]
+    fn a_field_name_shifted_by_an_alias_never_lets_a_value_through() {
+        #[derive(serde::Serialize)]
+        struct Old {
+            a: u64,
+            x: u64,
+        }
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct New {
+            #[serde(alias = "a")]
+            x: u64,
+            y: u64,
+        }
+        let stored = slot(&Old { a: 1, x: 2 });
+        let (_, _, one_pass, sure) =
+            fingerprint::decode::<New>(&stored[fingerprint::LEN..]).unwrap();
+        assert_eq!(one_pass, stored[..fingerprint::LEN], "the shifted name");
+        assert!(!sure);
+        assert!(matches!(
+            decode_value::<New>("k", &stored),
+            Err(SessionError::TypeMismatch { .. })
+        ));
+        let own = New { x: 1, y: 2 };
+        assert_eq!(decode_value::<New>("k", &slot(&own)), Ok(own));
     }
 }
