@@ -63,6 +63,21 @@ const SKEW: Duration = Duration::from_secs(CLOCK_SKEW_SECS.unsigned_abs());
 
 /// The future a [`RevocationStore`] returns: boxed, so that stores can be
 /// shared as `Arc<dyn RevocationStore>`.
+///
+/// ```
+/// use sealed_session::revocation::{BoxFuture, RevocationError};
+///
+/// // What a store's method returns when it can answer at once.
+/// fn answer(revoked: bool) -> BoxFuture<'static, Result<bool, RevocationError>> {
+///     Box::pin(async move { Ok(revoked) })
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), RevocationError> {
+/// assert!(answer(true).await?);
+/// # Ok(())
+/// # }
+/// ```
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a revocation store is asked about a loaded session.
@@ -105,6 +120,21 @@ pub struct SessionMeta {
 impl SessionMeta {
     /// The meta of a session just loaded; `None` for one that did not come
     /// from a valid cookie (nothing to revoke).
+    ///
+    /// ```
+    /// use sealed_session::revocation::SessionMeta;
+    /// use sealed_session::{Key, Keyring, SessionConfig, Status};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// // A cookie that does not open loads as a new session: nothing to check.
+    /// let forged = http::Request::builder()
+    ///     .header("cookie", "session=bm90IGEgc2VhbGVkIGNvb2tpZQ")
+    ///     .body(())?;
+    /// let session = sealed_session::load(&config, &forged);
+    /// assert!(matches!(session.status(), Status::Invalid(_)));
+    /// assert_eq!(SessionMeta::of(&session), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn of(session: &Session) -> Option<Self> {
         let (id, created, subject, expires) = session.loaded_meta()?;
@@ -244,6 +274,32 @@ fn instant(secs: i64) -> OffsetDateTime {
 pub trait RevocationStore: Send + Sync {
     /// Whether any entry revokes the session described by `meta` (see
     /// [`RevocationEntry::revokes`]).
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, RevocationEntry, RevocationStore, SessionMeta};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).session_ids(true).build()?;
+    /// # let login = |subject: &str| -> Result<http::Request<()>, Box<dyn std::error::Error>> {
+    /// #     let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// #     session.set_subject(subject);
+    /// #     let mut saved = http::Response::new(());
+    /// #     sealed_session::save(&config, &session, &mut saved)?;
+    /// #     let set_cookie = saved.headers()["set-cookie"].to_str()?;
+    /// #     Ok(http::Request::builder().header("cookie", set_cookie.split(';').next().unwrap()).body(())?)
+    /// # };
+    /// let store = MemoryRevocations::new();
+    /// let meta = SessionMeta::of(&sealed_session::load(&config, &login("user:42")?)).unwrap();
+    /// assert!(!store.is_revoked(&meta).await?);
+    /// let id = meta.id.unwrap();
+    /// store.revoke(&RevocationEntry::Session(id), Duration::from_secs(60)).await?;
+    /// assert!(store.is_revoked(&meta).await?);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn is_revoked<'a>(
         &'a self,
         meta: &'a SessionMeta,
@@ -252,6 +308,23 @@ pub trait RevocationStore: Send + Sync {
     /// Stores `entry` for `ttl`, after which every session it revokes has
     /// expired anyway and the entry may be forgotten. `ttl` may be as large
     /// as [`Duration::MAX`]: clamp it to what the store accepts.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, RevocationEntry, RevocationStore};
+    /// use sealed_session::time::OffsetDateTime;
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = MemoryRevocations::new();
+    /// let entry = RevocationEntry::All { before: OffsetDateTime::now_utc() };
+    /// store.revoke(&entry, Duration::MAX).await?;
+    /// // A second write of the same key keeps one entry (the later cutoff).
+    /// store.revoke(&entry, Duration::from_secs(1)).await?;
+    /// assert_eq!(store.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn revoke<'a>(
         &'a self,
         entry: &'a RevocationEntry,
@@ -366,11 +439,40 @@ impl Revocations {
     /// Revocations of `config`'s sessions kept in `store`, failing closed,
     /// with the [horizon](Self::horizon) the longest a session can live
     /// under `config`.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let revocations = Revocations::new(MemoryRevocations::new(), &config);
+    /// // Fails closed unless told otherwise; `Debug` shows no key.
+    /// assert!(format!("{revocations:?}").contains("FailClosed"));
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
     pub fn new(store: impl RevocationStore + 'static, config: &SessionConfig) -> Self {
         Self::from_arc(Arc::new(store), config)
     }
 
     /// [`Revocations::new`] with a store already shared.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// use std::sync::Arc;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // Two applications of one process, one store.
+    /// let store = Arc::new(MemoryRevocations::new());
+    /// let shop = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let admin = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// Revocations::from_arc(store.clone(), &shop).revoke_subject("user:42").await?;
+    /// Revocations::from_arc(store.clone(), &admin).revoke_subject("user:7").await?;
+    /// assert_eq!(store.len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_arc(store: Arc<dyn RevocationStore>, config: &SessionConfig) -> Self {
         let longest = config.lifetimes().longest().max(1).unsigned_abs();
         Self {
@@ -382,6 +484,53 @@ impl Revocations {
     }
 
     /// What [`check`](Self::check) does when the store cannot answer.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{
+    ///     BoxFuture, FailurePolicy, RevocationEntry, RevocationError, RevocationStore, Revocations,
+    ///     SessionMeta,
+    /// };
+    /// use sealed_session::{Key, Keyring, SessionConfig, Status};
+    /// use std::time::Duration;
+    ///
+    /// /// A store that is down.
+    /// struct Down;
+    /// impl RevocationStore for Down {
+    ///     fn is_revoked<'a>(&'a self, _: &'a SessionMeta) -> BoxFuture<'a, Result<bool, RevocationError>> {
+    ///         Box::pin(async { Err(RevocationError::Timeout(Duration::from_millis(250))) })
+    ///     }
+    ///     fn revoke<'a>(&'a self, _: &'a RevocationEntry, _: Duration) -> BoxFuture<'a, Result<(), RevocationError>> {
+    ///         Box::pin(async { Err(RevocationError::Timeout(Duration::from_millis(250))) })
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).session_ids(true).build()?;
+    /// # let login = |subject: &str| -> Result<http::Request<()>, Box<dyn std::error::Error>> {
+    /// #     let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// #     session.set_subject(subject);
+    /// #     let mut saved = http::Response::new(());
+    /// #     sealed_session::save(&config, &session, &mut saved)?;
+    /// #     let set_cookie = saved.headers()["set-cookie"].to_str()?;
+    /// #     Ok(http::Request::builder().header("cookie", set_cookie.split(';').next().unwrap()).body(())?)
+    /// # };
+    /// let request = login("user:42")?;
+    ///
+    /// // Failing closed (the default), the session is not honoured.
+    /// let mut session = sealed_session::load(&config, &request);
+    /// assert!(Revocations::new(Down, &config).check(&mut session).await.is_err());
+    /// assert_eq!(session.status(), Status::Unverified);
+    ///
+    /// // Failing open, it is: the error is only for the log.
+    /// let open = Revocations::new(Down, &config).failure_policy(FailurePolicy::FailOpen);
+    /// let mut session = sealed_session::load(&config, &request);
+    /// assert!(open.check(&mut session).await.is_err());
+    /// assert_eq!(session.status(), Status::Loaded);
+    /// assert_eq!(session.subject(), Some("user:42"));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn failure_policy(mut self, policy: FailurePolicy) -> Self {
         self.policy = policy;
@@ -458,6 +607,38 @@ impl Revocations {
     /// The store's error, after the [`FailurePolicy`] was applied (the
     /// session is then revoked when failing closed, untouched when failing
     /// open): return it to be logged, not to fail the request.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations, SessionMeta};
+    /// use sealed_session::{Key, Keyring, SessionConfig, Status};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).session_ids(true).build()?;
+    /// # let login = |subject: &str| -> Result<http::Request<()>, Box<dyn std::error::Error>> {
+    /// #     let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// #     session.set_subject(subject);
+    /// #     let mut saved = http::Response::new(());
+    /// #     sealed_session::save(&config, &session, &mut saved)?;
+    /// #     let set_cookie = saved.headers()["set-cookie"].to_str()?;
+    /// #     Ok(http::Request::builder().header("cookie", set_cookie.split(';').next().unwrap()).body(())?)
+    /// # };
+    /// let revocations = Revocations::new(MemoryRevocations::new(), &config);
+    /// let request = login("user:42")?;
+    ///
+    /// let mut session = sealed_session::load(&config, &request);
+    /// revocations.check(&mut session).await?;
+    /// assert_eq!(session.status(), Status::Loaded, "nothing revoked it");
+    ///
+    /// let meta = SessionMeta::of(&session).unwrap();
+    /// revocations.revoke_session(meta.id.unwrap(), meta.expires).await?;
+    /// let mut session = sealed_session::load(&config, &request);
+    /// revocations.check(&mut session).await?;
+    /// assert_eq!(session.status(), Status::Revoked);
+    /// assert_eq!(session.subject(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn check(&self, session: &mut Session) -> Result<(), RevocationError> {
         let Some(meta) = SessionMeta::of(session) else {
             return Ok(());
@@ -497,6 +678,37 @@ impl Revocations {
     /// # Errors
     ///
     /// The store's error (the logout then only removed the browser's cookie).
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations};
+    /// use sealed_session::{Key, Keyring, SessionConfig, Status};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).session_ids(true).build()?;
+    /// # let login = |subject: &str| -> Result<http::Request<()>, Box<dyn std::error::Error>> {
+    /// #     let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// #     session.set_subject(subject);
+    /// #     let mut saved = http::Response::new(());
+    /// #     sealed_session::save(&config, &session, &mut saved)?;
+    /// #     let set_cookie = saved.headers()["set-cookie"].to_str()?;
+    /// #     Ok(http::Request::builder().header("cookie", set_cookie.split(';').next().unwrap()).body(())?)
+    /// # };
+    /// let revocations = Revocations::new(MemoryRevocations::new(), &config);
+    /// let request = login("user:42")?;
+    ///
+    /// // Log out: the handler flushes, then the id is revoked.
+    /// let mut session = sealed_session::load(&config, &request);
+    /// session.flush();
+    /// revocations.revoke_ended(&session).await?;
+    ///
+    /// // A copy of the old cookie, replayed, is refused.
+    /// let mut replayed = sealed_session::load(&config, &request);
+    /// revocations.check(&mut replayed).await?;
+    /// assert_eq!(replayed.status(), Status::Revoked);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn revoke_ended(&self, session: &Session) -> Result<(), RevocationError> {
         self.revoke_ended_session(session.ended()).await
     }
@@ -533,6 +745,36 @@ impl Revocations {
     /// # Errors
     ///
     /// The store's error.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations, SessionMeta};
+    /// use sealed_session::{Key, Keyring, SessionConfig, Status};
+    /// use std::sync::Arc;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).session_ids(true).build()?;
+    /// # let login = |subject: &str| -> Result<http::Request<()>, Box<dyn std::error::Error>> {
+    /// #     let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// #     session.set_subject(subject);
+    /// #     let mut saved = http::Response::new(());
+    /// #     sealed_session::save(&config, &session, &mut saved)?;
+    /// #     let set_cookie = saved.headers()["set-cookie"].to_str()?;
+    /// #     Ok(http::Request::builder().header("cookie", set_cookie.split(';').next().unwrap()).body(())?)
+    /// # };
+    /// let store = Arc::new(MemoryRevocations::new());
+    /// let revocations = Revocations::from_arc(store.clone(), &config);
+    /// let mut session = sealed_session::load(&config, &login("user:42")?);
+    ///
+    /// // "Sign out this device", from a list of the user's sessions.
+    /// let meta = SessionMeta::of(&session).unwrap();
+    /// revocations.revoke_session(meta.id.unwrap(), meta.expires).await?;
+    /// assert_eq!(store.len(), 1);
+    /// revocations.check(&mut session).await?;
+    /// assert_eq!(session.status(), Status::Revoked);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn revoke_session(
         &self,
         id: SessionId,
@@ -550,6 +792,36 @@ impl Revocations {
     /// # Errors
     ///
     /// The store's error.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations};
+    /// use sealed_session::{Key, Keyring, SessionConfig, Status};
+    /// use std::sync::Arc;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let config = SessionConfig::builder(Keyring::new(Key::generate())).session_ids(true).build()?;
+    /// # let login = |subject: &str| -> Result<http::Request<()>, Box<dyn std::error::Error>> {
+    /// #     let mut session = sealed_session::load(&config, &http::Request::new(()));
+    /// #     session.set_subject(subject);
+    /// #     let mut saved = http::Response::new(());
+    /// #     sealed_session::save(&config, &session, &mut saved)?;
+    /// #     let set_cookie = saved.headers()["set-cookie"].to_str()?;
+    /// #     Ok(http::Request::builder().header("cookie", set_cookie.split(';').next().unwrap()).body(())?)
+    /// # };
+    /// let store = Arc::new(MemoryRevocations::new());
+    /// let revocations = Revocations::from_arc(store.clone(), &config);
+    /// let other_user = login("user:7")?;
+    ///
+    /// revocations.revoke_subject("user:42").await?;
+    /// assert_eq!(store.len(), 1);
+    /// // Another subject's sessions are not touched.
+    /// let mut session = sealed_session::load(&config, &other_user);
+    /// revocations.check(&mut session).await?;
+    /// assert_eq!(session.status(), Status::Loaded);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn revoke_subject(&self, subject: &str) -> Result<(), RevocationError> {
         let entry = RevocationEntry::Subject {
             subject: subject.to_owned(),
@@ -565,6 +837,24 @@ impl Revocations {
     /// # Errors
     ///
     /// The store's error.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// use std::sync::Arc;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let store = Arc::new(MemoryRevocations::new());
+    /// let revocations = Revocations::from_arc(store.clone(), &config);
+    /// revocations.revoke_all().await?;
+    /// // Another mass logout replaces the cutoff: still one entry.
+    /// revocations.revoke_all().await?;
+    /// assert_eq!(store.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn revoke_all(&self) -> Result<(), RevocationError> {
         let entry = RevocationEntry::All {
             before: self.config.now(),
@@ -658,12 +948,39 @@ struct Entries {
 
 impl MemoryRevocations {
     /// An empty store.
+    ///
+    /// ```
+    /// use sealed_session::revocation::MemoryRevocations;
+    ///
+    /// assert!(MemoryRevocations::new().is_empty());
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// How many entries are live (for tests and metrics).
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, RevocationEntry, RevocationStore};
+    /// use sealed_session::time::OffsetDateTime;
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = MemoryRevocations::new();
+    /// let before = OffsetDateTime::now_utc();
+    /// let subject = |s: &str| RevocationEntry::Subject { subject: s.into(), before };
+    /// store.revoke(&subject("user:42"), Duration::from_secs(60)).await?;
+    /// store.revoke(&subject("user:7"), Duration::from_secs(60)).await?;
+    /// store.revoke(&subject("user:42"), Duration::from_secs(60)).await?;
+    /// assert_eq!(store.len(), 2, "one entry per subject");
+    /// // An entry whose time is up no longer counts.
+    /// store.revoke(&RevocationEntry::All { before }, Duration::ZERO).await?;
+    /// assert_eq!(store.len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         let now = Instant::now();
@@ -674,6 +991,22 @@ impl MemoryRevocations {
     }
 
     /// Whether no entry is live.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{MemoryRevocations, Revocations};
+    /// use sealed_session::{Key, Keyring, SessionConfig};
+    /// use std::sync::Arc;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = SessionConfig::builder(Keyring::new(Key::generate())).build()?;
+    /// let store = Arc::new(MemoryRevocations::new());
+    /// assert!(store.is_empty());
+    /// Revocations::from_arc(store.clone(), &config).revoke_all().await?;
+    /// assert!(!store.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -233,6 +233,15 @@ impl RedisRevocations {
     /// rejects (an expiry past `i64::MAX` milliseconds), so a
     /// `horizon(Duration::MAX)` or an `Expiry::Idle(Duration::MAX)` session
     /// still gets an entry.
+    ///
+    /// ```
+    /// use sealed_session::revocation::RedisRevocations;
+    /// use std::time::Duration;
+    ///
+    /// let years = RedisRevocations::MAX_TTL.as_secs() / (365 * 24 * 3600);
+    /// assert_eq!(years, 8_925);
+    /// assert!(RedisRevocations::MAX_TTL.as_millis() < i64::MAX as u128);
+    /// ```
     pub const MAX_TTL: Duration = Duration::from_millis(1 << 48);
 
     /// A store at `url` (`redis://host:port/db`). The connection is made on
@@ -242,6 +251,22 @@ impl RedisRevocations {
     /// # Errors
     ///
     /// [`RevocationError::Store`] for a URL the client does not accept.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{RedisRevocations, RevocationError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), RevocationError> {
+    /// // Nothing is sent until the first check or write.
+    /// let store = RedisRevocations::new("redis://:hunter2@127.0.0.1:6379/0")?;
+    /// // `Debug` shows the settings, never the URL and its password.
+    /// let debug = format!("{store:?}");
+    /// assert!(debug.contains("sealed-session:") && !debug.contains("hunter2"));
+    ///
+    /// assert!(matches!(RedisRevocations::new("not a url"), Err(RevocationError::Store(_))));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(url: &str) -> Result<Self, RevocationError> {
         Self::from_source(Source::single(url)?)
     }
@@ -279,6 +304,17 @@ impl RedisRevocations {
 
     /// The prefix of every key (default `sealed-session:`), to share one
     /// Redis between applications.
+    ///
+    /// ```
+    /// use sealed_session::revocation::RedisRevocations;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = RedisRevocations::new("redis://127.0.0.1:6379/")?.prefix("shop:");
+    /// assert!(format!("{store:?}").contains(r#"prefix: "shop:""#));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
@@ -289,6 +325,20 @@ impl RedisRevocations {
     /// connection is remade with this connection and response timeout, so
     /// the client's own limits do not cut it short. Call it inside a Tokio
     /// runtime.
+    ///
+    /// ```
+    /// use sealed_session::revocation::RedisRevocations;
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = RedisRevocations::new("redis://127.0.0.1:6379/")?;
+    /// assert!(format!("{store:?}").contains("timeout: 250ms"), "the default");
+    /// let store = store.timeout(Duration::from_millis(50));
+    /// assert!(format!("{store:?}").contains("timeout: 50ms"));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         // The manager is refused only for a push configuration this store

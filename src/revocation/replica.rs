@@ -124,6 +124,24 @@ impl fmt::Debug for RedisReplica {
 /// How to build a [`RedisReplica`]: [`RedisReplica::builder`] or
 /// [`RedisReplica::cluster_builder`], the settings, then
 /// [`start`](Self::start).
+///
+/// ```
+/// use sealed_session::revocation::RedisReplica;
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Nothing is sent to Redis before `start`.
+/// let builder = RedisReplica::builder("redis://:hunter2@127.0.0.1:6379/")?
+///     .staleness_bound(Duration::from_millis(500))
+///     .max_entries(100_000);
+/// // `Debug` shows the settings, never the URL and its password.
+/// let debug = format!("{builder:?}");
+/// assert!(debug.contains("staleness_bound: 500ms") && debug.contains("max_entries: 100000"));
+/// assert!(!debug.contains("hunter2"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct RedisReplicaBuilder {
     source: Source,
@@ -170,6 +188,17 @@ impl RedisReplicaBuilder {
     /// The prefix of every key (default `sealed-session:`), as for
     /// [`RedisRevocations::prefix`]: a replica and a direct store with the
     /// same prefix share their entries.
+    ///
+    /// ```
+    /// use sealed_session::revocation::RedisReplica;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = RedisReplica::builder("redis://127.0.0.1:6379/")?.prefix("shop:");
+    /// assert!(format!("{builder:?}").contains(r#"prefix: "shop:""#));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
@@ -178,6 +207,20 @@ impl RedisReplicaBuilder {
 
     /// The longest a write, a load or a fallback check may take (default
     /// 250 ms), as for [`RedisRevocations::timeout`].
+    ///
+    /// ```
+    /// use sealed_session::revocation::RedisReplica;
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = RedisReplica::builder("redis://127.0.0.1:6379/")?;
+    /// assert!(format!("{builder:?}").contains("timeout: 250ms"), "the default");
+    /// let builder = builder.timeout(Duration::from_millis(100));
+    /// assert!(format!("{builder:?}").contains("timeout: 100ms"));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -188,6 +231,21 @@ impl RedisReplicaBuilder {
     /// 1 s, at least 4 ms): the longest a logout made on another server can
     /// go unseen here, and how soon checks fail once Redis is gone. Redis is
     /// asked every quarter of it.
+    ///
+    /// ```
+    /// use sealed_session::revocation::RedisReplica;
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = RedisReplica::builder("redis://127.0.0.1:6379/")?;
+    /// assert!(format!("{builder:?}").contains("staleness_bound: 1s"), "the default");
+    /// // Shorter than 4 ms would leave no time for Redis to answer.
+    /// let builder = builder.staleness_bound(Duration::ZERO);
+    /// assert!(format!("{builder:?}").contains("staleness_bound: 4ms"));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn staleness_bound(mut self, bound: Duration) -> Self {
         self.bound = bound.max(Duration::from_millis(4));
@@ -196,6 +254,20 @@ impl RedisReplicaBuilder {
 
     /// The most entries kept in memory (default 1,000,000; see
     /// [`RedisReplica`] for the bytes per entry and what happens past it).
+    ///
+    /// ```
+    /// use sealed_session::revocation::RedisReplica;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = RedisReplica::builder("redis://127.0.0.1:6379/")?;
+    /// assert!(format!("{builder:?}").contains("max_entries: 1000000"), "the default");
+    /// // At most about 7.6 MB of session ids.
+    /// let builder = builder.max_entries(100_000);
+    /// assert!(format!("{builder:?}").contains("max_entries: 100000"));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn max_entries(mut self, max_entries: usize) -> Self {
         self.max_entries = max_entries;
@@ -209,6 +281,21 @@ impl RedisReplicaBuilder {
     /// # Panics
     ///
     /// Outside a Tokio runtime, as [`tokio::spawn`] does.
+    ///
+    /// ```no_run
+    /// use sealed_session::revocation::RedisReplica;
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let replica = RedisReplica::builder("redis://127.0.0.1:6379/")?.start();
+    /// // The task has not loaded yet: checks fail until it has.
+    /// assert_eq!(replica.status().since_heard, None);
+    /// replica.ready(Duration::from_secs(5)).await?;
+    /// assert!(replica.status().since_heard.is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn start(self) -> RedisReplica {
         let direct = self
@@ -278,6 +365,17 @@ impl RedisReplica {
     /// # Errors
     ///
     /// [`RevocationError::Store`] for a URL the client does not accept.
+    ///
+    /// ```
+    /// use sealed_session::revocation::{RedisReplica, RevocationError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), RevocationError> {
+    /// assert!(RedisReplica::builder("redis://127.0.0.1:6379/").is_ok());
+    /// assert!(matches!(RedisReplica::builder("not a url"), Err(RevocationError::Store(_))));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn builder(url: &str) -> Result<RedisReplicaBuilder, RevocationError> {
         RedisReplicaBuilder::new(Source::single(url)?)
     }
@@ -288,6 +386,21 @@ impl RedisReplica {
     /// # Errors
     ///
     /// [`RevocationError::Store`] for URLs the client does not accept.
+    ///
+    /// ```no_run
+    /// use sealed_session::revocation::RedisReplica;
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // One node is enough: the client discovers the others.
+    /// let replica = RedisReplica::cluster_builder(["redis://10.0.0.1:7000/", "redis://10.0.0.2:7000/"])?
+    ///     .prefix("shop:")
+    ///     .start();
+    /// replica.ready(Duration::from_secs(5)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn cluster_builder<'a>(
         urls: impl IntoIterator<Item = &'a str>,
     ) -> Result<RedisReplicaBuilder, RevocationError> {
@@ -300,6 +413,22 @@ impl RedisReplica {
     /// # Errors
     ///
     /// [`RevocationError::Timeout`] if it does not within `within`.
+    ///
+    /// ```no_run
+    /// use sealed_session::revocation::{RedisReplica, RevocationError};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let replica = RedisReplica::builder("redis://127.0.0.1:6379/")?.start();
+    /// // At boot: serve only once the replica can answer.
+    /// match replica.ready(Duration::from_secs(5)).await {
+    ///     Ok(()) => assert!(replica.status().since_heard.is_some()),
+    ///     Err(e) => assert!(matches!(e, RevocationError::Timeout(d) if d == Duration::from_secs(5))),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn ready(&self, within: Duration) -> Result<(), RevocationError> {
         let started = Instant::now();
         while self.inner.shared.fresh().is_err() {
@@ -313,6 +442,24 @@ impl RedisReplica {
 
     /// The staleness bound, how long since Redis was heard, the lag of the
     /// last entry, the number of entries, and whether the set overflowed.
+    ///
+    /// ```no_run
+    /// use sealed_session::revocation::RedisReplica;
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let replica = RedisReplica::builder("redis://127.0.0.1:6379/")?
+    ///     .staleness_bound(Duration::from_millis(500))
+    ///     .start();
+    /// // For a health check or metrics.
+    /// let status = replica.status();
+    /// assert_eq!(status.staleness_bound, Duration::from_millis(500));
+    /// let healthy = status.since_heard.is_some_and(|d| d <= status.staleness_bound);
+    /// println!("healthy: {healthy}, {} entries, lag {:?}", status.entries, status.lag);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn status(&self) -> ReplicaStatus {
         let shared = &self.inner.shared;
