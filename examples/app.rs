@@ -14,6 +14,9 @@ use serde::Deserialize;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The crate logs every refusal and error it answers (a cross-site POST,
+    // a session too large, a bad cookie): print them.
+    tracing_subscriber::fmt::init();
     // One or more base64 keys, newest first: `SESSION_KEYS="new,old"`.
     let keys = Keyring::from_env("SESSION_KEYS")?;
     let config = SessionConfig::builder(keys)
