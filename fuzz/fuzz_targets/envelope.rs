@@ -104,7 +104,7 @@ fuzz_target!(|data: &[u8]| {
 fn check_resealed(env: &MirrorEnvelope, value: &str, inserted: Option<&str>) {
     let opened = sealed_session::danger::open_session_value(config(), value).unwrap();
     assert!(!opened.used_fallback());
-    let new = mirror_decode(&opened.plaintext()).expect("the crate wrote a valid envelope");
+    let new = mirror_decode(opened.plaintext()).expect("the crate wrote a valid envelope");
     let mut want = env.map();
     if let Some(k) = inserted {
         // 42u64: its 4-byte shape fingerprint, then postcard's one byte.

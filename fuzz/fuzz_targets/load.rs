@@ -55,29 +55,14 @@ fuzz_target!(|data: &[u8]| {
     // The status is that of the first loadable candidate among the first
     // MAX_CANDIDATES, else Truncated if not every cookie was examined, else
     // Expired if one was expired, else the first error.
-    let mut first_error = None;
-    let mut expired = false;
-    let mut loaded = None;
-    for c in candidates.iter().take(MAX_CANDIDATES) {
-        match classify(config, c) {
-            Ok(found) => {
-                loaded = Some(found);
-                break;
-            }
-            Err(Status::Expired) => expired = true,
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    let want = match (&loaded, cut, expired, first_error) {
-        (Some((_, false)), ..) => Status::Loaded,
-        (Some((_, true)), ..) => Status::LoadedWithFallback,
-        (None, true, ..) => Status::Truncated,
-        (None, false, true, _) => Status::Expired,
-        (None, false, false, Some(e)) => e,
-        (None, false, false, None) => Status::New,
-    };
+    let (loaded, want) = expected(
+        candidates
+            .iter()
+            .take(MAX_CANDIDATES)
+            .map(|c| classify(config, c)),
+        cut,
+        None,
+    );
     assert_eq!(status, want);
 
     // Saving the untouched session.
@@ -145,28 +130,14 @@ fn chunked(headers: &http::HeaderMap) {
             sealed_session::ChunkReason::Missing { index: 0 },
         )));
     }
-    let mut expired = false;
-    let mut loaded = None;
-    for first in scan.firsts.iter().take(MAX_CANDIDATES) {
-        match classify_chunked(config, first, &scan) {
-            Ok(found) => {
-                loaded = Some(found);
-                break;
-            }
-            Err(Status::Expired) => expired = true,
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    let want = match (&loaded, cut, expired, first_error) {
-        (Some((_, false)), ..) => Status::Loaded,
-        (Some((_, true)), ..) => Status::LoadedWithFallback,
-        (None, true, ..) => Status::Truncated,
-        (None, false, true, _) => Status::Expired,
-        (None, false, false, Some(e)) => e,
-        (None, false, false, None) => Status::New,
-    };
+    let (loaded, want) = expected(
+        scan.firsts
+            .iter()
+            .take(MAX_CANDIDATES)
+            .map(|first| classify_chunked(config, first, &scan)),
+        cut,
+        first_error,
+    );
     assert_eq!(status, want, "chunked");
 
     let mut response = http::HeaderMap::new();
@@ -215,4 +186,39 @@ fn chunked(headers: &http::HeaderMap) {
             }
         }
     }
+}
+
+/// The status the crate must give for the candidates' classifications, in
+/// order (lazily: none past the first that loads is classified): that of
+/// the first loadable one, else `Truncated` if not every cookie was
+/// examined (`cut`), else `Expired` if one was expired, else the first
+/// error (`first_error` counts as the earliest). With what loaded.
+fn expected<T>(
+    classified: impl Iterator<Item = Result<(T, bool), Status>>,
+    cut: bool,
+    mut first_error: Option<Status>,
+) -> (Option<(T, bool)>, Status) {
+    let mut expired = false;
+    let mut loaded = None;
+    for result in classified {
+        match result {
+            Ok(found) => {
+                loaded = Some(found);
+                break;
+            }
+            Err(Status::Expired) => expired = true,
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let want = match (&loaded, cut, expired, first_error) {
+        (Some((_, false)), ..) => Status::Loaded,
+        (Some((_, true)), ..) => Status::LoadedWithFallback,
+        (None, true, ..) => Status::Truncated,
+        (None, false, true, _) => Status::Expired,
+        (None, false, false, Some(e)) => e,
+        (None, false, false, None) => Status::New,
+    };
+    (loaded, want)
 }

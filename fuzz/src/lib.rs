@@ -544,7 +544,7 @@ pub fn classify_chunked(
 /// What the load rules make of an opened value.
 fn judge(opened: &Opened) -> Result<(MirrorEnvelope, bool), Status> {
     let env =
-        mirror_decode(&opened.plaintext()).ok_or(Status::Invalid(InvalidReason::BadPayload))?;
+        mirror_decode(opened.plaintext()).ok_or(Status::Invalid(InvalidReason::BadPayload))?;
     // Created or sealed beyond the clock skew in the future: not honoured,
     // checked before the expiry.
     let skew = sealed_session::CLOCK_SKEW.whole_seconds();
