@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
         (Ok(raw), Ok(opened)) => {
             // Genuine: one of the plaintexts this keyring ever sealed.
             assert!(
-                OPEN_PLAINTEXTS.contains(opened.plaintext()),
+                OPEN_PLAINTEXTS.contains(&opened.plaintext()),
                 "forgery opened: {value:?}"
             );
             assert_eq!(opened.plaintext().len() + 45, raw.len());
