@@ -124,42 +124,78 @@ const MAX_COOKIE_LIFETIME: i64 = 400 * 86_400;
 /// assert!(!values.is_truncated());
 /// ```
 pub fn cookie_values<'a>(headers: &'a http::HeaderMap, name: &'a str) -> CookieValues<'a> {
-    CookieValues {
-        headers: headers.get_all(http::header::COOKIE).into_iter(),
+    CookieValues::scan(
+        HeaderSource::Http(headers.get_all(http::header::COOKIE).into_iter()),
         name,
-        budget: MAX_SCAN_BYTES,
-        current: None,
-        truncated: false,
-        chunks: false,
-    }
+    )
 }
 
-/// As [`cookie_values`], but also yielding the chunk cookies of a split
-/// session, `{name}.1` to `{name}.3`, under the same scan budget; each
-/// value comes with its chunk index (0 for `{name}` itself). Read through
-/// [`CookieValues::next_chunk`].
-pub(crate) fn chunk_values<'a>(headers: &'a http::HeaderMap, name: &'a str) -> CookieValues<'a> {
-    CookieValues {
-        chunks: true,
-        ..cookie_values(headers, name)
+/// As [`cookie_values`], over `Cookie` header values handed over as bytes,
+/// in header order: how an adapter whose framework has its own header
+/// types (actix-web's `http` 0.2) is scanned without copying its headers
+/// into an `http` 1 map first.
+#[cfg(feature = "actix-web")]
+pub(crate) fn cookie_values_of<'a>(headers: Vec<&'a [u8]>, name: &'a str) -> CookieValues<'a> {
+    CookieValues::scan(HeaderSource::Bytes(headers.into_iter()), name)
+}
+
+/// Where the `Cookie` header values come from.
+#[derive(Debug)]
+enum HeaderSource<'a> {
+    Http(http::header::ValueIter<'a, http::HeaderValue>),
+    #[cfg(feature = "actix-web")]
+    Bytes(std::vec::IntoIter<&'a [u8]>),
+}
+
+impl<'a> Iterator for HeaderSource<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        match self {
+            Self::Http(values) => values.next().map(http::HeaderValue::as_bytes),
+            #[cfg(feature = "actix-web")]
+            Self::Bytes(values) => values.next(),
+        }
     }
 }
 
 /// The iterator [`cookie_values`] returns.
 #[derive(Debug)]
 pub struct CookieValues<'a> {
-    headers: http::header::ValueIter<'a, http::HeaderValue>,
+    headers: HeaderSource<'a>,
     name: &'a str,
     /// Bytes of `Cookie` headers still to be scanned.
     budget: usize,
     /// The unscanned rest of the current header, within the budget.
     current: Option<&'a [u8]>,
     truncated: bool,
-    /// Whether `{name}.1` to `{name}.3` match too ([`chunk_values`]).
+    /// Whether `{name}.1` to `{name}.3` match too ([`CookieValues::with_chunks`]).
     chunks: bool,
 }
 
 impl<'a> CookieValues<'a> {
+    fn scan(headers: HeaderSource<'a>, name: &'a str) -> Self {
+        Self {
+            headers,
+            name,
+            budget: MAX_SCAN_BYTES,
+            current: None,
+            truncated: false,
+            chunks: false,
+        }
+    }
+
+    /// The same scan, also yielding the chunk cookies of a split session,
+    /// `{name}.1` to `{name}.3`, under the same scan budget; each value
+    /// comes with its chunk index (0 for `{name}` itself). Read through
+    /// [`CookieValues::next_chunk`].
+    pub(crate) fn with_chunks(self) -> Self {
+        Self {
+            chunks: true,
+            ..self
+        }
+    }
+
     /// Whether the scan budget ([`MAX_SCAN_BYTES`]) cut the headers so far:
     /// some cookie, perhaps the one sought, was not examined. Final once the
     /// iterator has returned `None`.
@@ -188,7 +224,7 @@ impl<'a> CookieValues<'a> {
         if self.truncated {
             return None;
         }
-        let bytes = self.headers.next()?.as_bytes();
+        let bytes = self.headers.next()?;
         if bytes.len() <= self.budget {
             self.budget -= bytes.len();
             return Some(bytes);

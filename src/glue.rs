@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 use crate::config::SessionConfig;
 use crate::cookie_header::{
-    MAX_CANDIDATES, attributes_len, chunk_values, cookie_lifetime, cookie_values, push_attributes,
+    CookieValues, MAX_CANDIDATES, attributes_len, cookie_lifetime, cookie_values, push_attributes,
 };
 use crate::log;
 use crate::seal::{
@@ -292,10 +292,18 @@ impl ResponseHeaders for HeaderMap {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load<R: RequestHeaders + ?Sized>(config: &SessionConfig, request: &R) -> Session {
+    load_from(
+        config,
+        cookie_values(request.request_headers(), config.cookie_name()),
+    )
+}
+
+/// [`load`] over a scan of the request's `Cookie` headers (which an
+/// adapter may hand over as bytes).
+pub(crate) fn load_from(config: &SessionConfig, mut values: CookieValues<'_>) -> Session {
     if config.max_chunks() > 1 {
-        return load_chunked(config, request.request_headers());
+        return load_chunked(config, values.with_chunks());
     }
-    let mut values = cookie_values(request.request_headers(), config.cookie_name());
     match try_candidates(config, &mut values) {
         Ok(session) => session,
         Err(mut loader) => {
@@ -406,9 +414,8 @@ impl<'a> ChunkCookies<'a> {
 /// each candidate `{name}` with the chunks it announces. Nothing but
 /// slices of the request is kept until a candidate's shares are joined, at
 /// most `max_chunks` × 4,096 bytes.
-fn load_chunked(config: &SessionConfig, headers: &HeaderMap) -> Session {
+fn load_chunked(config: &SessionConfig, mut values: CookieValues<'_>) -> Session {
     let name = config.cookie_name();
-    let mut values = chunk_values(headers, name);
     let mut firsts: Vec<&[u8]> = Vec::new();
     let mut chunks = ChunkCookies::default();
     let mut cut = false;
@@ -536,6 +543,53 @@ pub fn save<T: ResponseHeaders + ?Sized>(
     let is_server_error = response
         .response_status()
         .is_some_and(|s| s.is_server_error());
+    let output = save_output(config, session, is_server_error);
+    let headers = response.response_headers();
+    if output.vary && !varies_on_cookie(headers.get_all(VARY).iter().map(HeaderValue::as_bytes)) {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    }
+    if !output.lines.is_empty() {
+        for line in output.lines {
+            headers.append(SET_COOKIE, header_value(line));
+        }
+        let present = headers
+            .get_all(CACHE_CONTROL)
+            .iter()
+            .map(HeaderValue::as_bytes);
+        match shield_from_shared_caches(present, config.cookie_name()) {
+            CacheControl::Keep => {}
+            CacheControl::Private => {
+                headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+            }
+            CacheControl::Replace(value) => {
+                // Every kept directive came out of a valid header value.
+                let value = HeaderValue::try_from(value)
+                    .unwrap_or_else(|_| HeaderValue::from_static("private"));
+                headers.insert(CACHE_CONTROL, value);
+            }
+        }
+    }
+    output.error.map_or(Ok(()), Err)
+}
+
+/// What a save writes, decided once for every adapter (each only copies it
+/// into its framework's headers): the `Set-Cookie` lines, whether `Vary:
+/// Cookie` is due (rule 6), and the error when the session cookie could not
+/// be written. Rule 7's `Cache-Control` follows from the lines
+/// ([`shield_from_shared_caches`]).
+pub(crate) struct SaveOutput {
+    pub(crate) lines: Lines,
+    pub(crate) vary: bool,
+    pub(crate) error: Option<SaveError>,
+}
+
+/// Save rules 1 to 6 for a response whose status is or is not a server
+/// error.
+pub(crate) fn save_output(
+    config: &SessionConfig,
+    session: &Session,
+    is_server_error: bool,
+) -> SaveOutput {
     let (lines, error) = if is_server_error {
         // Rule 5: a server error gets no new session cookie. Decided before
         // sealing: nothing is sealed, and no `TooLarge` replaces the
@@ -561,33 +615,24 @@ pub fn save<T: ResponseHeaders + ?Sized>(
     } else {
         lines
     };
-    let headers = response.response_headers();
     // Rule 6, whether or not the save succeeded: the handler may still send
     // a response that depends on the cookie.
-    if !lines.is_empty() || session.was_read() {
-        add_vary_cookie(headers);
-    }
-    if !lines.is_empty() {
-        for line in lines {
-            headers.append(SET_COOKIE, line);
-        }
-        // Rule 7: a shared cache must not store and replay a session cookie.
-        keep_from_shared_caches(headers, config.cookie_name());
-    }
-    error.map_or(Ok(()), Err)
+    let vary = !lines.is_empty() || session.was_read();
+    SaveOutput { lines, vary, error }
 }
 
-/// The `Set-Cookie` lines of one save: the session's first cookie (or its
+/// The `Set-Cookie` values of one save, each a whole line of visible ASCII
+/// allocated at its exact size: the session's first cookie (or its
 /// removal), then any chunks and chunk removals. One cookie, the common
 /// case, costs no allocation besides its own line.
 #[derive(Default)]
 pub(crate) struct Lines {
-    first: Option<HeaderValue>,
-    more: Vec<HeaderValue>,
+    first: Option<Vec<u8>>,
+    more: Vec<Vec<u8>>,
 }
 
 impl Lines {
-    fn push(&mut self, line: HeaderValue) {
+    fn push(&mut self, line: Vec<u8>) {
         if self.first.is_none() {
             self.first = Some(line);
         } else {
@@ -595,15 +640,14 @@ impl Lines {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.first.is_none()
     }
 }
 
 impl IntoIterator for Lines {
-    type Item = HeaderValue;
-    type IntoIter =
-        std::iter::Chain<std::option::IntoIter<HeaderValue>, std::vec::IntoIter<HeaderValue>>;
+    type Item = Vec<u8>;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<Vec<u8>>, std::vec::IntoIter<Vec<u8>>>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.first.into_iter().chain(self.more)
@@ -665,7 +709,7 @@ fn sealed_lines(
         out.push(b'=');
         sealer.seal_frame(frame, &mut out)?;
         push_attributes(attributes, max_age, &mut out);
-        lines.push(header_value(out));
+        lines.push(out);
     } else {
         let mut text = Vec::with_capacity(text_len);
         sealer.chunked(count).seal_frame(frame, &mut text)?;
@@ -677,7 +721,7 @@ fn sealed_lines(
             out.push(b'=');
             push_chunk_value(&text, count, index, &mut out);
             push_attributes(attributes, max_age, &mut out);
-            lines.push(header_value(out));
+            lines.push(out);
         }
     }
     push_chunk_removals(config, session.chunks_carried(), count, &mut lines);
@@ -749,13 +793,16 @@ pub(crate) fn removal_after_failed_save(
     if present {
         Vec::new()
     } else {
-        removal_lines(config, session).into_iter().collect()
+        removal_lines(config, session)
+            .into_iter()
+            .map(header_value)
+            .collect()
     }
 }
 
 /// A `Set-Cookie` that deletes the session cookie (`index` 0) or one of its
 /// chunks, with the same `Path`/`Domain`.
-fn removal_line(config: &SessionConfig, index: u8) -> HeaderValue {
+fn removal_line(config: &SessionConfig, index: u8) -> Vec<u8> {
     let name = config.cookie_name();
     let max_age = Some((0, 0));
     let mut out = Vec::with_capacity(
@@ -764,7 +811,7 @@ fn removal_line(config: &SessionConfig, index: u8) -> HeaderValue {
     push_chunk_name(name, index, &mut out);
     out.push(b'=');
     push_attributes(config.attributes(), max_age, &mut out);
-    header_value(out)
+    out
 }
 
 fn header_value(line: Vec<u8>) -> HeaderValue {
@@ -775,21 +822,34 @@ fn header_value(line: Vec<u8>) -> HeaderValue {
     HeaderValue::try_from(line).expect("Set-Cookie is built from visible ASCII only")
 }
 
+/// What save rule 7 does to a response's `Cache-Control`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CacheControl {
+    /// Already `private` or `no-store`, and nothing shared-cacheable.
+    Keep,
+    /// None was set: add `private`.
+    Private,
+    /// Replace every `Cache-Control` with this one value.
+    Replace(String),
+}
+
 /// Save rule 7: a response carrying a session cookie is never storable by a
-/// shared cache. No `Cache-Control`: `private`. One the app set keeps its
-/// other directives, loses `public` and `s-maxage`, and gains `private`
-/// unless it already has `private` or `no-store` (logged, since the app's
-/// choice is overridden).
-fn keep_from_shared_caches(headers: &mut HeaderMap, cookie_name: &str) {
-    if !headers.contains_key(CACHE_CONTROL) {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
-        return;
-    }
-    let mut kept: Vec<String> = Vec::new();
+/// shared cache. Given the response's `Cache-Control` values: none gets
+/// `private`; those the app set keep their other directives, lose `public`
+/// and `s-maxage`, and gain `private` unless they already have `private`
+/// or `no-store` (logged, since the app's choice is overridden).
+pub(crate) fn shield_from_shared_caches<'a>(
+    mut present: impl Iterator<Item = &'a [u8]>,
+    cookie_name: &str,
+) -> CacheControl {
+    let Some(first) = present.next() else {
+        return CacheControl::Private;
+    };
+    let mut kept: Vec<&str> = Vec::new();
     let (mut shielded, mut dropped) = (false, false);
-    for value in headers.get_all(CACHE_CONTROL) {
+    for value in std::iter::once(first).chain(present) {
         // A value that is not text cannot be read, so none of it is kept.
-        let Ok(text) = value.to_str() else {
+        let Some(text) = header_text(value) else {
             dropped = true;
             continue;
         };
@@ -801,33 +861,40 @@ fn keep_from_shared_caches(headers: &mut HeaderMap, cookie_name: &str) {
             }
             shielded |=
                 name.eq_ignore_ascii_case("private") || name.eq_ignore_ascii_case("no-store");
-            kept.push(directive.to_owned());
+            kept.push(directive);
         }
     }
     if shielded && !dropped {
-        return;
+        return CacheControl::Keep;
     }
     if !shielded {
-        kept.push("private".to_owned());
+        kept.push("private");
     }
     log::cache_control_overridden(cookie_name);
-    // Every kept directive came out of a valid header value, joined by ", ".
-    if let Ok(value) = HeaderValue::try_from(kept.join(", ")) {
-        headers.insert(CACHE_CONTROL, value);
-    } else {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
-    }
+    CacheControl::Replace(kept.join(", "))
 }
 
-fn add_vary_cookie(headers: &mut HeaderMap) {
-    let already = headers.get_all(VARY).iter().any(|v| {
-        v.to_str().is_ok_and(|s| {
+/// Save rule 6's test: whether the response's `Vary` values already name
+/// `Cookie` (or `*`).
+pub(crate) fn varies_on_cookie<'a>(mut present: impl Iterator<Item = &'a [u8]>) -> bool {
+    present.any(|v| {
+        header_text(v).is_some_and(|s| {
             s.split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case("cookie") || t.trim() == "*")
         })
-    });
-    if !already {
-        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    })
+}
+
+/// A header value as text when it is visible ASCII (tabs and spaces
+/// included), as `HeaderValue::to_str` reads one in either `http` version.
+fn header_text(value: &[u8]) -> Option<&str> {
+    if value
+        .iter()
+        .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        std::str::from_utf8(value).ok()
+    } else {
+        None
     }
 }
 
@@ -851,7 +918,7 @@ mod tests {
         let mut session = load(&config, &HeaderMap::new());
         session.insert("k", &1u8).unwrap();
         let written = set_cookie_lines(&config, &session).unwrap().first.unwrap();
-        let text = written.to_str().unwrap();
+        let text = std::str::from_utf8(&written).unwrap();
         let c = cookie::Cookie::parse(text).unwrap();
         assert_eq!(c.name(), "__Secure-s");
         assert_eq!(c.value().len(), text.split(';').next().unwrap().len() - 11);
@@ -864,7 +931,7 @@ mod tests {
         assert_eq!(c.max_age(), Some(time::Duration::weeks(2)));
         assert!(c.expires_datetime().is_some());
         let removal_value = removal_line(&config, 0);
-        let removal = cookie::Cookie::parse(removal_value.to_str().unwrap()).unwrap();
+        let removal = cookie::Cookie::parse(std::str::from_utf8(&removal_value).unwrap()).unwrap();
         assert_eq!(removal.value(), "");
         assert_eq!(removal.max_age(), Some(time::Duration::ZERO));
         assert_eq!(

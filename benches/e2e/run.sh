@@ -21,8 +21,8 @@
 #                                            # user-space instructions per request
 #
 # Issue 25, revocation through Redis: PATHS picks the endpoints (`/` and
-# `/bump` read, increment and write back; `/read` only reads; `jar`,
-# `tower-sessions` and the actix servers serve `/` only), and any server
+# `/bump` read, increment and write back; `/read` only reads; every
+# server serves all three), and any server
 # that needs Redis (ours-redis, ours-replica, tower-sessions-redis) makes the
 # script start one local redis-server on REDIS_PORT, shared by all of them:
 #

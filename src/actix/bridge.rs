@@ -8,13 +8,17 @@
 
 use actix_web::http::StatusCode as ActixStatus;
 use actix_web::http::header::{self as actix_header, HeaderMap as ActixHeaders};
-use http::header::{CACHE_CONTROL, COOKIE, HeaderName, SET_COOKIE, VARY};
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use http::header::{HeaderName, SET_COOKIE};
+use http::{HeaderMap, HeaderValue};
 
 use crate::adapter::cross_origin_refusal;
 use crate::config::SessionConfig;
-use crate::csrf::{CrossOrigin, CrossOriginError};
-use crate::glue::{SaveError, load, removal_after_failed_save, save};
+use crate::cookie_header::cookie_values_of;
+use crate::csrf::{CrossOrigin, CrossOriginError, is_safe};
+use crate::glue::{
+    CacheControl, SaveError, load_from, removal_after_failed_save, save_output,
+    shield_from_shared_caches, varies_on_cookie,
+};
 use crate::session::Session;
 
 /// Loads the session from an actix request's headers: every `Cookie` header
@@ -22,72 +26,64 @@ use crate::session::Session;
 /// handed to [`load`], so the scan budget, the candidate limit and the
 /// "never delete what was not examined" rule apply unchanged.
 pub(crate) fn load_session(config: &SessionConfig, headers: &ActixHeaders) -> Session {
-    let mut cookies = HeaderMap::new();
-    for value in headers.get_all(actix_header::COOKIE) {
-        // A value http 1 refused would be one the scanner never sees, as if
-        // the header were absent: not examined, so never deleted.
-        if let Some(value) = to_http1(value) {
-            cookies.append(COOKIE, value);
-        }
-    }
-    load(config, &cookies)
+    // By their bytes, not copied: both crates' header values hold only the
+    // bytes a header may carry, and the scanner reads bytes.
+    let cookies = headers
+        .get_all(actix_header::COOKIE)
+        .map(actix_header::HeaderValue::as_bytes)
+        .collect();
+    load_from(config, cookie_values_of(cookies, config.cookie_name()))
 }
 
 /// Saves the session into an actix response's headers, with the response's
 /// `status` (so a 5xx gets no new session cookie while a removal still goes
-/// out). The response's own `Vary` and `Cache-Control` are shown to [`save`]
-/// first, so it adds `Vary: Cookie` only when missing and rewrites
-/// `Cache-Control` as save rule 7 says; what it adds (`Set-Cookie`, `Vary`)
-/// is appended to `headers`, also when it fails (`Vary` still holds then),
-/// and a rewritten `Cache-Control` replaces the handler's.
+/// out): the same [`save_output`] as [`save`](crate::save), its lines,
+/// `Vary` and `Cache-Control` decisions written straight into the actix
+/// headers (the handler's `Vary` and `Cache-Control` read by their bytes),
+/// also when it fails (`Vary` still holds then).
 ///
 /// # Errors
 ///
-/// As [`save`]: no `Set-Cookie` was written.
+/// As [`save`](crate::save): no `Set-Cookie` was written.
 pub(crate) fn save_session(
     config: &SessionConfig,
     session: &Session,
     status: ActixStatus,
     headers: &mut ActixHeaders,
 ) -> Result<(), SaveError> {
-    let mut out = Response::new(());
-    // Every actix status is a valid http 1 one; were it not, the strictest
-    // reading (a server error: no new cookie) is the safe one.
-    *out.status_mut() =
-        StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    copy_to_http1(headers, &actix_header::VARY, out.headers_mut(), VARY);
-    copy_to_http1(
-        headers,
-        &actix_header::CACHE_CONTROL,
-        out.headers_mut(),
-        CACHE_CONTROL,
-    );
-    let vary_before = out.headers().get_all(VARY).iter().count();
-    let cache_control_before = cache_control(out.headers());
-
-    let result = save(config, session, &mut out);
-
-    let written = out.headers();
-    for value in written.get_all(SET_COOKIE) {
-        append_to_actix(headers, actix_header::SET_COOKIE, value);
+    let output = save_output(config, session, status.is_server_error());
+    let present = headers.get_all(actix_header::VARY);
+    if output.vary && !varies_on_cookie(present.map(actix_header::HeaderValue::as_bytes)) {
+        headers.append(
+            actix_header::VARY,
+            actix_header::HeaderValue::from_static("Cookie"),
+        );
     }
-    // `save` only appends: the entries past the handler's are its own.
-    for value in written.get_all(VARY).iter().skip(vary_before) {
-        append_to_actix(headers, actix_header::VARY, value);
-    }
-    // `save` may rewrite the handler's `Cache-Control` (save rule 7), not
-    // only add one: what it left replaces what the handler set.
-    if cache_control(written) != cache_control_before {
-        headers.remove(actix_header::CACHE_CONTROL);
-        for value in written.get_all(CACHE_CONTROL) {
-            append_to_actix(headers, actix_header::CACHE_CONTROL, value);
+    if !output.lines.is_empty() {
+        for line in output.lines {
+            // Visible ASCII, valid on both sides: the buffer becomes the
+            // value's storage, no copy.
+            if let Ok(value) = actix_header::HeaderValue::try_from(line) {
+                headers.append(actix_header::SET_COOKIE, value);
+            }
+        }
+        let present = headers.get_all(actix_header::CACHE_CONTROL);
+        let present = present.map(actix_header::HeaderValue::as_bytes);
+        match shield_from_shared_caches(present, config.cookie_name()) {
+            CacheControl::Keep => {}
+            CacheControl::Private => {
+                let private = actix_header::HeaderValue::from_static("private");
+                headers.insert(actix_header::CACHE_CONTROL, private);
+            }
+            CacheControl::Replace(value) => {
+                // Every kept directive came out of a valid header value.
+                let value = actix_header::HeaderValue::try_from(value)
+                    .unwrap_or_else(|_| actix_header::HeaderValue::from_static("private"));
+                headers.insert(actix_header::CACHE_CONTROL, value);
+            }
         }
     }
-    result
-}
-
-fn cache_control(headers: &HeaderMap) -> Vec<HeaderValue> {
-    headers.get_all(CACHE_CONTROL).iter().cloned().collect()
+    output.error.map_or(Ok(()), Err)
 }
 
 /// The adapters' shared cross-origin check ([`cross_origin_refusal`]) on
@@ -97,7 +93,12 @@ pub(crate) fn check_cross_origin(
     request: &actix_web::dev::ServiceRequest,
 ) -> Option<CrossOriginError> {
     check?;
-    cross_origin_refusal(check, &http1_view(request, CROSS_ORIGIN_HEADERS))
+    let method = http1_method(request);
+    // A safe method is never refused: no view is built for it.
+    if is_safe(&method) {
+        return None;
+    }
+    cross_origin_refusal(check, &http1_view(request, method, CROSS_ORIGIN_HEADERS))
 }
 
 /// What the cross-origin check reads.
@@ -114,16 +115,14 @@ pub(crate) const TOKEN_CHECK_HEADERS: &[&str] = &[
     "content-length",
 ];
 
-/// An `http` 1 view of an actix request for the shared checks: the method,
-/// the URI and the headers `names` cross by their bytes. A method or URI
-/// `http` 1 would not take is read as a `POST` to `/`, an unsafe request,
-/// so it is never waved through by a parse failure.
+/// An `http` 1 view of an actix request for the shared checks: its
+/// `method` ([`http1_method`]), the URI and the headers `names` cross by
+/// their bytes. A URI `http` 1 would not take is read as `/`.
 pub(crate) fn http1_view(
     request: &actix_web::dev::ServiceRequest,
+    method: http::Method,
     names: &[&str],
 ) -> http::Request<()> {
-    let method = http::Method::from_bytes(request.method().as_str().as_bytes())
-        .unwrap_or(http::Method::POST);
     let uri = request
         .uri()
         .to_string()
@@ -145,6 +144,13 @@ pub(crate) fn http1_view(
     *parts.uri_mut() = uri;
     *parts.headers_mut() = headers;
     parts
+}
+
+/// The request's method in `http` 1; one `http` 1 would not take is read
+/// as a `POST`, an unsafe method, so it is never waved through by a parse
+/// failure.
+pub(crate) fn http1_method(request: &actix_web::dev::ServiceRequest) -> http::Method {
+    http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or(http::Method::POST)
 }
 
 /// After a save-error policy replaced an actix response: a flushed
@@ -194,7 +200,7 @@ fn append_to_actix(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Key, Keyring, Status};
+    use crate::{Key, Keyring, Status, load};
 
     fn config() -> SessionConfig {
         SessionConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))

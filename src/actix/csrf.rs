@@ -13,7 +13,7 @@ use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transfor
 use actix_web::{HttpMessage, HttpResponse};
 
 use super::Session;
-use super::bridge::{TOKEN_CHECK_HEADERS, http1_view};
+use super::bridge::{TOKEN_CHECK_HEADERS, http1_method, http1_view};
 use crate::adapter::{TokenCheck, TokenStep, rejection_body};
 use crate::csrf::{CrossOrigin, CsrfRejection};
 
@@ -160,7 +160,7 @@ where
         let service = Rc::clone(&self.inner);
         let config = Arc::clone(&self.config);
         Box::pin(async move {
-            let view = http1_view(&request, TOKEN_CHECK_HEADERS);
+            let view = http1_view(&request, http1_method(&request), TOKEN_CHECK_HEADERS);
             match admit(&config, &view, request).await {
                 Ok(request) => Ok(service.call(request).await?.map_into_left_body()),
                 Err((request, rejection)) => {

@@ -71,6 +71,17 @@ mod ours {
         }
     }
 
+    pub async fn read(session: Session) -> HttpResponse {
+        let read = session
+            .get::<User>(USER)
+            .and_then(|user| Ok((user, session.get::<u64>(COUNTER)?)));
+        match read {
+            Ok((Some(user), Some(counter))) => text(answer(&user, counter)),
+            Ok(_) => no_session(),
+            Err(error) => server_error(error),
+        }
+    }
+
     pub async fn handler(session: Session) -> HttpResponse {
         let read = session
             .get::<User>(USER)
@@ -105,6 +116,19 @@ mod actix_session_store {
             .and_then(|()| session.insert(COUNTER, 0u64));
         match stored {
             Ok(()) => text(answer(&ada(), 0)),
+            Err(error) => server_error(error),
+        }
+    }
+
+    pub async fn read(session: Session) -> HttpResponse {
+        let user = match session.get::<User>(USER) {
+            Ok(Some(user)) => user,
+            Ok(None) => return no_session(),
+            Err(error) => return server_error(error),
+        };
+        match session.get::<u64>(COUNTER) {
+            Ok(Some(counter)) => text(answer(&user, counter)),
+            Ok(None) => no_session(),
             Err(error) => server_error(error),
         }
     }
@@ -146,6 +170,8 @@ fn server(mode: &str, port: u16) -> std::io::Result<Server> {
                 App::new()
                     .wrap(middleware.clone())
                     .route("/", web::get().to(ours::handler))
+                    .route("/bump", web::get().to(ours::handler))
+                    .route("/read", web::get().to(ours::read))
                     .route("/login", web::get().to(ours::login))
             })
             .workers(workers)
@@ -157,6 +183,8 @@ fn server(mode: &str, port: u16) -> std::io::Result<Server> {
             App::new()
                 .wrap(actix_session_store::middleware())
                 .route("/", web::get().to(actix_session_store::handler))
+                .route("/bump", web::get().to(actix_session_store::handler))
+                .route("/read", web::get().to(actix_session_store::read))
                 .route("/login", web::get().to(actix_session_store::login))
         })
         .workers(workers)
@@ -166,6 +194,8 @@ fn server(mode: &str, port: u16) -> std::io::Result<Server> {
         "actix-none" => HttpServer::new(|| {
             App::new()
                 .route("/", web::get().to(none_handler))
+                .route("/bump", web::get().to(none_handler))
+                .route("/read", web::get().to(none_handler))
                 .route("/login", web::get().to(none_handler))
         })
         .workers(workers)

@@ -12,7 +12,7 @@
 //! - `GET /` and `GET /bump`: reads the user and the counter, increments
 //!   the counter, writes both back, answers `<name> <counter>`; `401`
 //!   without a session.
-//! - `GET /read` (axum servers): reads both, writes nothing, answers
+//! - `GET /read` (every server): reads both, writes nothing, answers
 //!   `<name> <counter>`.
 //!
 //! The Redis servers (issue 25) use the Redis at `$E2E_REDIS_URL` (default
@@ -204,6 +204,8 @@ mod jar {
         let key = Key::from(&[7u8; 64]);
         Router::new()
             .route("/", get(handler))
+            .route("/bump", get(handler))
+            .route("/read", get(read))
             .route("/login", get(login))
             .with_state(AppState { key })
     }
@@ -232,13 +234,21 @@ mod jar {
         }
     }
 
+    /// The session's state, if the request carries a valid one.
+    fn state(jar: &PrivateCookieJar) -> Option<State> {
+        serde_json::from_str(jar.get("session")?.value()).ok()
+    }
+
+    async fn read(jar: PrivateCookieJar) -> Response {
+        match state(&jar) {
+            Some(state) => answer(&state.user, state.counter).into_response(),
+            None => no_session(),
+        }
+    }
+
     async fn handler(jar: PrivateCookieJar) -> Response {
-        let Some(cookie) = jar.get("session") else {
+        let Some(mut state) = state(&jar) else {
             return no_session();
-        };
-        let mut state: State = match serde_json::from_str(cookie.value()) {
-            Ok(state) => state,
-            Err(_) => return no_session(),
         };
         state.counter += 1;
         match self::cookie(&state) {
@@ -261,8 +271,23 @@ mod tower_sessions_store {
             .with_expiry(Expiry::OnInactivity(Duration::seconds(TWO_WEEKS_SECS)));
         Router::new()
             .route("/", get(handler))
+            .route("/bump", get(handler))
+            .route("/read", get(read))
             .route("/login", get(login))
             .layer(layer)
+    }
+
+    async fn read(session: Session) -> Response {
+        let user = match session.get::<User>(USER).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return no_session(),
+            Err(error) => return server_error(error),
+        };
+        match session.get::<u64>(COUNTER).await {
+            Ok(Some(counter)) => answer(&user, counter).into_response(),
+            Ok(None) => no_session(),
+            Err(error) => server_error(error),
+        }
     }
 
     async fn login(session: Session) -> Response {
