@@ -12,7 +12,6 @@
 //! length-prefixed, so no two `(context, name)` pairs give the same AAD.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use xaes_256_gcm::aead::AeadInOut;
 use xaes_256_gcm::{Nonce, Tag, Xaes256Gcm};
 
@@ -647,11 +646,28 @@ fn seal_frame(
     // checked every chunk's UTF-8 and copied it again (BENCHMARKS.md).
     let start = out.len();
     out.resize(start + encoded_len(frame.len()), 0);
-    let written = URL_SAFE_NO_PAD
+    let written = base64url()
         .encode_slice(&frame[..], &mut out[start..])
         .expect("room sized by encoded_len");
     debug_assert_eq!(start + written, out.len());
     Ok(())
+}
+
+/// Unpadded base64url, canonical (no padding accepted, no trailing bits):
+/// `base64`'s SIMD engine where the CPU has one (AVX2, NEON: detected once),
+/// its scalar engine otherwise; the same bytes either way. The `unsafe` is
+/// `base64`'s, behind its `simd-unsafe` feature, and tested there.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn base64url() -> &'static base64::engine::Simd {
+    static ENGINE: std::sync::LazyLock<base64::engine::Simd> = std::sync::LazyLock::new(|| {
+        base64::engine::Simd::url_safe(base64::engine::general_purpose::NO_PAD)
+    });
+    &ENGINE
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn base64url() -> &'static base64::engine::GeneralPurpose {
+    &base64::engine::general_purpose::URL_SAFE_NO_PAD
 }
 
 /// A fresh nonce straight from the OS: no user-space generator state that a
@@ -741,7 +757,7 @@ fn open(
     }
     // Wiped on drop: after a successful open it holds the plaintext.
     let mut raw = Zeroizing::new(Vec::with_capacity(value.len().div_ceil(4) * 3));
-    URL_SAFE_NO_PAD
+    base64url()
         .decode_vec(value, &mut raw)
         .map_err(|_| OpenError::Malformed(MalformedReason::Base64))?;
     // The version comes first so that a future format of a different length is
@@ -851,7 +867,7 @@ mod tests {
         .unwrap();
         assert_eq!(out, GOLDEN);
         // The layout, independent of the cipher.
-        let raw = URL_SAFE_NO_PAD.decode(&out).unwrap();
+        let raw = base64url().decode(&out).unwrap();
         assert_eq!(raw.len(), OVERHEAD + 14);
         assert_eq!(raw[0], 1);
         assert_eq!(raw[1..5], ring.primary_id().as_bytes()[..]);
