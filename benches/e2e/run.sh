@@ -11,8 +11,9 @@
 #   actix-none      no session at all
 # each a release binary on 127.0.0.1, loaded by wrk with a cookie taken from
 # the server's own /login first. Every server runs ROUNDS times, the order
-# reversed each round; prints one markdown table, then actix-ours against
-# actix-session round by round. Not run by `cargo bench`.
+# reversed each round; prints one markdown table, then ours against the
+# best peer of its framework per path (issue 26's targets). Not run by
+# `cargo bench`.
 #
 #   bash benches/e2e/run.sh
 #   DURATION=5s CONNECTIONS=64 THREADS=2 ROUNDS=2 PORT=38080 bash benches/e2e/run.sh
@@ -240,19 +241,47 @@ for path in "${PATHS[@]}"; do
 done
 fi
 
-# actix-web: our middleware against the actix-session cookie store it
-# replaces, round by round (each pair measured minutes apart at most).
-if has_server actix-ours && has_server actix-session; then
-echo
-echo "| actix-web | actix-ours req/s | actix-session req/s | req/s ours ÷ actix-session | actix-ours p99 ms | actix-session p99 ms | actix-ours CPU µs/req | actix-session CPU µs/req | CPU ours ÷ actix-session |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-for round in $(seq "$ROUNDS"); do
-    a=actix-ours,$round
-    b=actix-session,$round
-    echo "| round $round | ${rps[$a]} | ${rps[$b]} | $(awk -v a="${rps[$a]}" -v b="${rps[$b]}" 'BEGIN { printf "%.2f", a / b }') | ${p99[$a]} | ${p99[$b]} | ${cpu[$a]} | ${cpu[$b]} | $(awk -v a="${cpu[$a]}" -v b="${cpu[$b]}" 'BEGIN { printf "%.2f", a / b }') |"
+# Issue 26: ours against the best peer of its framework, per path: mean
+# req/s (target: at least 1.15x), mean server CPU per request (target: the
+# least), and the p99 range over the rounds beside them.
+mean_cpu() {
+    local row=$1 round sum=0
+    for round in $(seq "$ROUNDS"); do sum=$(awk -v a="$sum" -v b="${cpu[$row,$round]}" 'BEGIN { print a + b }'); done
+    awk -v a="$sum" -v n="$ROUNDS" 'BEGIN { printf "%.1f", a / n }'
+}
+p99_range() {
+    local row=$1 round lo="" hi=""
+    for round in $(seq "$ROUNDS"); do
+        v=${p99[$row,$round]}
+        if [ -z "$lo" ] || awk -v a="$v" -v b="$lo" 'BEGIN { exit !(a < b) }'; then lo=$v; fi
+        if [ -z "$hi" ] || awk -v a="$v" -v b="$hi" 'BEGIN { exit !(a > b) }'; then hi=$v; fi
+    done
+    echo "$lo–$hi"
+}
+printed_header=0
+for framework in axum actix-web; do
+    if [ "$framework" = axum ]; then ours=ours; peers=(jar tower-sessions); else ours=actix-ours; peers=(actix-session); fi
+    has_server "$ours" || continue
+    for path in "${PATHS[@]}"; do
+        sfx=""
+        if [ "${#PATHS[@]}" -gt 1 ] || [ "$path" != / ]; then sfx=" $path"; fi
+        best="" least_cpu=""
+        for peer in "${peers[@]}"; do
+            has_server "$peer" || continue
+            if [ -z "$best" ] || [ "${mean[$peer$sfx]}" -gt "${mean[$best$sfx]}" ]; then best=$peer; fi
+            c=$(mean_cpu "$peer$sfx")
+            if [ -z "$least_cpu" ] || awk -v a="$c" -v b="$least_cpu" 'BEGIN { exit !(a < b) }'; then least_cpu=$c; fi
+        done
+        [ -n "$best" ] || continue
+        if [ "$printed_header" = 0 ]; then
+            echo
+            echo "| framework | path | ours req/s | best peer | its req/s | ours ÷ best peer (≥ 1.15) | ours CPU µs/req | least peer CPU µs/req | ours p99 ms | best peer p99 ms |"
+            echo "|---|---|---:|---|---:|---:|---:|---:|---|---|"
+            printed_header=1
+        fi
+        echo "| $framework | $path | ${mean[$ours$sfx]} | $best | ${mean[$best$sfx]} | $(awk -v a="${mean[$ours$sfx]}" -v b="${mean[$best$sfx]}" 'BEGIN { printf "%.2f", a / b }') | $(mean_cpu "$ours$sfx") | $least_cpu | $(p99_range "$ours$sfx") | $(p99_range "$best$sfx") |"
+    done
 done
-echo "| mean | ${mean[actix-ours]} | ${mean[actix-session]} | $(awk -v a="${mean[actix-ours]}" -v b="${mean[actix-session]}" 'BEGIN { printf "%.2f", a / b }') | | | | | |"
-fi
 
 # Optional: user-space instructions per request, each server under callgrind
 # (deterministic, unlike req/s on a shared machine); wrk with 1 thread and 4

@@ -156,6 +156,11 @@ async fn none_handler() -> HttpResponse {
     text(answer(&ada(), 1))
 }
 
+/// `/read`'s answer, with no session.
+async fn none_read() -> HttpResponse {
+    text(answer(&ada(), 0))
+}
+
 /// Binds 127.0.0.1:`port` and starts the `mode` server (one of [`MODES`]).
 fn server(mode: &str, port: u16) -> std::io::Result<Server> {
     let workers = std::thread::available_parallelism().map_or(1, NonZero::get);
@@ -195,7 +200,7 @@ fn server(mode: &str, port: u16) -> std::io::Result<Server> {
             App::new()
                 .route("/", web::get().to(none_handler))
                 .route("/bump", web::get().to(none_handler))
-                .route("/read", web::get().to(none_handler))
+                .route("/read", web::get().to(none_read))
                 .route("/login", web::get().to(none_handler))
         })
         .workers(workers)
