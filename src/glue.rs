@@ -1072,6 +1072,44 @@ mod tests {
         assert!(!response.headers().contains_key(CACHE_CONTROL));
     }
 
+    /// Save rule 7 over header bytes, as both adapters apply it.
+    #[test]
+    fn shared_caches_are_shut_out_whatever_the_app_set() {
+        let rule = |values: &[&[u8]]| shield_from_shared_caches(values.iter().copied(), "s");
+        let replace = |text: &str| CacheControl::Replace(text.to_owned());
+        assert_eq!(rule(&[]), CacheControl::Private);
+        assert_eq!(rule(&[b"private"]), CacheControl::Keep);
+        assert_eq!(rule(&[b"No-Store, max-age=0"]), CacheControl::Keep);
+        assert_eq!(rule(&[b"max-age=60"]), replace("max-age=60, private"));
+        assert_eq!(
+            rule(&[b"public, max-age=60"]),
+            replace("max-age=60, private")
+        );
+        assert_eq!(rule(&[b"private", b"S-MaxAge=9"]), replace("private"));
+        assert_eq!(rule(&[b" ,max-age=1 ,, "]), replace("max-age=1, private"));
+        // A value that is not visible ASCII cannot be read: none of it stays.
+        assert_eq!(rule(&[b"private\x01"]), replace("private"));
+        assert_eq!(
+            rule(&[b"max-age=1", "caf\u{e9}".as_bytes()]),
+            replace("max-age=1, private")
+        );
+        assert_eq!(rule(&[b"no-cache\tx"]), replace("no-cache\tx, private"));
+    }
+
+    /// Save rule 6's test over header bytes.
+    #[test]
+    fn vary_counts_as_naming_cookie_only_when_it_does() {
+        let names = |values: &[&[u8]]| varies_on_cookie(values.iter().copied());
+        assert!(!names(&[]));
+        assert!(names(&[b"Cookie"]));
+        assert!(names(&[b"accept, COOKIE"]));
+        assert!(names(&[b"origin", b" cookie "]));
+        assert!(names(&[b"*"]));
+        assert!(!names(&[b"Cookies, Set-Cookie"]));
+        assert!(!names(&[b"cookie\x7f"]));
+        assert!(!names(&[b"accept"]));
+    }
+
     /// Issue 24: after a policy replaced the response of a failed save, a
     /// flushed chunked session still has every chunk it carried removed.
     #[cfg(any(feature = "tower", feature = "actix-web"))]
