@@ -22,12 +22,13 @@ use crate::glue::{
 use crate::session::Session;
 
 /// Loads the session from an actix request's headers: every `Cookie` header
-/// (HTTP/2 sends one per cookie) is copied byte for byte, in order, and
-/// handed to [`load`], so the scan budget, the candidate limit and the
-/// "never delete what was not examined" rule apply unchanged.
+/// (HTTP/2 sends one per cookie) is scanned by its bytes, in order, by the
+/// same [`load_from`] as [`load`](crate::load), so the scan budget, the
+/// candidate limit and the "never delete what was not examined" rule apply
+/// unchanged.
 pub(crate) fn load_session(config: &SessionConfig, headers: &ActixHeaders) -> Session {
-    // By their bytes, not copied: both crates' header values hold only the
-    // bytes a header may carry, and the scanner reads bytes.
+    // Not copied into an `http` 1 map: both crates' header values hold only
+    // the bytes a header may carry, and the scanner reads bytes.
     let cookies = headers
         .get_all(actix_header::COOKIE)
         .map(actix_header::HeaderValue::as_bytes)
