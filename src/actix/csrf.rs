@@ -15,7 +15,7 @@ use actix_web::{HttpMessage, HttpResponse};
 use super::Session;
 use super::bridge::{TOKEN_CHECK_HEADERS, http1_method, http1_view};
 use crate::adapter::{TokenCheck, TokenStep, rejection_body};
-use crate::csrf::{CrossOrigin, CsrfRejection};
+use crate::csrf::{CrossOrigin, CsrfRejection, is_safe};
 
 /// Refuses cross-origin requests with unsafe methods and, when
 /// [configured](CsrfMiddleware::require_token), requests without a valid
@@ -160,11 +160,21 @@ where
         let service = Rc::clone(&self.inner);
         let config = Arc::clone(&self.config);
         Box::pin(async move {
-            let view = http1_view(&request, http1_method(&request), TOKEN_CHECK_HEADERS);
+            let method = http1_method(&request);
+            // `TokenCheck::start` passes a safe method before it reads
+            // anything else: a safe request's view is its method alone, and
+            // the URI and headers cross only for the others.
+            let view = if is_safe(&method) {
+                let mut view = http::Request::new(());
+                *view.method_mut() = method;
+                view
+            } else {
+                http1_view(&request, method, TOKEN_CHECK_HEADERS)
+            };
             match admit(&config, &view, request).await {
                 Ok(request) => Ok(service.call(request).await?.map_into_left_body()),
                 Err((request, rejection)) => {
-                    crate::log::csrf_refused(&rejection, view.method(), view.uri().path());
+                    crate::log::csrf_refused(&rejection, view.method(), request.path());
                     let mut response =
                         HttpResponse::build(super::bridge_status(rejection.status()))
                             .content_type("text/plain; charset=utf-8")

@@ -398,6 +398,66 @@ fn the_actix_middleware_logs_its_413_and_its_cross_origin_403() {
     check_413_and_403(send("same-origin"), send("cross-site"), &cookie);
 }
 
+/// The actix token middleware's refusals are logged with the request's
+/// method and path: a GET without the session middleware (the layer-order
+/// 500, whose view of the request is its method alone) and a POST without
+/// a token (whose view carries the URI and headers).
+#[cfg(feature = "actix-web")]
+#[test]
+fn the_actix_token_middleware_logs_method_and_path_of_what_it_refuses() {
+    use actix_web::test::{TestRequest, call_service, init_service};
+    use actix_web::{App, HttpResponse, web};
+    use sealed_session::actix::{CsrfMiddleware, SessionMiddleware};
+    use sealed_session::csrf::CrossOrigin;
+
+    let config = config(Keyring::new(key(1)));
+    let send = |with_sessions: bool, request: TestRequest| {
+        let mut status = 0;
+        let lines = capture(|| {
+            tracing::callsite::rebuild_interest_cache();
+            status = actix_web::rt::System::new().block_on(async {
+                let csrf = CsrfMiddleware::new(CrossOrigin::default()).require_token(true);
+                let page = || async { HttpResponse::Ok().body("page") };
+                let routes = App::new()
+                    .route("/page/a", web::get().to(page))
+                    .route("/form/b", web::post().to(page))
+                    .wrap(csrf);
+                if with_sessions {
+                    let app = init_service(routes.wrap(SessionMiddleware::new(config.clone())));
+                    call_service(&app.await, request.to_request())
+                        .await
+                        .status()
+                        .as_u16()
+                } else {
+                    let app = init_service(routes).await;
+                    call_service(&app, request.to_request())
+                        .await
+                        .status()
+                        .as_u16()
+                }
+            });
+        });
+        (status, lines)
+    };
+
+    let (status, lines) = send(false, TestRequest::get().uri("/page/a?q=1"));
+    assert_eq!(status, 500);
+    let line = one_line(&lines, &[]);
+    assert!(line.contains("ERROR sealed_session::csrf"), "{line}");
+    assert!(line.contains("method=GET"), "{line}");
+    assert!(line.contains(r#"path="/page/a""#), "{line}");
+
+    let post = TestRequest::post()
+        .uri("/form/b")
+        .insert_header(("sec-fetch-site", "same-origin"));
+    let (status, lines) = send(true, post);
+    assert_eq!(status, 403);
+    let line = one_line(&lines, &[]);
+    assert!(line.contains("WARN sealed_session::csrf"), "{line}");
+    assert!(line.contains("method=POST"), "{line}");
+    assert!(line.contains(r#"path="/form/b""#), "{line}");
+}
+
 #[cfg(feature = "actix-web")]
 #[test]
 fn an_actix_session_error_turned_into_a_response_is_logged_without_the_value() {

@@ -8,6 +8,9 @@
 //!   line our README tells its users to replace: defaults throughout (a
 //!   private, AES-256-GCM cookie of serde_json, named `id`, a browser-session
 //!   cookie with no `Max-Age`/`Expires`, `Secure`, `HttpOnly`, `SameSite=Lax`).
+//! - `actix-ours-csrf`: `actix-ours` with sealed-session's `CsrfMiddleware`
+//!   (session-bound tokens required), as the README's apps run it; not in
+//!   `run.sh`'s default list.
 //! - `actix-none`: the same answer with no session: the cost of actix-web
 //!   and HTTP alone.
 //!
@@ -27,7 +30,12 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use crate::{COUNTER, USER, User, ada, answer};
 
 /// The server modes this module serves.
-pub const MODES: [&str; 3] = ["actix-ours", "actix-session", "actix-none"];
+pub const MODES: [&str; 4] = [
+    "actix-ours",
+    "actix-ours-csrf",
+    "actix-session",
+    "actix-none",
+];
 
 /// The axum servers' `String` response: 200, `text/plain; charset=utf-8`.
 fn text(body: String) -> HttpResponse {
@@ -49,7 +57,8 @@ fn server_error(error: impl std::fmt::Display) -> HttpResponse {
 
 mod ours {
     use super::*;
-    use sealed_session::actix::{Session, SessionMiddleware};
+    use sealed_session::actix::{CsrfMiddleware, Session, SessionMiddleware};
+    use sealed_session::csrf::CrossOrigin;
     use sealed_session::{Key, Keyring, SessionConfig};
 
     pub fn middleware() -> SessionMiddleware {
@@ -59,6 +68,11 @@ mod ours {
             .build()
             .expect("default config");
         SessionMiddleware::new(config)
+    }
+
+    /// The session-bound token check, with the default cross-origin check.
+    pub fn csrf() -> CsrfMiddleware {
+        CsrfMiddleware::new(CrossOrigin::default()).require_token(true)
     }
 
     pub async fn login(session: Session) -> HttpResponse {
@@ -173,6 +187,24 @@ fn server(mode: &str, port: u16) -> std::io::Result<Server> {
             let middleware = ours::middleware();
             HttpServer::new(move || {
                 App::new()
+                    .wrap(middleware.clone())
+                    .route("/", web::get().to(ours::handler))
+                    .route("/bump", web::get().to(ours::handler))
+                    .route("/read", web::get().to(ours::read))
+                    .route("/login", web::get().to(ours::login))
+            })
+            .workers(workers)
+            .shutdown_timeout(1)
+            .bind(address)?
+            .run()
+        }
+        // `actix-ours` with the token middleware the README's apps add
+        // (inside the session middleware, as it must be).
+        "actix-ours-csrf" => {
+            let middleware = ours::middleware();
+            HttpServer::new(move || {
+                App::new()
+                    .wrap(ours::csrf())
                     .wrap(middleware.clone())
                     .route("/", web::get().to(ours::handler))
                     .route("/bump", web::get().to(ours::handler))
