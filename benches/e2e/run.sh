@@ -9,6 +9,8 @@
 #   actix-ours      sealed-session's actix SessionMiddleware + Session extractor
 #   actix-session   actix-session's SessionMiddleware + CookieSessionStore
 #   actix-none      no session at all
+#   actix-ours-csrf actix-ours with the CsrfMiddleware (tokens required);
+#                   not in the default list: SERVERS="actix-ours-csrf ..."
 # each a release binary on 127.0.0.1, loaded by wrk with a cookie taken from
 # the server's own /login first. Every server runs ROUNDS times, the order
 # reversed each round; prints one markdown table, then ours against the

@@ -2,7 +2,7 @@
 //! under actix-web behind two (module `actix`), for `benches/e2e/run.sh`.
 //!
 //! ```text
-//! sealed-session-e2e <ours|jar|tower-sessions|none|ours-redis|ours-replica|tower-sessions-redis|actix-ours|actix-session|actix-none> <port>
+//! sealed-session-e2e <ours|jar|tower-sessions|none|ours-redis|ours-replica|tower-sessions-redis|actix-ours|actix-ours-csrf|actix-session|actix-none> <port>
 //! ```
 //!
 //! Listens on 127.0.0.1 only. Routes:
@@ -418,7 +418,7 @@ mod none {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: sealed-session-e2e <ours|jar|tower-sessions|none|ours-redis|ours-replica|tower-sessions-redis|actix-ours|actix-session|actix-none> <port>"
+        "usage: sealed-session-e2e <ours|jar|tower-sessions|none|ours-redis|ours-replica|tower-sessions-redis|actix-ours|actix-ours-csrf|actix-session|actix-none> <port>"
     );
     ExitCode::from(2)
 }
