@@ -70,6 +70,15 @@ mod ours {
         SessionMiddleware::new(config)
     }
 
+    /// The routes both `actix-ours` servers serve.
+    pub fn routes(config: &mut web::ServiceConfig) {
+        config
+            .route("/", web::get().to(handler))
+            .route("/bump", web::get().to(handler))
+            .route("/read", web::get().to(read))
+            .route("/login", web::get().to(login));
+    }
+
     /// The session-bound token check, with the default cross-origin check.
     pub fn csrf() -> CsrfMiddleware {
         CsrfMiddleware::new(CrossOrigin::default()).require_token(true)
@@ -185,18 +194,11 @@ fn server(mode: &str, port: u16) -> std::io::Result<Server> {
     let server = match mode {
         "actix-ours" => {
             let middleware = ours::middleware();
-            HttpServer::new(move || {
-                App::new()
-                    .wrap(middleware.clone())
-                    .route("/", web::get().to(ours::handler))
-                    .route("/bump", web::get().to(ours::handler))
-                    .route("/read", web::get().to(ours::read))
-                    .route("/login", web::get().to(ours::login))
-            })
-            .workers(workers)
-            .shutdown_timeout(1)
-            .bind(address)?
-            .run()
+            HttpServer::new(move || App::new().wrap(middleware.clone()).configure(ours::routes))
+                .workers(workers)
+                .shutdown_timeout(1)
+                .bind(address)?
+                .run()
         }
         // `actix-ours` with the token middleware the README's apps add
         // (inside the session middleware, as it must be).
@@ -206,10 +208,7 @@ fn server(mode: &str, port: u16) -> std::io::Result<Server> {
                 App::new()
                     .wrap(ours::csrf())
                     .wrap(middleware.clone())
-                    .route("/", web::get().to(ours::handler))
-                    .route("/bump", web::get().to(ours::handler))
-                    .route("/read", web::get().to(ours::read))
-                    .route("/login", web::get().to(ours::login))
+                    .configure(ours::routes)
             })
             .workers(workers)
             .shutdown_timeout(1)
