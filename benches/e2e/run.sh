@@ -22,6 +22,14 @@
 #   SERVERS="ours jar tower-sessions none" ROUNDS=4 bash benches/e2e/run.sh
 #   INSTRUCTIONS=1 bash benches/e2e/run.sh   # also: each server under callgrind,
 #                                            # user-space instructions per request
+#   PIN=1 THREADS=1 bash benches/e2e/run.sh  # the server on CPU 0, wrk on CPU 1
+#
+# PIN=1 keeps the load generator off the server's CPU (`taskset`): without
+# it, on a small machine, wrk and the server share every CPU and each
+# request's server work is diluted by wrk's own (a server twice as fast
+# does not get twice the req/s). Pinned, the server is the bottleneck, as
+# behind a real load balancer; its frameworks then run one worker each
+# (tokio and actix-web size their pools by the CPUs they may use).
 #
 # Issue 25, revocation through Redis: PATHS picks the endpoints (`/` and
 # `/bump` read, increment and write back; `/read` only reads; every
@@ -42,6 +50,14 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-2}
 PORT=${PORT:-38080}
+PIN=${PIN:-0}
+server_pin=()
+wrk_pin=()
+if [ "$PIN" = 1 ]; then
+    [ "$(nproc)" -ge 2 ] || { echo "PIN=1 needs two CPUs" >&2; exit 2; }
+    server_pin=(taskset -c 0)
+    wrk_pin=(taskset -c 1)
+fi
 # A subset for a longer, focused run: SERVERS="ours jar tower-sessions none".
 # `ours` and `none` must be in it (the ratios are taken against them).
 read -r -a SERVERS <<<"${SERVERS:-ours jar tower-sessions none actix-ours actix-session actix-none}"
@@ -104,7 +120,7 @@ if [ "$needs_redis" = 1 ]; then
 fi
 
 start_server() {
-    "$bin" "$1" "$PORT" >/dev/null &
+    "${server_pin[@]}" "$bin" "$1" "$PORT" >/dev/null &
     server_pid=$!
     for _ in $(seq 50); do
         curl -s -o /dev/null "$url/login" && return 0
@@ -159,10 +175,10 @@ run_one() {
         echo "server '$server' answered '$out' with the login cookie" >&2
         exit 1
     fi
-    timeout "$wrk_seconds" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$WARMUP" "${header[@]}" "$url$path" >/dev/null
+    timeout "$wrk_seconds" "${wrk_pin[@]}" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$WARMUP" "${header[@]}" "$url$path" >/dev/null
     local ticks
     ticks=$(cpu_ticks "$server_pid")
-    out=$(timeout "$wrk_seconds" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency "${header[@]}" "$url$path")
+    out=$(timeout "$wrk_seconds" "${wrk_pin[@]}" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency "${header[@]}" "$url$path")
     ticks=$(( $(cpu_ticks "$server_pid") - ticks ))
     stop_server
     if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
@@ -193,7 +209,9 @@ done
 
 commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo
-echo "wrk -t $THREADS -c $CONNECTIONS -d $DURATION --latency (after a $WARMUP warm-up), paths ${PATHS[*]}, $ROUNDS rounds in alternating order, commit $commit, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs"
+pinned=""
+[ "$PIN" = 1 ] && pinned=", the server pinned to CPU 0 and wrk to CPU 1"
+echo "wrk -t $THREADS -c $CONNECTIONS -d $DURATION --latency (after a $WARMUP warm-up), paths ${PATHS[*]}, $ROUNDS rounds in alternating order$pinned, commit $commit, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs"
 echo
 header="| server |"
 rule="|---|"
