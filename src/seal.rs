@@ -265,8 +265,10 @@ pub(crate) struct Sealer<'a> {
 }
 
 /// A plaintext written in place behind room for the seal header, so that
-/// sealing it needs no copy. Wiped on drop (after sealing it holds only
-/// ciphertext, but the wipe is cheaper than proving that).
+/// sealing it needs no copy. Wiped on drop unless it was sealed: then it
+/// holds only the header, ciphertext and tag, which the cookie sends, and
+/// nothing was ever written past them (the frame is sized by the
+/// envelope's bound and only appended to).
 pub(crate) struct Frame(SecretBuf);
 
 impl Frame {
@@ -335,7 +337,11 @@ impl<'a> Sealer<'a> {
             &mut frame.0,
             &nonce,
             out,
-        )
+        )?;
+        // Only after the seal: on any error above, the frame still holds
+        // the plaintext and its drop wipes it.
+        frame.0.release_public();
+        Ok(())
     }
 
     /// Seals `plaintext` with the primary key into a new string.
