@@ -495,13 +495,13 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(SessionService {
-            inner: Rc::new(service),
-            config: self.config.clone(),
-            policy: Arc::new(self.policy.clone()),
-            revocations: self.revocations.clone(),
-            cross_origin: self.cross_origin.clone(),
-        }))
+        ready(Ok(SessionService::new(
+            Rc::new(service),
+            self.config.clone(),
+            self.policy.clone(),
+            self.revocations.clone(),
+            self.cross_origin.clone(),
+        )))
     }
 }
 
@@ -520,7 +520,8 @@ where
     forward_ready!(inner);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        if let Some(refused) = check_cross_origin(self.cross_origin.as_ref(), &request) {
+        let shared = Arc::clone(&self.shared);
+        if let Some(refused) = check_cross_origin(shared.cross_origin.as_ref(), &request) {
             let response = HttpResponse::Forbidden()
                 .content_type("text/plain; charset=utf-8")
                 .body(cross_origin_body(refused));
@@ -528,22 +529,20 @@ where
                 .into_response(response)
                 .map_into_right_body())));
         }
-        let mut loaded = load_session(&self.config, request.headers());
+        let mut loaded = load_session(&shared.config, request.headers());
         let service = Rc::clone(&self.inner);
-        let config = self.config.clone();
-        let policy = Arc::clone(&self.policy);
-        let revocations = self.revocations.clone();
         Box::pin(async move {
-            let Some(revocations) = revocations else {
+            let (config, policy) = (&shared.config, &shared.policy);
+            let Some(revocations) = &shared.revocations else {
                 let session = Session::new(loaded);
                 request.extensions_mut().insert(session.clone());
-                return respond(&*service, &config, &*policy, session, request).await;
+                return respond(&*service, config, policy, session, request).await;
             };
             // The error was logged; the failure policy decided the session.
             let _ = revocations.check(&mut loaded).await;
             let session = Session::new(loaded);
             request.extensions_mut().insert(session.clone());
-            let result = respond(&*service, &config, &*policy, session.clone(), request).await;
+            let result = respond(&*service, config, policy, session.clone(), request).await;
             let ended = session
                 .0
                 .try_borrow()

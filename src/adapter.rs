@@ -481,9 +481,19 @@ impl<B: From<String>> OnSaveError<Response<B>> for SaveErrorPolicy {
 /// ```
 pub struct SessionService<S, P = SaveErrorPolicy> {
     pub(crate) inner: S,
+    /// Behind one `Arc`: axum clones the layered service for every request
+    /// and each request's future keeps what it needs, so one reference
+    /// count to touch instead of one per field (and no copy of the
+    /// cross-origin check's lists) is what a request pays.
+    pub(crate) shared: Arc<Shared<P>>,
+}
+
+/// What every request of a [`SessionService`] reads: its configuration and
+/// the layer's settings.
+pub(crate) struct Shared<P> {
     pub(crate) config: SessionConfig,
-    // Shared, not cloned per request: a policy closure may be large.
-    pub(crate) policy: Arc<P>,
+    /// What happens when a session cannot be saved.
+    pub(crate) policy: P,
     pub(crate) revocations: Option<Revocations>,
     /// The cross-origin check applied to unsafe methods before the session
     /// is loaded: `CrossOrigin::default()` unless the app passed its own or
@@ -491,14 +501,33 @@ pub struct SessionService<S, P = SaveErrorPolicy> {
     pub(crate) cross_origin: Option<CrossOrigin>,
 }
 
+impl<S, P> SessionService<S, P> {
+    /// What a layer (tower) or a middleware (actix-web) wraps around
+    /// `inner`.
+    pub(crate) fn new(
+        inner: S,
+        config: SessionConfig,
+        policy: P,
+        revocations: Option<Revocations>,
+        cross_origin: Option<CrossOrigin>,
+    ) -> Self {
+        Self {
+            inner,
+            shared: Arc::new(Shared {
+                config,
+                policy,
+                revocations,
+                cross_origin,
+            }),
+        }
+    }
+}
+
 impl<S: Clone, P> Clone for SessionService<S, P> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            config: self.config.clone(),
-            policy: Arc::clone(&self.policy),
-            revocations: self.revocations.clone(),
-            cross_origin: self.cross_origin.clone(),
+            shared: Arc::clone(&self.shared),
         }
     }
 }
@@ -506,9 +535,9 @@ impl<S: Clone, P> Clone for SessionService<S, P> {
 impl<S, P> std::fmt::Debug for SessionService<S, P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionService")
-            .field("config", &self.config)
-            .field("revocations", &self.revocations.is_some())
-            .field("cross_origin", &self.cross_origin)
+            .field("config", &self.shared.config)
+            .field("revocations", &self.shared.revocations.is_some())
+            .field("cross_origin", &self.shared.cross_origin)
             .finish_non_exhaustive()
     }
 }

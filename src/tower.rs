@@ -376,13 +376,13 @@ impl<S, P: Clone> Layer<S> for SessionLayer<P> {
     type Service = SessionService<S, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        SessionService {
+        SessionService::new(
             inner,
-            config: self.config.clone(),
-            policy: Arc::new(self.policy.clone()),
-            revocations: self.revocations.clone(),
-            cross_origin: self.cross_origin.clone(),
-        }
+            self.config.clone(),
+            self.policy.clone(),
+            self.revocations.clone(),
+            self.cross_origin.clone(),
+        )
     }
 }
 
@@ -405,16 +405,15 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        if let Some(refused) = cross_origin_refusal(self.cross_origin.as_ref(), &request) {
+        let shared = Arc::clone(&self.shared);
+        if let Some(refused) = cross_origin_refusal(shared.cross_origin.as_ref(), &request) {
             let response = forbidden(refused);
             // An async block, not `ready`: the inner error type need not be
             // `Send`, and no value of it is ever held.
             return Box::pin(async move { Ok(response) });
         }
-        let mut session = load(&self.config, &request);
-        let config = self.config.clone();
-        let policy = Arc::clone(&self.policy);
-        let Some(revocations) = self.revocations.clone() else {
+        let mut session = load(&shared.config, &request);
+        if shared.revocations.is_none() {
             // No store: the inner service is called right away, as tower
             // expects of a service that was polled ready.
             let handle = SessionHandle::new(session);
@@ -422,24 +421,29 @@ where
             let future = self.inner.call(request);
             return Box::pin(async move {
                 let response = future.await?;
-                Ok(finish(&config, &*policy, &handle, response))
+                Ok(finish(&shared.config, &shared.policy, &handle, response))
             });
-        };
+        }
         // The check awaits the store before the handler runs: call a clone
         // of the inner service, keeping the one that was polled ready (the
         // usual tower pattern).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            // The error was logged; the failure policy decided the session.
-            let _ = revocations.check(&mut session).await;
+            let revocations = shared.revocations.as_ref();
+            if let Some(revocations) = revocations {
+                // The error was logged; the failure policy decided the session.
+                let _ = revocations.check(&mut session).await;
+            }
             let handle = SessionHandle::new(session);
             request.extensions_mut().insert(handle.clone());
             let response = inner.call(request).await?;
             let ended = handle.lock().ended();
-            let response = finish(&config, &*policy, &handle, response);
-            // A failure was logged: the browser's cookie is removed anyway.
-            let _ = revocations.revoke_ended_session(ended).await;
+            let response = finish(&shared.config, &shared.policy, &handle, response);
+            if let Some(revocations) = revocations {
+                // A failure was logged: the browser's cookie is removed anyway.
+                let _ = revocations.revoke_ended_session(ended).await;
+            }
             Ok(response)
         })
     }
