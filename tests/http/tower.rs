@@ -225,3 +225,65 @@ fn debug_inside_with_never_blocks() {
     assert!(open.starts_with("Session {"), "{open}");
     assert!(open.contains("\"user\""), "{open}");
 }
+
+/// An inner service that is never ready (a full pool, a closed backend).
+#[derive(Clone)]
+struct NeverReady;
+
+impl tower::Service<Request<String>> for NeverReady {
+    type Response = Response<String>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Response<String>, Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Pending
+    }
+
+    fn call(&mut self, _: Request<String>) -> Self::Future {
+        std::future::ready(Ok(Response::new(String::new())))
+    }
+}
+
+#[test]
+fn the_layered_service_is_ready_exactly_when_its_inner_service_is() {
+    use tower::{Layer as _, Service as _};
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| b);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    // Back-pressure passes through: the layer never claims a readiness the
+    // inner service has not given.
+    let mut blocked = SessionLayer::new(config.clone()).layer(NeverReady);
+    assert!(blocked.poll_ready(&mut cx).is_pending());
+    let mut ready = SessionLayer::new(config).layer(service_fn(handler));
+    assert!(matches!(
+        ready.poll_ready(&mut cx),
+        std::task::Poll::Ready(Ok(()))
+    ));
+}
+
+#[test]
+fn the_layered_service_debug_names_its_settings_and_redacts_the_keys() {
+    use tower::Layer as _;
+    let clock = TestClock::new();
+    let config = config_with(&clock, |b| b);
+    let service = SessionLayer::new(config).layer(NeverReady);
+    let debug = format!("{service:?}");
+    assert!(
+        debug.starts_with("SessionService { config: SessionConfig {"),
+        "{debug}"
+    );
+    assert!(debug.contains("revocations: false"), "{debug}");
+    assert!(debug.contains("cross_origin: Some("), "{debug}");
+    let opted_out = SessionLayer::new(config_with(&clock, |b| b))
+        .allow_cross_origin_requests_unsafe()
+        .layer(NeverReady);
+    assert!(format!("{opted_out:?}").contains("cross_origin: None"));
+    // The keyring shows its key ids, never key material.
+    assert!(
+        debug.contains("keyring: Keyring { key_ids: [KeyId("),
+        "{debug}"
+    );
+}
