@@ -57,7 +57,7 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use crate::adapter::{
-    OnSaveError, SessionService, cross_origin_body, save_error_body, session_face,
+    OnSaveError, SessionService, Settings, cross_origin_body, save_error_body, session_face,
 };
 use crate::config::SessionConfig;
 use crate::csrf::CrossOrigin;
@@ -291,10 +291,7 @@ impl FromRequest for Session {
 /// [`allow_cross_origin_requests_unsafe`](SessionMiddleware::allow_cross_origin_requests_unsafe).
 #[derive(Debug, Clone)]
 pub struct SessionMiddleware<P = SaveErrorPolicy> {
-    config: SessionConfig,
-    policy: P,
-    revocations: Option<Revocations>,
-    cross_origin: Option<CrossOrigin>,
+    settings: Settings<P>,
 }
 
 impl SessionMiddleware {
@@ -329,10 +326,7 @@ impl SessionMiddleware {
     #[must_use]
     pub fn new(config: SessionConfig) -> Self {
         Self {
-            config,
-            policy: SaveErrorPolicy::default(),
-            revocations: None,
-            cross_origin: Some(CrossOrigin::default()),
+            settings: Settings::new(config),
         }
     }
 }
@@ -367,10 +361,7 @@ impl<P> SessionMiddleware<P> {
     #[must_use]
     pub fn on_save_error<Q: OnSaveError<HttpResponse>>(self, policy: Q) -> SessionMiddleware<Q> {
         SessionMiddleware {
-            config: self.config,
-            policy,
-            revocations: self.revocations,
-            cross_origin: self.cross_origin,
+            settings: self.settings.with_policy(policy),
         }
     }
 
@@ -397,7 +388,7 @@ impl<P> SessionMiddleware<P> {
     /// ```
     #[must_use]
     pub fn cross_origin(mut self, check: CrossOrigin) -> Self {
-        self.cross_origin = Some(check);
+        self.settings.cross_origin = Some(check);
         self
     }
 
@@ -419,7 +410,7 @@ impl<P> SessionMiddleware<P> {
     /// ```
     #[must_use]
     pub fn allow_cross_origin_requests_unsafe(mut self) -> Self {
-        self.cross_origin = None;
+        self.settings.cross_origin = None;
         self
     }
 
@@ -477,7 +468,7 @@ impl<P> SessionMiddleware<P> {
     /// ```
     #[must_use]
     pub fn revocations(mut self, revocations: Revocations) -> Self {
-        self.revocations = Some(revocations);
+        self.settings.revocations = Some(revocations);
         self
     }
 }
@@ -497,10 +488,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(SessionService::new(
             Rc::new(service),
-            self.config.clone(),
-            self.policy.clone(),
-            self.revocations.clone(),
-            self.cross_origin.clone(),
+            self.settings.clone(),
         )))
     }
 }

@@ -485,12 +485,14 @@ pub struct SessionService<S, P = SaveErrorPolicy> {
     /// and each request's future keeps what it needs, so one reference
     /// count to touch instead of one per field (and no copy of the
     /// cross-origin check's lists) is what a request pays.
-    pub(crate) shared: Arc<Shared<P>>,
+    pub(crate) shared: Arc<Settings<P>>,
 }
 
-/// What every request of a [`SessionService`] reads: its configuration and
-/// the layer's settings.
-pub(crate) struct Shared<P> {
+/// What the tower `SessionLayer` and the actix-web `SessionMiddleware` are
+/// configured with, and every request of their [`SessionService`] reads:
+/// one definition, so the two adapters start from the same defaults.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings<P> {
     pub(crate) config: SessionConfig,
     /// What happens when a session cannot be saved.
     pub(crate) policy: P,
@@ -501,24 +503,38 @@ pub(crate) struct Shared<P> {
     pub(crate) cross_origin: Option<CrossOrigin>,
 }
 
+impl Settings<SaveErrorPolicy> {
+    /// The defaults of both adapters: the default save-error policy, no
+    /// revocation store, the default cross-origin check.
+    pub(crate) fn new(config: SessionConfig) -> Self {
+        Self {
+            config,
+            policy: SaveErrorPolicy::default(),
+            revocations: None,
+            cross_origin: Some(CrossOrigin::default()),
+        }
+    }
+}
+
+impl<P> Settings<P> {
+    /// The same settings with another save-error policy.
+    pub(crate) fn with_policy<Q>(self, policy: Q) -> Settings<Q> {
+        Settings {
+            config: self.config,
+            policy,
+            revocations: self.revocations,
+            cross_origin: self.cross_origin,
+        }
+    }
+}
+
 impl<S, P> SessionService<S, P> {
     /// What a layer (tower) or a middleware (actix-web) wraps around
     /// `inner`.
-    pub(crate) fn new(
-        inner: S,
-        config: SessionConfig,
-        policy: P,
-        revocations: Option<Revocations>,
-        cross_origin: Option<CrossOrigin>,
-    ) -> Self {
+    pub(crate) fn new(inner: S, settings: Settings<P>) -> Self {
         Self {
             inner,
-            shared: Arc::new(Shared {
-                config,
-                policy,
-                revocations,
-                cross_origin,
-            }),
+            shared: Arc::new(settings),
         }
     }
 }

@@ -25,7 +25,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::adapter::{
-    OnSaveError, SessionService, cross_origin_body, cross_origin_refusal, session_face,
+    OnSaveError, SessionService, Settings, cross_origin_body, cross_origin_refusal, session_face,
 };
 use crate::config::SessionConfig;
 use crate::csrf::CrossOrigin;
@@ -190,10 +190,7 @@ impl SessionHandle {
 /// ```
 #[derive(Debug, Clone)]
 pub struct SessionLayer<P = SaveErrorPolicy> {
-    config: SessionConfig,
-    policy: P,
-    revocations: Option<Revocations>,
-    cross_origin: Option<CrossOrigin>,
+    settings: Settings<P>,
 }
 
 impl SessionLayer {
@@ -224,10 +221,7 @@ impl SessionLayer {
     #[must_use]
     pub fn new(config: SessionConfig) -> Self {
         Self {
-            config,
-            policy: SaveErrorPolicy::default(),
-            revocations: None,
-            cross_origin: Some(CrossOrigin::default()),
+            settings: Settings::new(config),
         }
     }
 }
@@ -262,10 +256,7 @@ impl<P> SessionLayer<P> {
     #[must_use]
     pub fn on_save_error<Q>(self, policy: Q) -> SessionLayer<Q> {
         SessionLayer {
-            config: self.config,
-            policy,
-            revocations: self.revocations,
-            cross_origin: self.cross_origin,
+            settings: self.settings.with_policy(policy),
         }
     }
 
@@ -291,7 +282,7 @@ impl<P> SessionLayer<P> {
     /// ```
     #[must_use]
     pub fn cross_origin(mut self, check: CrossOrigin) -> Self {
-        self.cross_origin = Some(check);
+        self.settings.cross_origin = Some(check);
         self
     }
 
@@ -314,7 +305,7 @@ impl<P> SessionLayer<P> {
     /// ```
     #[must_use]
     pub fn allow_cross_origin_requests_unsafe(mut self) -> Self {
-        self.cross_origin = None;
+        self.settings.cross_origin = None;
         self
     }
 
@@ -367,7 +358,7 @@ impl<P> SessionLayer<P> {
     /// ```
     #[must_use]
     pub fn revocations(mut self, revocations: Revocations) -> Self {
-        self.revocations = Some(revocations);
+        self.settings.revocations = Some(revocations);
         self
     }
 }
@@ -376,13 +367,7 @@ impl<S, P: Clone> Layer<S> for SessionLayer<P> {
     type Service = SessionService<S, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        SessionService::new(
-            inner,
-            self.config.clone(),
-            self.policy.clone(),
-            self.revocations.clone(),
-            self.cross_origin.clone(),
-        )
+        SessionService::new(inner, self.settings.clone())
     }
 }
 
