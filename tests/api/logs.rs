@@ -2,48 +2,18 @@
 //! `tracing-subscriber`'s formatter: each is emitted once, at its level and
 //! target, and holds no secret (no key, no cookie value, no session value).
 
-use std::sync::{Arc, Mutex};
-
 use base64::Engine as _;
 use sealed_session::{Keyring, SessionConfig};
-use tracing_subscriber::fmt::MakeWriter;
 
 use crate::common::*;
 
 /// A session value that must never reach a log.
 const SECRET_VALUE: &str = "s3cr3t-session-value";
 
-/// What the formatter wrote, shared with the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Runs `f` with a subscriber that records every event of every level,
 /// and returns the formatted lines.
 fn capture(f: impl FnOnce()) -> Vec<String> {
-    let out = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(out.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .finish();
-    tracing::subscriber::with_default(subscriber, f);
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let ((), text) = crate::capture::capture(tracing::Level::TRACE, f);
     text.lines().map(str::to_owned).collect()
 }
 

@@ -4,6 +4,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+#[cfg(feature = "tracing")]
+#[path = "../capture/mod.rs"]
+mod capture;
+
 mod chunks;
 mod config;
 mod cookies;

@@ -6,6 +6,9 @@
 // The demo's router, shared by `demo`, `browser` and `csrf_browser`.
 #[path = "../../examples/demo/app.rs"]
 mod app;
+#[cfg(all(feature = "redis", feature = "axum", feature = "tracing"))]
+#[path = "../capture/mod.rs"]
+mod capture;
 #[path = "../client/mod.rs"]
 mod client;
 

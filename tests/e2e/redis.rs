@@ -1069,40 +1069,17 @@ async fn replica_a_burst_longer_than_the_stream_is_not_lost() {
 #[test]
 #[ignore = "needs redis-server: apt-get install redis-server, then cargo test --all-features -- --ignored"]
 fn replica_events_say_loaded_applied_reconnecting_and_stale() {
-    #[derive(Clone, Default)]
-    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-        type Writer = Captured;
-        fn make_writer(&'a self) -> Captured {
-            self.clone()
-        }
-    }
-
     let mut redis = Redis::start_with(
         free_port(),
         &["--requirepass".to_owned(), "hunter2".to_owned()],
     );
     let url = redis.url.replace("redis://", "redis://:hunter2@");
-    let out = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(out.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
     // One thread: the replica's task runs where the subscriber is set.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    tracing::subscriber::with_default(subscriber, || {
+    let ((), text) = crate::capture::capture(tracing::Level::DEBUG, || {
         runtime.block_on(async {
             let bound = Duration::from_millis(200);
             let follower = replica(&url, bound);
@@ -1130,7 +1107,6 @@ fn replica_events_say_loaded_applied_reconnecting_and_stale() {
             );
         });
     });
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
     for event in [
         "revocation replica loaded",
         "revocation replica applied",

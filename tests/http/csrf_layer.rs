@@ -648,56 +648,10 @@ fn rejection_statuses() {
 #[cfg(feature = "tracing")]
 #[test]
 fn a_refusal_is_a_tracing_event_without_the_token() {
-    use std::io::Write;
-
-    // tracing caches a callsite's interest process-wide, computed from the
-    // dispatcher of whichever thread hits it first: another test's thread
-    // could cache "never" for the layer's event. So the test runs alone, in
-    // a child process of this test binary.
-    const CHILD: &str = "SEALED_SESSION_TRACING_TEST_CHILD";
-    const NAME: &str = "csrf_layer::a_refusal_is_a_tracing_event_without_the_token";
-    if std::env::var_os(CHILD).is_none() {
-        let output = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", NAME, "--test-threads=1"])
-            .env(CHILD, "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{stdout}\n{stderr}");
-        assert!(
-            stdout.contains("1 passed"),
-            "the child ran no test: {stdout}"
-        );
-        return;
-    }
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::TRACE)
-        .finish();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let token = tracing::subscriber::with_default(subscriber, || {
-        // The dispatcher registered before it became this thread's default:
-        // compute the interest of callsites seen so far with it in place.
-        tracing::callsite::rebuild_interest_cache();
+    let (token, log) = crate::capture::capture(tracing::Level::TRACE, || {
         runtime.block_on(async {
             let c = client(layer()).await;
             let forged = &c.token[..c.token.len() - 2];
@@ -709,7 +663,6 @@ fn a_refusal_is_a_tracing_event_without_the_token() {
             c.token.clone()
         })
     });
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let events: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("request refused"))

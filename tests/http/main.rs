@@ -5,6 +5,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+#[cfg(all(feature = "tower", feature = "tracing"))]
+#[path = "../capture/mod.rs"]
+mod capture;
+
 #[cfg(feature = "actix-web")]
 mod actix;
 #[cfg(feature = "axum")]
