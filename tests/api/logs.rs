@@ -310,7 +310,6 @@ fn the_tower_layer_logs_its_413_and_its_cross_origin_403() {
             .unwrap();
         let mut answer = (0, String::new());
         let lines = capture(|| {
-            tracing::callsite::rebuild_interest_cache();
             answer = runtime.block_on(async {
                 let response = app.clone().oneshot(request).await.unwrap();
                 let status = response.status().as_u16();
@@ -337,7 +336,6 @@ fn the_actix_middleware_logs_its_413_and_its_cross_origin_403() {
     let send = |fetch_site: &str| {
         let mut answer = (0, String::new());
         let lines = capture(|| {
-            tracing::callsite::rebuild_interest_cache();
             answer = actix_web::rt::System::new().block_on(async {
                 let app = init_service(
                     App::new()
@@ -384,7 +382,6 @@ fn the_actix_token_middleware_logs_method_and_path_of_what_it_refuses() {
     let send = |with_sessions: bool, request: TestRequest| {
         let mut status = 0;
         let lines = capture(|| {
-            tracing::callsite::rebuild_interest_cache();
             status = actix_web::rt::System::new().block_on(async {
                 let csrf = CsrfMiddleware::new(CrossOrigin::default()).require_token(true);
                 let page = || async { HttpResponse::Ok().body("page") };
